@@ -1,0 +1,48 @@
+package kycgate
+
+import (
+	"net/http"
+	"time"
+)
+
+// Flag marks a stored event that kycgate could not fully understand. Flagged
+// events are kept like any other, so that a later version can reprocess them.
+type Flag string
+
+const (
+	FlagNone         Flag = ""
+	FlagUnparseable  Flag = "unparseable"   // the body is not the provider's JSON shape
+	FlagUnknownEvent Flag = "unknown_event" // the body parses but names an event kycgate does not know
+)
+
+// Identity is what an adapter reads from an authentic webhook to file it and
+// to recognise a retried delivery of it.
+type Identity struct {
+	ProviderEvent  string    // the provider's own event name, e.g. "applicantReviewed"
+	VerificationID string    // the provider's id of the verification, e.g. a Sumsub applicantId
+	OccurredAt     time.Time // provider time; zero when the provider sends none
+	// DedupKey is stable across retries of the same delivery, even when the
+	// provider re-stamps the send time. It is unique per source.
+	DedupKey string
+}
+
+// Event is one webhook delivery as kycgate stored it: the raw request and its
+// identity. Its ID is kycgate's own, time-sortable, with the "evt_" prefix.
+type Event struct {
+	ID       string
+	Source   string
+	Provider string
+	Identity
+	ReceivedAt time.Time
+	RemoteIP   string
+	Header     http.Header // only the headers worth keeping; never credentials
+	Body       []byte
+	Flag       Flag
+	FlagDetail string // why the event was flagged, for people
+}
+
+// Receipt says what the store did with one event of a batch.
+type Receipt struct {
+	ID        string // the stored event's id: the new one, or the first delivery's
+	Duplicate bool   // the event was a retry of one already stored
+}

@@ -1,0 +1,27 @@
+package kycgate
+
+// EventType is a canonical event type. Every provider event name maps to
+// exactly one of them. The wire values never change.
+type EventType string
+
+const (
+	EventCreated       EventType = "verification.created"
+	EventStarted       EventType = "verification.started"
+	EventStepCompleted EventType = "verification.step_completed"
+	EventSubmitted     EventType = "verification.submitted"
+	EventOnHold        EventType = "verification.on_hold"
+	EventDecided       EventType = "verification.decided"
+	EventUpdated       EventType = "verification.updated"
+	EventExpired       EventType = "verification.expired"
+	EventReset         EventType = "verification.reset"
+	EventDeleted       EventType = "verification.deleted"
+	EventAMLUpdate     EventType = "verification.aml_update"
+	EventOther         EventType = "verification.other"
+)
+
+// EventTypes lists every canonical event type.
+var EventTypes = []EventType{
+	EventCreated, EventStarted, EventStepCompleted, EventSubmitted, EventOnHold,
+	EventDecided, EventUpdated, EventExpired, EventReset, EventDeleted,
+	EventAMLUpdate, EventOther,
+}

@@ -1,0 +1,394 @@
+// Package config loads kycgate's YAML configuration: ${VAR} expansion from
+// the environment, defaults, and validation whose errors name the bad key.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/kycgate/kycgate/internal/provider/registry"
+)
+
+// Defaults, used where the file says nothing.
+const (
+	DefaultListen          = ":8080"
+	DefaultStorage         = "sqlite://./kycgate.db"
+	DefaultMaxBodyBytes    = 1 << 20 // 1 MiB
+	DefaultShutdownTimeout = 15 * time.Second
+	maxMaxBodyBytes        = 64 << 20
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Listen          string   `yaml:"listen"`
+	Storage         string   `yaml:"storage"`
+	APITokens       []string `yaml:"api_tokens"`
+	TrustedProxies  []string `yaml:"trusted_proxies"`
+	MaxBodyBytes    ByteSize `yaml:"max_body_bytes"`
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	Log             Log      `yaml:"log"`
+	Sources         []Source `yaml:"sources"`
+
+	// TrustedProxyPrefixes is TrustedProxies parsed.
+	TrustedProxyPrefixes []netip.Prefix `yaml:"-"`
+}
+
+// Log configures the process's structured log.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Source is one provider account sending webhooks to POST /webhooks/{name}.
+type Source struct {
+	Name         string   `yaml:"name"`
+	Provider     string   `yaml:"provider"`
+	Secrets      []string `yaml:"secrets"`
+	Auth         *Auth    `yaml:"auth"`
+	AllowIPs     []string `yaml:"allow_ips"`
+	Insecure     bool     `yaml:"insecure"`
+	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+
+	// AllowPrefixes is AllowIPs parsed.
+	AllowPrefixes []netip.Prefix `yaml:"-"`
+}
+
+// Auth is the credential a provider that signs nothing is configured to send.
+// Exactly one method is set.
+type Auth struct {
+	Basic    *BasicAuth  `yaml:"basic"`
+	Bearer   string      `yaml:"bearer"`
+	Header   *HeaderAuth `yaml:"header"`
+	URLToken string      `yaml:"url_token"`
+}
+
+// BasicAuth is an HTTP Basic credential.
+type BasicAuth struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+}
+
+// HeaderAuth is a custom header that must carry a fixed value.
+type HeaderAuth struct {
+	Name  string `yaml:"name"`
+	Value string `yaml:"value"`
+}
+
+// Default returns the configuration used when no file is given.
+func Default() *Config {
+	c := &Config{}
+	c.setDefaults()
+	return c
+}
+
+// Load reads, expands and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := Parse(data, os.LookupEnv)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse expands ${VAR} references with lookup, decodes and validates data.
+func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
+	// A strict decode of the text as written reports unknown keys and wrong
+	// types with the file's own line numbers.
+	if err := checkKnownKeys(data); err != nil {
+		return nil, err
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, cleanYAMLError(err)
+	}
+	if err := expand(&root, "", lookup); err != nil {
+		return nil, err
+	}
+	cfg := &Config{}
+	if len(root.Content) > 0 {
+		if err := root.Decode(cfg); err != nil {
+			return nil, cleanYAMLError(err)
+		}
+	}
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// checkKnownKeys decodes the text as written, before expansion, so that an
+// unknown key is reported with the file's own line number. Type errors are
+// left for the decode after expansion: "${PORT}" is not yet a number.
+func checkKnownKeys(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var probe Config
+	err := dec.Decode(&probe)
+	var typeErr *yaml.TypeError
+	switch {
+	case err == nil, errors.Is(err, io.EOF): // an empty file means all defaults
+		return nil
+	case errors.As(err, &typeErr):
+		var unknown []string
+		for _, e := range typeErr.Errors {
+			if m := unknownField.FindStringSubmatch(e); m != nil {
+				unknown = append(unknown, fmt.Sprintf("%s: unknown key %q", m[1], m[2]))
+			}
+		}
+		if len(unknown) == 0 {
+			return nil
+		}
+		return errors.New(strings.Join(unknown, "; "))
+	default:
+		return cleanYAMLError(err)
+	}
+}
+
+func cleanYAMLError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+	return errors.New(msg)
+}
+
+var unknownField = regexp.MustCompile(`^(line \d+): field (\S+) not found in type`)
+
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expand replaces ${VAR} in every scalar value; an unset variable is an error
+// that names the key it was meant for.
+func expand(n *yaml.Node, path string, lookup func(string) (string, bool)) error {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if err := expand(c, path, lookup); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			if path != "" {
+				key = path + "." + key
+			}
+			if err := expand(n.Content[i+1], key, lookup); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if err := expand(c, fmt.Sprintf("%s[%d]", path, i), lookup); err != nil {
+				return err
+			}
+		}
+	case yaml.ScalarNode:
+		if !varRef.MatchString(n.Value) {
+			return nil
+		}
+		var missing string
+		n.Value = varRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+			name := varRef.FindStringSubmatch(ref)[1]
+			v, ok := lookup(name)
+			if !ok && missing == "" {
+				missing = name
+			}
+			return v
+		})
+		if missing != "" {
+			return fmt.Errorf("%s: environment variable %s is not set", path, missing)
+		}
+		// Let the expanded value resolve as what it now looks like, so that
+		// "${INSECURE}" can become a boolean; string fields still take any scalar.
+		n.Tag = ""
+	}
+	return nil
+}
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Storage == "" {
+		c.Storage = DefaultStorage
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = Duration(DefaultShutdownTimeout)
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	for i := range c.Sources {
+		if c.Sources[i].MaxBodyBytes == 0 {
+			c.Sources[i].MaxBodyBytes = c.MaxBodyBytes
+		}
+	}
+}
+
+var sourceName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+func (c *Config) validate() error {
+	if !strings.HasPrefix(c.Storage, "sqlite://") {
+		return fmt.Errorf("storage: unsupported store %q: want sqlite://PATH", c.Storage)
+	}
+	if c.MaxBodyBytes < 0 || c.MaxBodyBytes > maxMaxBodyBytes {
+		return fmt.Errorf("max_body_bytes: %d is outside 1 B to %d B", c.MaxBodyBytes, maxMaxBodyBytes)
+	}
+	if c.ShutdownTimeout < 0 {
+		return errors.New("shutdown_timeout: must not be negative")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log.format: %q is not one of text, json", c.Log.Format)
+	}
+	for i, t := range c.APITokens {
+		if t == "" {
+			return fmt.Errorf("api_tokens[%d]: empty token", i)
+		}
+	}
+	var err error
+	if c.TrustedProxyPrefixes, err = parsePrefixes(c.TrustedProxies, "trusted_proxies"); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		key := fmt.Sprintf("sources[%d]", i)
+		if err := s.validate(key); err != nil {
+			return err
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("%s.name: source %q is configured twice", key, s.Name)
+		}
+		seen[s.Name] = true
+	}
+	return nil
+}
+
+func (s *Source) validate(key string) error {
+	if s.Name == "" {
+		return fmt.Errorf("%s.name: required", key)
+	}
+	if !sourceName.MatchString(s.Name) {
+		return fmt.Errorf("%s.name: %q must be lowercase letters, digits, '-' or '_' (it is a URL path segment)", key, s.Name)
+	}
+	key = fmt.Sprintf("%s (%s)", key, s.Name)
+	if s.Provider == "" {
+		return fmt.Errorf("%s.provider: required (one of %s)", key, strings.Join(registry.Names(), ", "))
+	}
+	adapter, ok := registry.Lookup(s.Provider)
+	if !ok {
+		return fmt.Errorf("%s.provider: unknown provider %q (one of %s)", key, s.Provider, strings.Join(registry.Names(), ", "))
+	}
+	if s.MaxBodyBytes < 0 || s.MaxBodyBytes > maxMaxBodyBytes {
+		return fmt.Errorf("%s.max_body_bytes: %d is outside 1 B to %d B", key, s.MaxBodyBytes, maxMaxBodyBytes)
+	}
+	for j, secret := range s.Secrets {
+		if secret == "" {
+			return fmt.Errorf("%s.secrets[%d]: empty secret", key, j)
+		}
+	}
+	if adapter.Signs && len(s.Secrets) == 0 && !s.Insecure {
+		return fmt.Errorf("%s.secrets: %s signs its webhooks: set at least one secret (or insecure: true to accept unsigned requests)", key, s.Provider)
+	}
+	if !adapter.Signs && len(s.Secrets) > 0 {
+		return fmt.Errorf("%s.secrets: %s signs nothing; authenticate it with auth (basic, bearer, header or url_token) and allow_ips", key, s.Provider)
+	}
+	if s.Auth != nil {
+		if err := s.Auth.validate(key + ".auth"); err != nil {
+			return err
+		}
+	}
+	var err error
+	if s.AllowPrefixes, err = parsePrefixes(s.AllowIPs, key+".allow_ips"); err != nil {
+		return err
+	}
+	if !adapter.Signs && s.Auth == nil && len(s.AllowPrefixes) == 0 && !s.Insecure {
+		return fmt.Errorf("%s.auth: %s signs nothing, so this source would accept anyone: set auth or allow_ips (or insecure: true)", key, s.Provider)
+	}
+	return nil
+}
+
+var headerName = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]+$`)
+
+func (a *Auth) validate(key string) error {
+	methods := 0
+	if a.Basic != nil {
+		methods++
+		if a.Basic.Username == "" || a.Basic.Password == "" {
+			return fmt.Errorf("%s.basic: username and password are required", key)
+		}
+	}
+	if a.Bearer != "" {
+		methods++
+	}
+	if a.Header != nil {
+		methods++
+		if a.Header.Name == "" || a.Header.Value == "" {
+			return fmt.Errorf("%s.header: name and value are required", key)
+		}
+		if !headerName.MatchString(a.Header.Name) {
+			return fmt.Errorf("%s.header.name: %q is not a valid header name", key, a.Header.Name)
+		}
+		if strings.EqualFold(a.Header.Name, "Authorization") {
+			return fmt.Errorf("%s.header.name: use basic or bearer for the Authorization header", key)
+		}
+	}
+	if a.URLToken != "" {
+		methods++
+		if len(a.URLToken) < 16 {
+			return fmt.Errorf("%s.url_token: at least 16 characters, so that it cannot be guessed", key)
+		}
+		if strings.ContainsAny(a.URLToken, "/?#% ") {
+			return fmt.Errorf("%s.url_token: must not contain '/', '?', '#', '%%' or spaces (it is a URL path segment)", key)
+		}
+	}
+	switch methods {
+	case 0:
+		return fmt.Errorf("%s: set one of basic, bearer, header or url_token", key)
+	case 1:
+		return nil
+	default:
+		return fmt.Errorf("%s: set only one of basic, bearer, header or url_token", key)
+	}
+}
+
+func parsePrefixes(values []string, key string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for i, v := range values {
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		addr, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d]: %q is neither an IP address nor a CIDR prefix", key, i, v)
+		}
+		out = append(out, netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()))
+	}
+	return out, nil
+}

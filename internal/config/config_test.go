@@ -1,0 +1,164 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := vars[k]
+		return v, ok
+	}
+}
+
+func TestParse_Valid(t *testing.T) {
+	yml := `
+listen: "127.0.0.1:9090"
+storage: "sqlite://${DATA_DIR}/kycgate.db"
+api_tokens: ["${API_TOKEN}"]
+trusted_proxies: ["10.0.0.0/8", "127.0.0.1"]
+max_body_bytes: 512KiB
+sources:
+  - name: sumsub-prod
+    provider: sumsub
+    secrets: ["${SUMSUB_SECRET}", "old-secret"]
+  - name: idwise
+    provider: idwise
+    auth: { bearer: "${IDWISE_TOKEN}" }
+    max_body_bytes: 2MiB
+  - name: vericato
+    provider: vericato
+    auth: { url_token: "${VERICATO_URL_TOKEN}" }
+    allow_ips: ["203.0.113.0/24"]
+  - name: verifyyou-test
+    provider: verifyyou
+    insecure: ${INSECURE}
+`
+	cfg, err := Parse([]byte(yml), env(map[string]string{
+		"DATA_DIR": "/var/lib/kycgate", "API_TOKEN": "tok", "SUMSUB_SECRET": "s3cret",
+		"IDWISE_TOKEN": "idw", "VERICATO_URL_TOKEN": "0123456789abcdef", "INSECURE": "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Storage != "sqlite:///var/lib/kycgate/kycgate.db" {
+		t.Errorf("storage = %q", cfg.Storage)
+	}
+	if got := cfg.Sources[0].Secrets; len(got) != 2 || got[0] != "s3cret" {
+		t.Errorf("secrets = %q", got)
+	}
+	if cfg.Sources[1].Auth.Bearer != "idw" {
+		t.Errorf("bearer = %q", cfg.Sources[1].Auth.Bearer)
+	}
+	if cfg.Sources[0].MaxBodyBytes != 512<<10 || cfg.Sources[1].MaxBodyBytes != 2<<20 {
+		t.Errorf("max body = %d, %d", cfg.Sources[0].MaxBodyBytes, cfg.Sources[1].MaxBodyBytes)
+	}
+	if !cfg.Sources[3].Insecure {
+		t.Error("insecure from ${INSECURE} not read as true")
+	}
+	if len(cfg.Sources[2].AllowPrefixes) != 1 || len(cfg.TrustedProxyPrefixes) != 2 {
+		t.Errorf("prefixes = %v, %v", cfg.Sources[2].AllowPrefixes, cfg.TrustedProxyPrefixes)
+	}
+	if time.Duration(cfg.ShutdownTimeout) != DefaultShutdownTimeout || cfg.Log.Format != "text" {
+		t.Errorf("defaults not applied: %+v", cfg)
+	}
+}
+
+func TestParse_EmptyFileIsDefaults(t *testing.T) {
+	cfg, err := Parse(nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != DefaultListen || cfg.Storage != DefaultStorage || cfg.MaxBodyBytes != DefaultMaxBodyBytes {
+		t.Errorf("got %+v", cfg)
+	}
+}
+
+func TestParse_Invalid(t *testing.T) {
+	tests := []struct {
+		name, yml, want string
+	}{
+		{"not yaml", "sources: [", "did not find expected"},
+		{"unknown top-level key", "listne: \":80\"", "line 1: unknown key \"listne\""},
+		{"unknown source key", "sources:\n  - name: a\n    provider: sumsub\n    secret: x", "line 4: unknown key \"secret\""},
+		{"unset variable", "sources:\n  - name: a\n    provider: sumsub\n    secrets: [\"${NOPE}\"]", "sources[0].secrets[0]: environment variable NOPE is not set"},
+		{"unknown provider", "sources:\n  - name: a\n    provider: onfido\n    insecure: true", "sources[0] (a).provider: unknown provider \"onfido\""},
+		{"missing provider", "sources:\n  - name: a", "sources[0] (a).provider: required"},
+		{"missing name", "sources:\n  - provider: sumsub", "sources[0].name: required"},
+		{"bad name", "sources:\n  - name: Sumsub/Prod\n    provider: sumsub", "sources[0].name: \"Sumsub/Prod\""},
+		{"duplicate name", "sources:\n  - {name: a, provider: sumsub, secrets: [x]}\n  - {name: a, provider: metamap, secrets: [y]}", "sources[1].name: source \"a\" is configured twice"},
+		{"signing provider without secret", "sources:\n  - name: a\n    provider: metamap", "sources[0] (a).secrets: metamap signs its webhooks"},
+		{"empty secret", "sources:\n  - name: a\n    provider: verifyyou\n    secrets: [\"${EMPTY}\"]", "sources[0] (a).secrets[0]: empty secret"},
+		{"secrets on a provider that signs nothing", "sources:\n  - name: a\n    provider: idwise\n    secrets: [x]", "sources[0] (a).secrets: idwise signs nothing"},
+		{"accepts anyone", "sources:\n  - name: a\n    provider: vericato", "sources[0] (a).auth: vericato signs nothing, so this source would accept anyone"},
+		{"two auth methods", "sources:\n  - name: a\n    provider: idwise\n    auth: {bearer: x, url_token: 0123456789abcdef}", "sources[0] (a).auth: set only one"},
+		{"empty auth", "sources:\n  - name: a\n    provider: idwise\n    auth: {}", "sources[0] (a).auth: set one of"},
+		{"basic without password", "sources:\n  - name: a\n    provider: idwise\n    auth: {basic: {username: u}}", "sources[0] (a).auth.basic: username and password are required"},
+		{"bad header name", "sources:\n  - name: a\n    provider: idwise\n    auth: {header: {name: \"X Bad\", value: v}}", "sources[0] (a).auth.header.name"},
+		{"short url token", "sources:\n  - name: a\n    provider: vericato\n    auth: {url_token: short}", "sources[0] (a).auth.url_token: at least 16"},
+		{"bad allow_ips", "sources:\n  - name: a\n    provider: vericato\n    allow_ips: [\"300.1.1.1\"]", "sources[0] (a).allow_ips[0]"},
+		{"bad trusted proxy", "trusted_proxies: [\"nope\"]", "trusted_proxies[0]"},
+		{"bad storage", "storage: \"mysql://x\"", "storage: unsupported store"},
+		{"bad size", "max_body_bytes: lots", "not a size"},
+		{"huge size", "max_body_bytes: 1GiB", "max_body_bytes"},
+		{"bad duration", "shutdown_timeout: soon", "not a duration"},
+		{"bad log level", "log: {level: loud}", "log.level"},
+		{"bad type after expansion", "sources:\n  - name: a\n    provider: idwise\n    insecure: ${WORD}", "cannot unmarshal"},
+		{"empty api token", "api_tokens: [\"${EMPTY}\"]", "api_tokens[0]: empty token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yml), env(map[string]string{"EMPTY": "", "WORD": "maybe"}))
+			if err == nil {
+				t.Fatalf("no error, want one containing %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kycgate.yaml")
+	if err := os.WriteFile(path, []byte("listen: \":1234\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil || cfg.Listen != ":1234" {
+		t.Fatalf("Load = %+v, %v", cfg, err)
+	}
+	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestParseByteSize(t *testing.T) {
+	for in, want := range map[string]ByteSize{"1048576": 1 << 20, "1MiB": 1 << 20, "512KiB": 512 << 10, "2MB": 2e6, "10B": 10} {
+		if got, err := ParseByteSize(in); err != nil || got != want {
+			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "1TiB", "MiB", "9999999999999999999"} {
+		if _, err := ParseByteSize(in); err == nil {
+			t.Errorf("ParseByteSize(%q) accepted", in)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	if d, err := ParseDuration("90d"); err != nil || d != 90*24*time.Hour {
+		t.Errorf("90d = %v, %v", d, err)
+	}
+	if d, err := ParseDuration("15s"); err != nil || d != 15*time.Second {
+		t.Errorf("15s = %v, %v", d, err)
+	}
+	if _, err := ParseDuration("xd"); err == nil {
+		t.Error("xd accepted")
+	}
+}

@@ -1,0 +1,48 @@
+// Package idwise adapts IDWise webhooks: {"event": "...", "body": {...}} with
+// event names that contain spaces. IDWise signs nothing; its sources
+// authenticate with the credential the customer configured at IDWise (HTTP
+// Basic, a bearer token or a custom header), checked by ingest.
+package idwise
+
+import (
+	"net/http"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/provider"
+)
+
+// Name is the provider name used in configuration and in the data.
+const Name = "idwise"
+
+// Adapter describes IDWise to the registry.
+var Adapter = provider.Adapter{
+	Name:      Name,
+	Signs:     false,
+	Catalogue: Catalogue,
+	New:       New,
+}
+
+// Provider is an IDWise source's adapter.
+type Provider struct{}
+
+// New returns the adapter for a source.
+func New(provider.Config) (provider.Provider, error) { return Provider{}, nil }
+
+// Authenticate accepts every request: IDWise signs nothing, and the source's
+// configured credential is checked before the adapter is asked.
+func (Provider) Authenticate(http.Header, []byte) error { return nil }
+
+// Catalogue maps every IDWise event to its canonical event type.
+var Catalogue = map[string]kycgate.EventType{
+	"Finished Step":                 kycgate.EventStepCompleted,
+	"Step Submitted":                kycgate.EventStepCompleted,
+	"Finished User Steps":           kycgate.EventSubmitted,
+	"Finished Journey":              kycgate.EventDecided,
+	"Manually Reviewed":             kycgate.EventDecided,
+	"Updated Journey":               kycgate.EventUpdated,
+	"AML Monitor Update":            kycgate.EventAMLUpdate,
+	"Finished Spot Check":           kycgate.EventOther,
+	"Finished Ongoing Check":        kycgate.EventOther,
+	"Verification Update Required":  kycgate.EventDecided,
+	"KYC Renewal Deadline Exceeded": kycgate.EventExpired,
+}

@@ -1,0 +1,42 @@
+// Package metamap adapts MetaMap (formerly Mati) webhooks: the x-signature
+// HMAC, the eventName catalogue and the verification id in the resource URL.
+package metamap
+
+import (
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/provider"
+)
+
+// Name is the provider name used in configuration and in the data.
+const Name = "metamap"
+
+// Adapter describes MetaMap to the registry.
+var Adapter = provider.Adapter{
+	Name:      Name,
+	Signs:     true,
+	Headers:   []string{HeaderSignature},
+	Catalogue: Catalogue,
+	New:       New,
+}
+
+// Provider is a MetaMap source's adapter.
+type Provider struct {
+	secrets []string
+}
+
+// New returns the adapter for a source signed with any of cfg.Secrets.
+func New(cfg provider.Config) (provider.Provider, error) {
+	return &Provider{secrets: cfg.Secrets}, nil
+}
+
+// Catalogue maps every MetaMap eventName to its canonical event type.
+var Catalogue = map[string]kycgate.EventType{
+	"verification_started":          kycgate.EventStarted,
+	"step_completed":                kycgate.EventStepCompleted,
+	"verification_inputs_completed": kycgate.EventSubmitted,
+	"verification_postponed":        kycgate.EventOnHold,
+	"verification_completed":        kycgate.EventDecided,
+	"verification_updated":          kycgate.EventUpdated,
+	"verification_signed":           kycgate.EventStepCompleted,
+	"verification_expired":          kycgate.EventExpired,
+}

@@ -1,0 +1,21 @@
+package metamap
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+
+	"github.com/kycgate/kycgate/internal/provider"
+)
+
+// HeaderSignature carries the lowercase hex HMAC-SHA256 of the raw body.
+const HeaderSignature = "X-Signature"
+
+// Authenticate checks x-signature against the raw body.
+func (p *Provider) Authenticate(h http.Header, body []byte) error {
+	sig := h.Get(HeaderSignature)
+	if sig == "" {
+		return fmt.Errorf("missing %s header", HeaderSignature)
+	}
+	return provider.VerifyHexHMAC(sha256.New, p.secrets, body, sig)
+}

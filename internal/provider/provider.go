@@ -1,0 +1,49 @@
+// Package provider defines what an identity-verification provider adapter
+// implements, and the few wire-level helpers the adapters share. Each adapter
+// lives in a subpackage and is the only code that knows its provider's
+// formats; package registry lists them.
+package provider
+
+import (
+	"net/http"
+
+	"github.com/kycgate/kycgate"
+)
+
+// Provider is one configured source's view of its provider's webhooks.
+type Provider interface {
+	// Authenticate checks that the raw request came from the provider: the
+	// signature for providers that sign, any other consistency the provider
+	// guarantees. The error says why, without secrets.
+	Authenticate(h http.Header, body []byte) error
+
+	// Identify reads the identity of an authentic event. An error means the
+	// body is not in the provider's shape; the event is then stored flagged.
+	Identify(h http.Header, body []byte) (kycgate.Identity, error)
+}
+
+// Config is what a source gives its provider adapter.
+type Config struct {
+	Secrets []string // signing secrets; any one verifies (rotation)
+}
+
+// Adapter describes one provider kycgate supports.
+type Adapter struct {
+	Name string
+	// Signs is true when the provider signs its webhooks, so that a source of
+	// it must be configured with at least one secret.
+	Signs bool
+	// Headers lists the request headers worth storing beside the raw body:
+	// the provider's event and signature headers, never credentials.
+	Headers []string
+	// Catalogue maps every event name the provider sends to its canonical type.
+	Catalogue map[string]kycgate.EventType
+	// New returns the adapter for one source.
+	New func(Config) (Provider, error)
+}
+
+// Known reports whether the adapter's catalogue names the event.
+func (a Adapter) Known(event string) bool {
+	_, ok := a.Catalogue[event]
+	return ok
+}

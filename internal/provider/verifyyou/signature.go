@@ -1,0 +1,31 @@
+package verifyyou
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/kycgate/kycgate/internal/provider"
+)
+
+// The headers VerifyYou sends with every webhook.
+const (
+	HeaderSignature = "X-VerifyYou-Signature" // "sha256=" + hex HMAC-SHA256 of the raw body
+	HeaderEvent     = "X-VerifyYou-Event"     // the stage
+)
+
+const signaturePrefix = "sha256="
+
+// Authenticate checks X-VerifyYou-Signature against the raw body.
+func (p *Provider) Authenticate(h http.Header, body []byte) error {
+	sig := h.Get(HeaderSignature)
+	if sig == "" {
+		return fmt.Errorf("missing %s header", HeaderSignature)
+	}
+	hexSig, ok := strings.CutPrefix(sig, signaturePrefix)
+	if !ok {
+		return fmt.Errorf("%s does not start with %q", HeaderSignature, signaturePrefix)
+	}
+	return provider.VerifyHexHMAC(sha256.New, p.secrets, body, hexSig)
+}

@@ -1,0 +1,180 @@
+// Package sqlite is kycgate's embedded store: one SQLite file in WAL mode
+// with synchronous=FULL, so that a committed event survives a crash or a
+// power cut. Writes go through a single connection (SQLite has one writer);
+// ingest batches concurrent requests into one transaction in front of it.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
+
+	"github.com/kycgate/kycgate"
+)
+
+var _ kycgate.Store = (*Store)(nil)
+
+// Store is a kycgate.Store on one SQLite file.
+type Store struct {
+	path  string
+	write *sql.DB // exactly one connection
+	read  *sql.DB // query-only connections for the API
+}
+
+// PathFromURL returns the file path of a "sqlite://PATH" storage URL.
+func PathFromURL(storage string) (string, error) {
+	path, ok := strings.CutPrefix(storage, "sqlite://")
+	if !ok || path == "" {
+		return "", fmt.Errorf("sqlite: %q is not a sqlite://PATH URL", storage)
+	}
+	return path, nil
+}
+
+// Open opens (creating if needed) the database file at path and applies any
+// pending migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("sqlite: create directory: %w", err)
+		}
+	}
+	params := "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_foreign_keys=on"
+	write, err := sql.Open("sqlite3", "file:"+path+"?"+params+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	s := &Store{path: path, write: write}
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		write.Close()
+		return nil, err
+	}
+	read, err := sql.Open("sqlite3", "file:"+path+"?"+params+"&_query_only=true")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	read.SetMaxOpenConns(8)
+	s.read = read
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// Ping checks that the write connection answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.write.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store unavailable")
+	}
+	return nil
+}
+
+const insertEvent = `INSERT INTO events
+	(id, source, provider, dedup_key, provider_event, verification_id, occurred_at,
+	 received_at, remote_ip, headers, body, flag, flag_detail)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (source, dedup_key) DO NOTHING`
+
+// CreateEvents stores a batch in one transaction; see kycgate.Store.
+func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]kycgate.Receipt, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer tx.Rollback()
+	insert, err := tx.PrepareContext(ctx, insertEvent)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer insert.Close()
+	receipts := make([]kycgate.Receipt, len(events))
+	for i, ev := range events {
+		headers, err := json.Marshal(ev.Header)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: encode headers: %w", err)
+		}
+		res, err := insert.ExecContext(ctx, ev.ID, ev.Source, ev.Provider, ev.DedupKey,
+			ev.ProviderEvent, ev.VerificationID, micros(ev.OccurredAt), ev.ReceivedAt.UnixMicro(),
+			ev.RemoteIP, string(headers), ev.Body, string(ev.Flag), ev.FlagDetail)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, unavailable(err)
+		} else if n == 1 {
+			receipts[i] = kycgate.Receipt{ID: ev.ID}
+			continue
+		}
+		var id string
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM events WHERE source = ? AND dedup_key = ?`,
+			ev.Source, ev.DedupKey).Scan(&id); err != nil {
+			return nil, unavailable(err)
+		}
+		receipts[i] = kycgate.Receipt{ID: id, Duplicate: true}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, unavailable(err)
+	}
+	return receipts, nil
+}
+
+// FindEvent returns one stored event.
+func (s *Store) FindEvent(ctx context.Context, id string) (*kycgate.Event, error) {
+	var (
+		ev            kycgate.Event
+		occurred      sql.NullInt64
+		received      int64
+		headers, flag string
+	)
+	err := s.read.QueryRowContext(ctx, `SELECT id, source, provider, dedup_key, provider_event,
+		verification_id, occurred_at, received_at, remote_ip, headers, body, flag, flag_detail
+		FROM events WHERE id = ?`, id).Scan(&ev.ID, &ev.Source, &ev.Provider, &ev.DedupKey,
+		&ev.ProviderEvent, &ev.VerificationID, &occurred, &received, &ev.RemoteIP, &headers,
+		&ev.Body, &flag, &ev.FlagDetail)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kycgate.Errorf(kycgate.ENOTFOUND, "event %q not found", id)
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if occurred.Valid {
+		ev.OccurredAt = time.UnixMicro(occurred.Int64).UTC()
+	}
+	ev.ReceivedAt = time.UnixMicro(received).UTC()
+	ev.Flag = kycgate.Flag(flag)
+	ev.Header = http.Header{}
+	if err := json.Unmarshal([]byte(headers), &ev.Header); err != nil {
+		return nil, fmt.Errorf("sqlite: decode headers of %s: %w", id, err)
+	}
+	return &ev, nil
+}
+
+// micros returns t in Unix microseconds, or NULL for the zero time.
+func micros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func unavailable(err error) error {
+	return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store unavailable")
+}

@@ -1,0 +1,67 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/store/sqlite"
+	"github.com/kycgate/kycgate/internal/store/storetest"
+)
+
+func open(t *testing.T) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "kycgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) kycgate.Store { return open(t) })
+}
+
+func TestStore_MigrateIsIdempotent(t *testing.T) {
+	s := open(t)
+	n, err := s.Migrate(context.Background())
+	if err != nil || n != 0 {
+		t.Fatalf("second Migrate applied %d, %v; want 0, nil", n, err)
+	}
+}
+
+func TestStore_ReopenKeepsEvents(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kycgate.db")
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := storetest.NewEvent("src")
+	if _, err := s.CreateEvents(context.Background(), []*kycgate.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.FindEvent(context.Background(), ev.ID); err != nil {
+		t.Fatalf("event lost across reopen: %v", err)
+	}
+}
+
+func TestPathFromURL(t *testing.T) {
+	for in, want := range map[string]string{"sqlite://./kycgate.db": "./kycgate.db", "sqlite:///var/lib/k.db": "/var/lib/k.db"} {
+		if got, err := sqlite.PathFromURL(in); err != nil || got != want {
+			t.Errorf("PathFromURL(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"sqlite://", "postgres://x", "./k.db"} {
+		if _, err := sqlite.PathFromURL(in); err == nil {
+			t.Errorf("PathFromURL(%q) accepted", in)
+		}
+	}
+}
