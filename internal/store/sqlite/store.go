@@ -39,8 +39,8 @@ func PathFromURL(storage string) (string, error) {
 	return path, nil
 }
 
-// Open opens (creating if needed) the database file at path and applies any
-// pending migrations.
+// Open opens, creating if needed, the database file at path. Call Migrate
+// before using a new or older file.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -58,10 +58,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := write.PingContext(ctx); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	if _, err := s.Migrate(ctx); err != nil {
-		write.Close()
-		return nil, err
 	}
 	read, err := sql.Open("sqlite3", "file:"+path+"?"+params+"&_query_only=true")
 	if err != nil {

@@ -17,6 +17,9 @@ func open(t *testing.T) *sqlite.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 
@@ -36,6 +39,9 @@ func TestStore_ReopenKeepsEvents(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kycgate.db")
 	s, err := sqlite.Open(context.Background(), path)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	ev := storetest.NewEvent("src")

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/kycgate/kycgate/internal/config"
+	"github.com/kycgate/kycgate/internal/ingest"
+	"github.com/kycgate/kycgate/internal/server"
+	"github.com/kycgate/kycgate/internal/store/sqlite"
+)
+
+// Group commit settings: a batch holds what queued while the previous one
+// committed, up to maxBatch events, and must commit within commitTimeout.
+const (
+	maxBatch      = 512
+	commitTimeout = 5 * time.Second
+)
+
+// App is the gateway assembled from a configuration: Open it, Run it until
+// its context ends, and it shuts down in reverse order.
+type App struct {
+	Config *config.Config
+	Logger *slog.Logger
+
+	store     *sqlite.Store
+	committer *ingest.Committer
+	server    *server.Server
+	ln        net.Listener
+}
+
+// Open opens the store, applies migrations, and starts listening.
+func (a *App) Open(ctx context.Context) error {
+	path, err := sqlite.PathFromURL(a.Config.Storage)
+	if err != nil {
+		return usageError{fmt.Errorf("storage: %w", err)}
+	}
+	if a.store, err = sqlite.Open(ctx, path); err != nil {
+		return err
+	}
+	if _, err := a.store.Migrate(ctx); err != nil {
+		a.store.Close()
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := ingest.NewMetrics(reg)
+
+	sources := make([]*ingest.Source, 0, len(a.Config.Sources))
+	for _, c := range a.Config.Sources {
+		src, err := ingest.NewSource(c)
+		if err != nil {
+			a.store.Close()
+			return usageError{err}
+		}
+		sources = append(sources, src)
+	}
+	if len(sources) == 0 {
+		a.Logger.Warn("no sources configured: every webhook will be answered 404; see the README's configuration section")
+	}
+	a.committer = ingest.NewCommitter(a.store, maxBatch, commitTimeout, a.Logger, metrics)
+	svc, err := ingest.NewService(ingest.Options{
+		Sources:        sources,
+		TrustedProxies: a.Config.TrustedProxyPrefixes,
+		Committer:      a.committer,
+		Logger:         a.Logger,
+		Metrics:        metrics,
+	})
+	if err != nil {
+		a.Close()
+		return err
+	}
+	a.server = &server.Server{Ingest: svc, Store: a.store, Gatherer: reg, Logger: a.Logger}
+	if a.ln, err = net.Listen("tcp", a.Config.Listen); err != nil {
+		a.Close()
+		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
+	}
+	return nil
+}
+
+// Addr is the address the gateway listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Run serves until ctx ends, then shuts down gracefully: in-flight requests
+// finish, queued events commit, the store closes.
+func (a *App) Run(ctx context.Context) error {
+	a.Logger.Info("listening", "addr", a.Addr(), "sources", len(a.Config.Sources), "storage", a.Config.Storage)
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	a.Logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Duration(a.Config.ShutdownTimeout))
+	defer cancel()
+	err := a.server.Shutdown(shutdownCtx)
+	return errors.Join(serveErr, err, a.Close())
+}
+
+// Close releases what Open acquired, in reverse order.
+func (a *App) Close() error {
+	if a.committer != nil {
+		a.committer.Close()
+		a.committer = nil
+	}
+	if a.store != nil {
+		err := a.store.Close()
+		a.store = nil
+		return err
+	}
+	return nil
+}
+
+func newLogger(w io.Writer, c config.Log) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kycgate/kycgate/internal/store/sqlite"
+)
+
+func newMigrateCmd() *cobra.Command {
+	var configPath string
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending schema migrations to the store",
+		Long: `Apply the schema migrations this version of kycgate embeds and the store
+has not seen yet. "kycgate serve" does the same at start; run this first to
+upgrade the schema separately from starting the gateway.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(configPath)
+			if err != nil {
+				return err
+			}
+			path, err := sqlite.PathFromURL(cfg.Storage)
+			if err != nil {
+				return usageError{fmt.Errorf("storage: %w", err)}
+			}
+			store, err := sqlite.Open(cmd.Context(), path)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			n, err := store.Migrate(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "applied %d migration(s) to %s\n", n, cfg.Storage)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&configPath, "config", "c", "", "configuration file (YAML) naming the storage")
+	return cmd
+}

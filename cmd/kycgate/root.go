@@ -1,0 +1,31 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+func newRootCmd(stdout, stderr io.Writer) (*cobra.Command, *bool) {
+	started := new(bool)
+	root := &cobra.Command{
+		Use:   "kycgate",
+		Short: "Receive identity-verification webhooks, verified and stored durably",
+		Long: `kycgate receives the webhooks of identity-verification providers (Sumsub,
+MetaMap, IDWise, Vericato, VerifyYou), checks each with the provider's own
+signature or credential, and stores it durably before answering, so that no
+verification result is lost, counted twice, or forged.
+
+Start with "kycgate serve --config kycgate.example.yaml"; see the README.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(*cobra.Command, []string) {
+			*started = true
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newServeCmd(), newMigrateCmd(), newVersionCmd())
+	return root, started
+}

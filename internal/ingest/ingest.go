@@ -1,0 +1,214 @@
+// Package ingest receives provider webhooks: it finds the source,
+// authenticates the request with the provider's own scheme, reads the event's
+// identity and commits the raw request durably before anything is
+// acknowledged. An authentic body kycgate cannot understand is stored flagged,
+// never dropped.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/provider"
+)
+
+// Delivery is one webhook request as it arrived.
+type Delivery struct {
+	Source        string // the {source} path segment
+	Token         string // the {token} path segment of a url_token source; "" otherwise
+	RemoteAddr    string
+	Header        http.Header
+	ContentLength int64 // -1 when unknown (chunked)
+	Body          io.Reader
+}
+
+// Result is what ingest answers once the event is stored.
+type Result struct {
+	ID        string `json:"id"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+// Committer is what ingest hands authenticated events to.
+type committer interface {
+	Commit(ctx context.Context, ev *kycgate.Event) (kycgate.Receipt, error)
+}
+
+// Service ingests deliveries for a fixed set of sources.
+type Service struct {
+	sources        map[string]*Source
+	trustedProxies []netip.Prefix
+	commit         committer
+	now            func() time.Time
+	log            *slog.Logger
+	metrics        *Metrics
+}
+
+// Options assemble a Service.
+type Options struct {
+	Sources        []*Source
+	TrustedProxies []netip.Prefix
+	Committer      committer
+	Now            func() time.Time // defaults to time.Now
+	Logger         *slog.Logger
+	Metrics        *Metrics
+}
+
+// NewService returns a service for opts.Sources; duplicate names are refused.
+func NewService(opts Options) (*Service, error) {
+	s := &Service{
+		sources:        make(map[string]*Source, len(opts.Sources)),
+		trustedProxies: opts.TrustedProxies,
+		commit:         opts.Committer,
+		now:            opts.Now,
+		log:            opts.Logger,
+		metrics:        opts.Metrics,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	for _, src := range opts.Sources {
+		if _, dup := s.sources[src.Name]; dup {
+			return nil, fmt.Errorf("ingest: source %q registered twice", src.Name)
+		}
+		s.sources[src.Name] = src
+	}
+	return s, nil
+}
+
+// Ingest authenticates and durably stores one delivery. The returned error
+// is a kycgate.Error whose code says how to answer.
+func (s *Service) Ingest(ctx context.Context, d Delivery) (Result, error) {
+	start := s.now()
+	src, ok := s.sources[d.Source]
+	if !ok || (d.Token != "" && !src.urlToken) {
+		s.metrics.requests.WithLabelValues("", "", OutcomeUnknownSource).Inc()
+		return Result{}, kycgate.Errorf(kycgate.ENOTFOUND, "no source named %q", d.Source)
+	}
+	res, outcome, err := s.ingest(ctx, src, d, start)
+	s.metrics.requests.WithLabelValues(src.Name, src.Adapter.Name, outcome).Inc()
+	if err == nil {
+		s.metrics.latency.WithLabelValues(src.Name).Observe(s.now().Sub(start).Seconds())
+	}
+	return res, err
+}
+
+func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.Time) (Result, string, error) {
+	ip := clientIP(d.RemoteAddr, d.Header, s.trustedProxies)
+	if !src.allowed(ip) {
+		s.refused(src, ip, "address not in allow_ips")
+		return Result{}, OutcomeForbidden, kycgate.Errorf(kycgate.EFORBIDDEN, "address %s may not deliver to source %q", ip, src.Name)
+	}
+	if src.credential != nil {
+		if err := src.credential(d.Token, d.Header); err != nil {
+			s.refused(src, ip, err.Error())
+			return Result{}, OutcomeUnauthenticated, kycgate.Errorf(kycgate.EUNAUTHORIZED, "authentication failed: %v", err)
+		}
+	}
+	if d.ContentLength > src.MaxBody {
+		return Result{}, OutcomeTooLarge, tooLarge(src)
+	}
+	body, err := readLimited(d.Body, src.MaxBody)
+	if errors.Is(err, errTooLarge) {
+		return Result{}, OutcomeTooLarge, tooLarge(src)
+	}
+	if err != nil {
+		return Result{}, OutcomeBadRequest, kycgate.WrapError(kycgate.EINVALID, err, "could not read the request body")
+	}
+	if src.checkSignature {
+		if err := src.Provider.Authenticate(d.Header, body); err != nil {
+			s.refused(src, ip, err.Error())
+			return Result{}, OutcomeUnauthenticated, kycgate.Errorf(kycgate.EUNAUTHORIZED, "authentication failed: %v", err)
+		}
+	}
+
+	ev := &kycgate.Event{
+		ID:         NewEventID(now),
+		Source:     src.Name,
+		Provider:   src.Adapter.Name,
+		ReceivedAt: now.UTC(),
+		RemoteIP:   ip.String(),
+		Header:     keepHeaders(d.Header, src.Adapter.Headers),
+		Body:       body,
+	}
+	if id, err := src.Provider.Identify(d.Header, body); err != nil {
+		ev.Flag, ev.FlagDetail = kycgate.FlagUnparseable, err.Error()
+		ev.DedupKey = provider.RawKey(body)
+	} else {
+		ev.Identity = id
+		if !src.Adapter.Known(id.ProviderEvent) {
+			ev.Flag, ev.FlagDetail = kycgate.FlagUnknownEvent, fmt.Sprintf("%s event %q is not in kycgate's catalogue", src.Adapter.Name, id.ProviderEvent)
+		}
+	}
+
+	receipt, err := s.commit.Commit(ctx, ev)
+	if err != nil {
+		if kycgate.ErrorCode(err) != kycgate.EUNAVAILABLE {
+			err = kycgate.WrapError(kycgate.EUNAVAILABLE, err, "event not stored; retry later")
+		}
+		return Result{}, OutcomeUnavailable, err
+	}
+	if ev.Flag != kycgate.FlagNone && !receipt.Duplicate {
+		s.metrics.flagged.WithLabelValues(src.Name, src.Adapter.Name, string(ev.Flag)).Inc()
+		s.log.Warn("stored an event kycgate does not understand", "source", src.Name, "event_id", receipt.ID, "flag", ev.Flag, "detail", ev.FlagDetail)
+	}
+	if receipt.Duplicate {
+		return Result{ID: receipt.ID, Duplicate: true}, OutcomeDuplicate, nil
+	}
+	return Result{ID: receipt.ID}, OutcomeAccepted, nil
+}
+
+// refused logs a refused request: never its body, secrets or signature.
+func (s *Service) refused(src *Source, ip netip.Addr, reason string) {
+	s.log.Info("webhook refused", "source", src.Name, "provider", src.Adapter.Name, "remote_ip", ip.String(), "reason", reason)
+}
+
+func tooLarge(src *Source) error {
+	return kycgate.Errorf(kycgate.ETOOLARGE, "body over the %d-byte limit of source %q", src.MaxBody, src.Name)
+}
+
+var errTooLarge = errors.New("body too large")
+
+// readLimited reads all of r, or fails with errTooLarge past limit bytes
+// without reading further.
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	if r == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > limit {
+		return nil, errTooLarge
+	}
+	return body, nil
+}
+
+// alwaysKept are stored for every provider besides the adapter's own list.
+var alwaysKept = []string{"Content-Type", "User-Agent"}
+
+func keepHeaders(h http.Header, names []string) http.Header {
+	out := http.Header{}
+	for _, list := range [][]string{alwaysKept, names} {
+		for _, name := range list {
+			if v := h.Values(name); len(v) > 0 {
+				out[http.CanonicalHeaderKey(name)] = v
+			}
+		}
+	}
+	return out
+}
+
+// NewEventID returns a new time-sortable event id for time t.
+func NewEventID(t time.Time) string {
+	return "evt_" + ulid.MustNew(ulid.Timestamp(t), ulid.DefaultEntropy()).String()
+}

@@ -1,0 +1,178 @@
+// Package server is kycgate's HTTP surface: the webhook endpoints, health
+// and readiness, metrics, and the one table that turns application error
+// codes into HTTP statuses.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/ingest"
+)
+
+// Timeouts bound slow clients. Providers give up after 5 to 10 seconds, so a
+// request that takes longer than this is of no use to anyone.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 20 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+	readyTimeout      = 2 * time.Second
+)
+
+// Ingester ingests one webhook delivery.
+type Ingester interface {
+	Ingest(ctx context.Context, d ingest.Delivery) (ingest.Result, error)
+}
+
+// Pinger reports whether the store is usable.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Server serves kycgate's HTTP surface.
+type Server struct {
+	Ingest   Ingester
+	Store    Pinger
+	Gatherer prometheus.Gatherer
+	Logger   *slog.Logger
+
+	srv *http.Server
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /webhooks/{source}", s.handleWebhook)
+	mux.HandleFunc("POST /webhooks/{source}/{token}", s.handleWebhook)
+	mux.HandleFunc("/webhooks/{source}", methodNotAllowed("POST"))
+	mux.HandleFunc("/webhooks/{source}/{token}", methodNotAllowed("POST"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, kycgate.Errorf(kycgate.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Shutdown(ctx)
+}
+
+func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
+	res, err := s.Ingest.Ingest(r.Context(), ingest.Delivery{
+		Source:        r.PathValue("source"),
+		Token:         r.PathValue("token"),
+		RemoteAddr:    r.RemoteAddr,
+		Header:        r.Header,
+		ContentLength: r.ContentLength,
+		Body:          r.Body,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		s.Logger.Warn("not ready", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "unreachable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "store": "ok"})
+}
+
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody(kycgate.EMETHOD, r.Method+" is not allowed here; use "+allow))
+	}
+}
+
+// statuses maps application error codes to HTTP statuses.
+var statuses = map[string]int{
+	kycgate.EINVALID:       http.StatusBadRequest,
+	kycgate.EUNAUTHORIZED:  http.StatusUnauthorized,
+	kycgate.EFORBIDDEN:     http.StatusForbidden,
+	kycgate.ENOTFOUND:      http.StatusNotFound,
+	kycgate.EMETHOD:        http.StatusMethodNotAllowed,
+	kycgate.ECONFLICT:      http.StatusConflict,
+	kycgate.ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	kycgate.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	kycgate.ERATELIMITED:   http.StatusTooManyRequests,
+	kycgate.EINTERNAL:      http.StatusInternalServerError,
+	kycgate.EUNAVAILABLE:   http.StatusServiceUnavailable,
+}
+
+// writeError answers with the error's status and message. Only internal
+// errors and unavailability are logged; the caller never sees internals.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := kycgate.ErrorCode(err)
+	status, ok := statuses[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	switch code {
+	case kycgate.EINTERNAL:
+		s.Logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	case kycgate.EUNAVAILABLE:
+		s.Logger.Warn("unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "5")
+	case kycgate.ETOOLARGE:
+		w.Header().Set("Connection", "close") // do not read the rest of the body
+	}
+	writeJSON(w, status, errorBody(code, kycgate.ErrorMessage(err)))
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func errorBody(code, message string) map[string]errorDetail {
+	return map[string]errorDetail{"error": {Code: code, Message: message}}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
