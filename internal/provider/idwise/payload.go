@@ -22,7 +22,7 @@ type bodyFields struct {
 }
 
 // Identify reads the event name and the journey. IDWise keeps eventId across
-// retries, so it is the dedup key; IDWise sends no event time, so ingest
+// retries, so it (with the event name) is the dedup key; IDWise sends no event time, so ingest
 // files the event at its receipt time.
 func (Provider) Identify(_ http.Header, body []byte) (kycgate.Identity, error) {
 	var f identityFields
@@ -38,7 +38,7 @@ func (Provider) Identify(_ http.Header, body []byte) (kycgate.Identity, error) {
 	}
 	id := kycgate.Identity{ProviderEvent: f.Event, VerificationID: journey}
 	if f.Body.EventID != "" {
-		id.DedupKey = "event|" + f.Body.EventID
+		id.DedupKey = "event|" + f.Body.EventID + "|" + f.Event
 		return id, nil
 	}
 	key, err := provider.ContentKey(body)

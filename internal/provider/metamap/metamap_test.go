@@ -1,0 +1,40 @@
+package metamap_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/kycgate/kycgate/internal/provider/metamap"
+	"github.com/kycgate/kycgate/internal/provider/providertest"
+)
+
+func TestProvider_Authenticate(t *testing.T) {
+	providertest.RunSignatures(t, metamap.Adapter, func(_ providertest.Vector, sig string) http.Header {
+		return http.Header{"X-Signature": {sig}} // MetaMap sends it lowercase; header names are case-insensitive
+	})
+}
+
+func TestProvider_Identify(t *testing.T) {
+	providertest.RunIdentify(t, metamap.Adapter, "timestamp")
+}
+
+func TestVerificationID(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://api.getmati.com/v2/verifications/6156311aba4c52001b1290a2":       "6156311aba4c52001b1290a2",
+		"https://api.prod.metamap.com/v2/verifications/68d4048a3f7133c6238828da":  "68d4048a3f7133c6238828da",
+		"https://api.prod.metamap.com/v2/verifications/68d4048a3f7133c6238828da/": "68d4048a3f7133c6238828da",
+	} {
+		if got, err := metamap.VerificationID(in); err != nil || got != want {
+			t.Errorf("VerificationID(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "https://api.getmati.com/v2/verifications/", "https://api.getmati.com/v2/identities/abc", "%zz"} {
+		if _, err := metamap.VerificationID(in); err == nil {
+			t.Errorf("VerificationID(%q) accepted", in)
+		}
+	}
+}
+
+func TestProvider_Hostile(t *testing.T) { providertest.RunHostile(t, metamap.Adapter) }
+
+func FuzzProvider(f *testing.F) { providertest.Fuzz(f, metamap.Adapter) }

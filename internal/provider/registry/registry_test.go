@@ -1,0 +1,32 @@
+package registry_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/provider/registry"
+)
+
+func TestRegistry(t *testing.T) {
+	want := []string{"idwise", "metamap", "sumsub", "vericato", "verifyyou"}
+	if got := registry.Names(); !slices.Equal(got, want) {
+		t.Fatalf("Names() = %v, want %v", got, want)
+	}
+	for _, a := range registry.All() {
+		if got, ok := registry.Lookup(a.Name); !ok || got.Name != a.Name {
+			t.Errorf("Lookup(%q) = %v, %v", a.Name, got.Name, ok)
+		}
+		if len(a.Catalogue) == 0 {
+			t.Errorf("%s has an empty catalogue", a.Name)
+		}
+		for event, typ := range a.Catalogue {
+			if !slices.Contains(kycgate.EventTypes, typ) {
+				t.Errorf("%s maps %q to %q, not a canonical type", a.Name, event, typ)
+			}
+		}
+	}
+	if _, ok := registry.Lookup("onfido"); ok {
+		t.Error("Lookup(onfido) found an adapter")
+	}
+}

@@ -1,0 +1,66 @@
+package sumsub_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/kycgate/kycgate/internal/provider/providertest"
+	"github.com/kycgate/kycgate/internal/provider/sumsub"
+)
+
+func TestProvider_Authenticate(t *testing.T) {
+	providertest.RunSignatures(t, sumsub.Adapter, func(v providertest.Vector, sig string) http.Header {
+		return http.Header{sumsub.HeaderDigest: {sig}, sumsub.HeaderDigestAlg: {v.Alg}}
+	})
+}
+
+func TestProvider_AuthenticateAlgorithm(t *testing.T) {
+	p, _ := sumsub.New(providerConfig("s"))
+	body := []byte(`{}`)
+	for name, h := range map[string]http.Header{
+		"unknown algorithm": {sumsub.HeaderDigest: {"00"}, sumsub.HeaderDigestAlg: {"HMAC_MD5_HEX"}},
+		"missing algorithm": {sumsub.HeaderDigest: {"00"}},
+		"lowercase name":    {sumsub.HeaderDigest: {"00"}, sumsub.HeaderDigestAlg: {"hmac_sha256_hex"}},
+		// A SHA-1 digest presented as SHA-256 has the wrong length.
+		"algorithm downgrade": {sumsub.HeaderDigest: {"675c456d1767ac7aa6e7d4840a32135e8c41f2ab"}, sumsub.HeaderDigestAlg: {"HMAC_SHA256_HEX"}},
+	} {
+		if err := p.Authenticate(h, body); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestProvider_Identify(t *testing.T) {
+	providertest.RunIdentify(t, sumsub.Adapter, "createdAtMs")
+}
+
+func TestProvider_IdentifyQuirks(t *testing.T) {
+	p, _ := sumsub.New(providerConfig("s"))
+	examples := providertest.Examples(t)
+	// The documented videoIdentCompositionCompleted example says
+	// "type": "videoIdentStatusChanged"; it is read as what it says.
+	id, err := p.Identify(nil, examples["videoIdentCompositionCompleted.json"])
+	if err != nil || id.ProviderEvent != "videoIdentStatusChanged" {
+		t.Errorf("videoIdentCompositionCompleted example: %+v, %v", id, err)
+	}
+	// createdAtMs is UTC with milliseconds.
+	id, _ = p.Identify(nil, examples["applicantReviewed_green.json"])
+	if got := id.OccurredAt.Format("2006-01-02T15:04:05.000Z07:00"); got != "2020-02-21T13:23:19.321Z" {
+		t.Errorf("createdAtMs read as %s", got)
+	}
+	// Without createdAtMs, createdAt and its numeric zone are used.
+	id, _ = p.Identify(nil, []byte(`{"type":"applicantPending","applicantId":"a","correlationId":"c","createdAt":"2024-09-05 15:40:34+0200"}`))
+	if got := id.OccurredAt.Format("2006-01-02T15:04:05Z07:00"); got != "2024-09-05T13:40:34Z" {
+		t.Errorf("createdAt read as %s", got)
+	}
+	// The same correlationId on two types or applicants is two events.
+	a, _ := p.Identify(nil, examples["applicantActivated.json"])
+	b, _ := p.Identify(nil, examples["applicantDeactivated.json"])
+	if a.DedupKey == b.DedupKey {
+		t.Error("applicantActivated and applicantDeactivated share a dedup key")
+	}
+}
+
+func TestProvider_Hostile(t *testing.T) { providertest.RunHostile(t, sumsub.Adapter) }
+
+func FuzzProvider(f *testing.F) { providertest.Fuzz(f, sumsub.Adapter) }

@@ -1,0 +1,60 @@
+package verifyyou_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/kycgate/kycgate/internal/provider"
+	"github.com/kycgate/kycgate/internal/provider/providertest"
+	"github.com/kycgate/kycgate/internal/provider/verifyyou"
+)
+
+func TestProvider_Authenticate(t *testing.T) {
+	providertest.RunSignatures(t, verifyyou.Adapter, func(_ providertest.Vector, sig string) http.Header {
+		return signed(sig)
+	})
+}
+
+func TestProvider_AuthenticatePrefix(t *testing.T) {
+	p, _ := verifyyou.New(provider.Config{Secrets: []string{"vy_whsec_5d1c0f"}})
+	body := providertest.Examples(t)["verification_completed.json"]
+	const good = "768fb516064319df49eda14306316d95c67dd5d359b8806ed9eee9187949d4b4"
+	for name, sig := range map[string]string{
+		"no prefix":    good,
+		"other scheme": "sha1=" + good,
+		"upper prefix": "SHA256=" + good,
+	} {
+		if err := p.Authenticate(signed(sig), body); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if err := p.Authenticate(signed("sha256="+strings.ToUpper(good)), body); err != nil {
+		t.Errorf("upper-case hex refused: %v", err)
+	}
+}
+
+// VerifyYou's occurred_at is the event's own time, so there is no send time
+// to re-stamp: two liveness failures at different times are two events.
+func TestProvider_Identify(t *testing.T) {
+	providertest.RunIdentify(t, verifyyou.Adapter, "")
+	p, _ := verifyyou.New(provider.Config{})
+	id, err := p.Identify(nil, providertest.Examples(t)["verification_completed.json"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := id.OccurredAt.Format("2006-01-02T15:04:05.000000Z07:00"); got != "2026-06-09T17:04:01.123456Z" {
+		t.Errorf("occurred_at read as %s", got)
+	}
+}
+
+func TestProvider_Hostile(t *testing.T) { providertest.RunHostile(t, verifyyou.Adapter) }
+
+func FuzzProvider(f *testing.F) { providertest.Fuzz(f, verifyyou.Adapter) }
+
+// signed returns headers as a server hands them over: canonicalised.
+func signed(sig string) http.Header {
+	h := http.Header{}
+	h.Set(verifyyou.HeaderSignature, sig)
+	return h
+}
