@@ -157,3 +157,6 @@ func (c *Committer) commitBatch(batch []*pending) error {
 	}
 	return nil
 }
+
+// Queued returns how many events wait for the next batch.
+func (c *Committer) Queued() int { return len(c.queue) }

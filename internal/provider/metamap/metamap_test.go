@@ -14,6 +14,12 @@ func TestProvider_Authenticate(t *testing.T) {
 	})
 }
 
+func TestSign(t *testing.T) {
+	providertest.RunSign(t, func(v providertest.Vector, body []byte) string {
+		return metamap.Sign(v.Secret, body).Get(metamap.HeaderSignature)
+	})
+}
+
 func TestProvider_Identify(t *testing.T) {
 	providertest.RunIdentify(t, metamap.Adapter, "timestamp")
 }

@@ -19,3 +19,10 @@ func (p *Provider) Authenticate(h http.Header, body []byte) error {
 	}
 	return provider.VerifyHexHMAC(sha256.New, p.secrets, body, sig)
 }
+
+// Sign returns the header MetaMap sends with body, signed with secret.
+func Sign(secret string, body []byte) http.Header {
+	h := http.Header{}
+	h.Set(HeaderSignature, provider.HexHMAC(sha256.New, secret, body))
+	return h
+}

@@ -42,3 +42,16 @@ func (p *Provider) Authenticate(h http.Header, body []byte) error {
 	}
 	return provider.VerifyHexHMAC(newHash, p.secrets, body, sig)
 }
+
+// Sign returns the headers Sumsub sends with body, signed with secret under
+// the algorithm alg names (one of Algorithms' keys).
+func Sign(secret, alg string, body []byte) (http.Header, error) {
+	newHash, ok := Algorithms[alg]
+	if !ok {
+		return nil, fmt.Errorf("sumsub: unsupported algorithm %q", alg)
+	}
+	h := http.Header{}
+	h.Set(HeaderDigest, provider.HexHMAC(newHash, secret, body))
+	h.Set(HeaderDigestAlg, alg)
+	return h, nil
+}

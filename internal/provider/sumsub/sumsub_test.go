@@ -14,6 +14,19 @@ func TestProvider_Authenticate(t *testing.T) {
 	})
 }
 
+func TestSign(t *testing.T) {
+	providertest.RunSign(t, func(v providertest.Vector, body []byte) string {
+		h, err := sumsub.Sign(v.Secret, v.Alg, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Get(sumsub.HeaderDigest)
+	})
+	if _, err := sumsub.Sign("s", "HMAC_MD5_HEX", nil); err == nil {
+		t.Error("Sign accepted an unknown algorithm")
+	}
+}
+
 func TestProvider_AuthenticateAlgorithm(t *testing.T) {
 	p, _ := sumsub.New(providerConfig("s"))
 	body := []byte(`{}`)

@@ -29,3 +29,11 @@ func (p *Provider) Authenticate(h http.Header, body []byte) error {
 	}
 	return provider.VerifyHexHMAC(sha256.New, p.secrets, body, hexSig)
 }
+
+// Sign returns the signature header VerifyYou sends with body, signed with
+// secret. (VerifyYou also sends the stage as X-VerifyYou-Event.)
+func Sign(secret string, body []byte) http.Header {
+	h := http.Header{}
+	h.Set(HeaderSignature, signaturePrefix+provider.HexHMAC(sha256.New, secret, body))
+	return h
+}

@@ -16,6 +16,12 @@ func TestProvider_Authenticate(t *testing.T) {
 	})
 }
 
+func TestSign(t *testing.T) {
+	providertest.RunSign(t, func(v providertest.Vector, body []byte) string {
+		return verifyyou.Sign(v.Secret, body).Get(verifyyou.HeaderSignature)
+	})
+}
+
 func TestProvider_AuthenticatePrefix(t *testing.T) {
 	p, _ := verifyyou.New(provider.Config{Secrets: []string{"vy_whsec_5d1c0f"}})
 	body := providertest.Examples(t)["verification_completed.json"]

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,11 +31,12 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	})
 }
 
-var seq int
+var counter atomic.Int64
 
-// NewEvent returns a valid event with unique id and dedup key.
+// NewEvent returns a valid event with unique id and dedup key. It is safe to
+// call from several goroutines.
 func NewEvent(source string) *kycgate.Event {
-	seq++
+	seq := counter.Add(1)
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC).Add(time.Duration(seq) * time.Millisecond)
 	return &kycgate.Event{
 		ID:       fmt.Sprintf("evt_test%06d", seq),

@@ -1,0 +1,186 @@
+package server_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kycgate/kycgate/internal/config"
+	"github.com/kycgate/kycgate/internal/ingest"
+	"github.com/kycgate/kycgate/internal/server"
+	"github.com/kycgate/kycgate/internal/store/sqlite"
+)
+
+// Secrets and credentials of the test gateway's sources.
+const (
+	sumsubSecret    = "sumsub-test-secret"
+	sumsubOldSecret = "sumsub-retired-secret"
+	metamapSecret   = "MetaMapTest-Secret1"
+	verifyyouSecret = "vy-test-secret"
+	idwiseToken     = "idwise-test-token"
+	vericatoToken   = "vericato-url-token-0123"
+)
+
+const gatewayConfig = `
+trusted_proxies: ["127.0.0.1", "10.9.0.0/16"] # the test client connects from loopback, as a proxy would
+sources:
+  - name: sumsub
+    provider: sumsub
+    secrets: ["` + sumsubSecret + `", "` + sumsubOldSecret + `"]
+    max_body_bytes: 4KiB
+  - name: sumsub-eu
+    provider: sumsub
+    secrets: ["another-account-secret"]
+  - name: metamap
+    provider: metamap
+    secrets: ["` + metamapSecret + `"]
+  - name: verifyyou
+    provider: verifyyou
+    secrets: ["` + verifyyouSecret + `"]
+  - name: idwise
+    provider: idwise
+    auth: { bearer: "` + idwiseToken + `" }
+  - name: idwise-basic
+    provider: idwise
+    auth: { basic: { username: kyc, password: "p4ss-w0rd" } }
+  - name: idwise-header
+    provider: idwise
+    auth: { header: { name: X-IDWise-Key, value: "k3y" } }
+  - name: vericato
+    provider: vericato
+    auth: { url_token: "` + vericatoToken + `" }
+  - name: vericato-ip
+    provider: vericato
+    allow_ips: ["203.0.113.0/24"]
+`
+
+// gateway is a real ingest stack over loopback HTTP on a real SQLite file.
+type gateway struct {
+	URL   string
+	store *sqlite.Store
+	db    *sql.DB // a separate connection, to look at what was stored
+	reg   *prometheus.Registry
+}
+
+func newGateway(t *testing.T) *gateway {
+	t.Helper()
+	cfg, err := config.Parse([]byte(gatewayConfig), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kycgate.db")
+	store, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg := prometheus.NewRegistry()
+	metrics := ingest.NewMetrics(reg)
+	committer := ingest.NewCommitter(store, 512, 5*time.Second, log, metrics)
+	var sources []*ingest.Source
+	for _, c := range cfg.Sources {
+		src, err := ingest.NewSource(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources = append(sources, src)
+	}
+	svc, err := ingest.NewService(ingest.Options{
+		Sources: sources, TrustedProxies: cfg.TrustedProxyPrefixes,
+		Committer: committer, Logger: log, Metrics: metrics,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &server.Server{Ingest: svc, Store: store, Gatherer: reg, Logger: log}
+	ts := httptest.NewServer(srv.Handler())
+	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ts.Close()
+		committer.Close()
+		store.Close()
+		db.Close()
+	})
+	return &gateway{URL: ts.URL, store: store, db: db, reg: reg}
+}
+
+// count returns how many events are stored.
+func (g *gateway) count(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := g.db.QueryRow(`SELECT count(*) FROM events`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+type answer struct {
+	Status    int
+	ID        string `json:"id"`
+	Duplicate bool   `json:"duplicate"`
+	Error     struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func (g *gateway) post(t *testing.T, path string, h http.Header, body io.Reader) answer {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, g.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	return g.do(t, req)
+}
+
+func (g *gateway) do(t *testing.T, req *http.Request) answer {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	a := answer{Status: resp.StatusCode}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		t.Fatalf("decode answer: %v", err)
+	}
+	return a
+}
+
+func bearer(token string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token}}
+}
+
+func merge(hs ...http.Header) http.Header {
+	out := http.Header{}
+	for _, h := range hs {
+		for k, v := range h {
+			out[k] = append(out[k], v...)
+		}
+	}
+	return out
+}
+
+func body(s string) io.Reader { return strings.NewReader(s) }
