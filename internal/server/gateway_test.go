@@ -72,7 +72,7 @@ type gateway struct {
 	reg   *prometheus.Registry
 }
 
-func newGateway(t *testing.T) *gateway {
+func newGateway(t testing.TB) *gateway {
 	t.Helper()
 	cfg, err := config.Parse([]byte(gatewayConfig), func(string) (string, bool) { return "", false })
 	if err != nil {
@@ -121,7 +121,7 @@ func newGateway(t *testing.T) *gateway {
 }
 
 // count returns how many events are stored.
-func (g *gateway) count(t *testing.T) int {
+func (g *gateway) count(t testing.TB) int {
 	t.Helper()
 	var n int
 	if err := g.db.QueryRow(`SELECT count(*) FROM events`).Scan(&n); err != nil {
