@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,6 +72,25 @@ type gateway struct {
 	store *sqlite.Store
 	db    *sql.DB // a separate connection, to look at what was stored
 	reg   *prometheus.Registry
+	logs  *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines can log into.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newGateway(t testing.TB) *gateway {
@@ -86,7 +107,8 @@ func newGateway(t testing.TB) *gateway {
 	if _, err := store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := prometheus.NewRegistry()
 	metrics := ingest.NewMetrics(reg)
 	committer := ingest.NewCommitter(store, 512, 5*time.Second, log, metrics)
@@ -105,7 +127,7 @@ func newGateway(t testing.TB) *gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &server.Server{Ingest: svc, Store: store, Gatherer: reg, Logger: log}
+	srv := server.New(server.Options{Ingest: svc, Store: store, Gatherer: reg, Logger: log})
 	ts := httptest.NewServer(srv.Handler())
 	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
 	if err != nil {
@@ -117,7 +139,7 @@ func newGateway(t testing.TB) *gateway {
 		store.Close()
 		db.Close()
 	})
-	return &gateway{URL: ts.URL, store: store, db: db, reg: reg}
+	return &gateway{URL: ts.URL, store: store, db: db, reg: reg, logs: logs}
 }
 
 // count returns how many events are stored.

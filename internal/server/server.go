@@ -40,14 +40,36 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Server serves kycgate's HTTP surface.
-type Server struct {
+// Options assemble a Server.
+type Options struct {
 	Ingest   Ingester
 	Store    Pinger
 	Gatherer prometheus.Gatherer
 	Logger   *slog.Logger
+}
 
-	srv *http.Server
+// Server serves kycgate's HTTP surface.
+type Server struct {
+	ingest   Ingester
+	store    Pinger
+	gatherer prometheus.Gatherer
+	log      *slog.Logger
+	srv      *http.Server
+}
+
+// New returns a server with the routes and timeouts in place, ready to Serve.
+func New(opts Options) *Server {
+	s := &Server{ingest: opts.Ingest, store: opts.Store, gatherer: opts.Gatherer, log: opts.Logger}
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return s
 }
 
 // Handler returns the routes.
@@ -61,7 +83,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.handleReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, kycgate.Errorf(kycgate.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
 	})
@@ -70,15 +92,6 @@ func (s *Server) Handler() http.Handler {
 
 // Serve serves on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	s.srv = &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
-	}
 	if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -87,14 +100,11 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // Shutdown stops accepting connections and waits for in-flight requests.
 func (s *Server) Shutdown(ctx context.Context) error {
-	if s.srv == nil {
-		return nil
-	}
 	return s.srv.Shutdown(ctx)
 }
 
 func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
-	res, err := s.Ingest.Ingest(r.Context(), ingest.Delivery{
+	res, err := s.ingest.Ingest(r.Context(), ingest.Delivery{
 		Source:        r.PathValue("source"),
 		Token:         r.PathValue("token"),
 		RemoteAddr:    r.RemoteAddr,
@@ -112,8 +122,8 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
-	if err := s.Store.Ping(ctx); err != nil {
-		s.Logger.Warn("not ready", "err", err)
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("not ready", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "unreachable"})
 		return
 	}
@@ -152,9 +162,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	switch code {
 	case kycgate.EINTERNAL:
-		s.Logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	case kycgate.EUNAVAILABLE:
-		s.Logger.Warn("unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Warn("unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", "5")
 	case kycgate.ETOOLARGE:
 		w.Header().Set("Connection", "close") // do not read the rest of the body

@@ -147,6 +147,16 @@ func TestWebhook_Hostile(t *testing.T) {
 	if a := g.post(t, "/webhooks/sumsub", good, body(sumsubReviewed)); a.Status != 200 {
 		t.Fatalf("legitimate request after the hostile ones: %+v", a)
 	}
+	// Refusals were logged, with neither credentials, signatures nor bodies.
+	logs := g.logs.String()
+	if !strings.Contains(logs, "webhook refused") {
+		t.Error("refusals were not logged")
+	}
+	for _, secret := range []string{sumsubSecret, sumsubOldSecret, metamapSecret, verifyyouSecret, idwiseToken, vericatoToken, "p4ss-w0rd", "k3y", good.Get("X-Payload-Digest"), "5cb56e8e0a975a35f333cb83", "user-42"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log contains %q:\n%s", secret, logs)
+		}
+	}
 }
 
 // TestWebhook_AuthenticButNotUnderstood: an authentic body kycgate cannot

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kycgate/kycgate/internal/config"
+	"github.com/kycgate/kycgate/internal/provider/sumsub"
+	"github.com/kycgate/kycgate/internal/store/sqlite"
+)
+
+// TestApp_GracefulShutdown: a request in flight when the stop comes is
+// finished, committed and answered; then the App stops.
+func TestApp_GracefulShutdown(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "k.db")
+	cfg, err := config.Parse(fmt.Appendf(nil, "listen: \"127.0.0.1:0\"\nstorage: \"sqlite://%s\"\nsources:\n  - {name: sumsub, provider: sumsub, secrets: [s3cret]}\n", db), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &App{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := app.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- app.Run(ctx) }()
+
+	body := []byte(`{"applicantId":"a1","correlationId":"c1","type":"applicantPending","createdAtMs":"2026-11-22 10:00:00.000"}`)
+	h, _ := sumsub.Sign("s3cret", "HMAC_SHA256_HEX", body)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+app.Addr()+"/webhooks/sumsub", pr)
+	req.Header = h
+	answered := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+		}
+		answered <- resp
+	}()
+	pw.Write(body[:10]) // the request is in flight, its body half sent
+	time.Sleep(50 * time.Millisecond)
+	stop() // as on SIGTERM
+	time.Sleep(50 * time.Millisecond)
+	pw.Write(body[10:])
+	pw.Close()
+
+	resp := <-answered
+	if resp == nil {
+		t.Fatal("no answer")
+	}
+	var a struct{ ID string }
+	json.NewDecoder(resp.Body).Decode(&a)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || a.ID == "" {
+		t.Fatalf("in-flight request answered %d %+v, want 200 with an id", resp.StatusCode, a)
+	}
+	if err := <-ran; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	store, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.FindEvent(context.Background(), a.ID); err != nil {
+		t.Fatalf("the acknowledged event is not stored: %v", err)
+	}
+	if _, err := http.Get("http://" + app.Addr() + "/healthz"); err == nil {
+		t.Error("still serving after Run returned")
+	}
+}
