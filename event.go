@@ -26,13 +26,16 @@ type Identity struct {
 	DedupKey string
 }
 
-// Event is one webhook delivery as kycgate stored it: the raw request and its
-// identity. Its ID is kycgate's own, time-sortable, with the "evt_" prefix.
+// Event is one webhook delivery as kycgate stored it: the raw request, its
+// identity and its canonical meaning. Its ID is kycgate's own, time-sortable,
+// with the "evt_" prefix.
 type Event struct {
 	ID       string
 	Source   string
 	Provider string
 	Identity
+	Type       EventType // canonical type; "" when the body could not be parsed
+	Data       Change    // what the event says about its verification
 	ReceivedAt time.Time
 	RemoteIP   string
 	Header     http.Header // only the headers worth keeping; never credentials
@@ -45,4 +48,9 @@ type Event struct {
 type Receipt struct {
 	ID        string // the stored event's id: the new one, or the first delivery's
 	Duplicate bool   // the event was a retry of one already stored
+}
+
+// LogEntry returns the event as an entry of its verification's log.
+func (e *Event) LogEntry() LogEntry {
+	return LogEntry{ID: e.ID, DedupKey: e.DedupKey, Type: e.Type, OccurredAt: e.OccurredAt, ReceivedAt: e.ReceivedAt, Change: e.Data}
 }

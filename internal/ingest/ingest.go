@@ -139,11 +139,11 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 		Header:     keepHeaders(d.Header, src.Adapter.Headers),
 		Body:       body,
 	}
-	if id, err := src.Provider.Identify(d.Header, body); err != nil {
+	if id, change, err := src.Provider.Parse(d.Header, body); err != nil {
 		ev.Flag, ev.FlagDetail = kycgate.FlagUnparseable, err.Error()
 		ev.DedupKey = provider.RawKey(body)
 	} else {
-		ev.Identity = id
+		ev.Identity, ev.Type, ev.Data = id, src.Adapter.Type(id.ProviderEvent), change
 		if !src.Adapter.Known(id.ProviderEvent) {
 			ev.Flag, ev.FlagDetail = kycgate.FlagUnknownEvent, fmt.Sprintf("%s event %q is not in kycgate's catalogue", src.Adapter.Name, id.ProviderEvent)
 		}

@@ -17,14 +17,18 @@ type Provider interface {
 	// guarantees. The error says why, without secrets.
 	Authenticate(h http.Header, body []byte) error
 
-	// Identify reads the identity of an authentic event. An error means the
-	// body is not in the provider's shape; the event is then stored flagged.
-	Identify(h http.Header, body []byte) (kycgate.Identity, error)
+	// Parse reads an authentic event: its identity, and what it says about
+	// its verification in canonical terms. An error means the body is not in
+	// the provider's shape; the event is then stored flagged.
+	Parse(h http.Header, body []byte) (kycgate.Identity, kycgate.Change, error)
 }
 
 // Config is what a source gives its provider adapter.
 type Config struct {
 	Secrets []string // signing secrets; any one verifies (rotation)
+	// ExternalUserIDKey names the metadata key holding the company's own user
+	// id, for providers that carry it in free-form metadata (MetaMap).
+	ExternalUserIDKey string
 }
 
 // Adapter describes one provider kycgate supports.
@@ -47,3 +51,15 @@ func (a Adapter) Known(event string) bool {
 	_, ok := a.Catalogue[event]
 	return ok
 }
+
+// Type returns the canonical type of a provider event: verification.other
+// for an event the catalogue does not name.
+func (a Adapter) Type(event string) kycgate.EventType {
+	if t, ok := a.Catalogue[event]; ok {
+		return t
+	}
+	return kycgate.EventOther
+}
+
+// Bool returns a pointer to b, for Change.Sandbox.
+func Bool(b bool) *bool { return &b }

@@ -38,11 +38,11 @@ var Catalogue = map[string]kycgate.EventType{
 	"Step Submitted":                kycgate.EventStepCompleted,
 	"Finished User Steps":           kycgate.EventSubmitted,
 	"Finished Journey":              kycgate.EventDecided,
-	"Manually Reviewed":             kycgate.EventDecided,
+	"Manually Reviewed":             kycgate.EventUpdated,
 	"Updated Journey":               kycgate.EventUpdated,
 	"AML Monitor Update":            kycgate.EventAMLUpdate,
 	"Finished Spot Check":           kycgate.EventOther,
 	"Finished Ongoing Check":        kycgate.EventOther,
-	"Verification Update Required":  kycgate.EventDecided,
+	"Verification Update Required":  kycgate.EventUpdated,
 	"KYC Renewal Deadline Exceeded": kycgate.EventExpired,
 }

@@ -9,10 +9,10 @@ import (
 )
 
 // IDWise keeps eventId across retries and sends no time at all.
-func TestProvider_Identify(t *testing.T) {
+func TestProvider_Parse(t *testing.T) {
 	providertest.RunIdentify(t, idwise.Adapter, "")
 	p, _ := idwise.New(provider.Config{})
-	id, err := p.Identify(nil, providertest.Examples(t)["finished_spot_check.json"])
+	id, _, err := p.Parse(nil, providertest.Examples(t)["finished_spot_check.json"])
 	if err != nil || id.VerificationID != "6731a0c4e5f6a7b8c9d0e1f2" {
 		t.Errorf("spot check filed under %+v, %v; want its spotCheckJourneyId", id, err)
 	}
@@ -24,3 +24,5 @@ func TestProvider_Identify(t *testing.T) {
 func TestProvider_Hostile(t *testing.T) { providertest.RunHostile(t, idwise.Adapter) }
 
 func FuzzProvider(f *testing.F) { providertest.Fuzz(f, idwise.Adapter) }
+
+func TestProvider_Golden(t *testing.T) { providertest.RunGolden(t, idwise.Adapter, provider.Config{}) }

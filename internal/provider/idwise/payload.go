@@ -5,32 +5,51 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/provider"
 )
 
-type identityFields struct {
-	Event string     `json:"event"`
-	Body  bodyFields `json:"body"`
+type payload struct {
+	Event string `json:"event"`
+	Body  body   `json:"body"`
 }
 
-type bodyFields struct {
-	EventID            string `json:"eventId"`
-	JourneyID          string `json:"journeyId"`
-	SpotCheckJourneyID string `json:"spotCheckJourneyId"`
+type body struct {
+	EventID                 string         `json:"eventId"`
+	JourneyID               string         `json:"journeyId"`
+	SpotCheckJourneyID      string         `json:"spotCheckJourneyId"`
+	OngoingCheckID          string         `json:"ongoingCheckId"`
+	ReferenceNo             string         `json:"referenceNo"`
+	SystemDecision          string         `json:"systemDecision"`
+	PreviousSystemDecision  string         `json:"previousSystemDecision"`
+	ManualDecision          *string        `json:"manualDecision"`
+	FinalDecision           string         `json:"finalDecision"`
+	Action                  string         `json:"action"`
+	Trigger                 string         `json:"trigger"`
+	UpdatedAMLVersionNumber *int           `json:"updatedAMLVersionNumber"`
+	StepID                  text           `json:"stepId"`
+	StepType                string         `json:"stepType"`
+	RequiredSteps           []requiredStep `json:"requiredSteps"`
 }
 
-// Identify reads the event name and the journey. IDWise keeps eventId across
-// retries, so it (with the event name) is the dedup key; IDWise sends no event time, so ingest
-// files the event at its receipt time.
-func (Provider) Identify(_ http.Header, body []byte) (kycgate.Identity, error) {
-	var f identityFields
-	if err := json.Unmarshal(body, &f); err != nil {
-		return kycgate.Identity{}, fmt.Errorf("idwise: decode payload: %w", err)
+type requiredStep struct {
+	StepID          text   `json:"stepId"`
+	ReasonCode      string `json:"reasonCode"`
+	RenewalDeadline string `json:"renewalDeadline"`
+}
+
+// Parse reads an IDWise webhook. IDWise keeps eventId across retries, so it
+// (with the event name) is the dedup key; IDWise sends no event time, so
+// events are ordered by their lifecycle phase, then by arrival.
+func (Provider) Parse(_ http.Header, raw []byte) (kycgate.Identity, kycgate.Change, error) {
+	var f payload
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("idwise: decode payload: %w", err)
 	}
 	if f.Event == "" {
-		return kycgate.Identity{}, errors.New("idwise: payload has no event")
+		return kycgate.Identity{}, kycgate.Change{}, errors.New("idwise: payload has no event")
 	}
 	journey := f.Body.JourneyID
 	if journey == "" {
@@ -39,12 +58,122 @@ func (Provider) Identify(_ http.Header, body []byte) (kycgate.Identity, error) {
 	id := kycgate.Identity{ProviderEvent: f.Event, VerificationID: journey}
 	if f.Body.EventID != "" {
 		id.DedupKey = "event|" + f.Body.EventID + "|" + f.Event
-		return id, nil
+	} else {
+		key, err := provider.ContentKey(raw)
+		if err != nil {
+			return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("idwise: %w", err)
+		}
+		id.DedupKey = key
 	}
-	key, err := provider.ContentKey(body)
-	if err != nil {
-		return kycgate.Identity{}, fmt.Errorf("idwise: %w", err)
+	return id, f.change(), nil
+}
+
+// change maps the webhook to canonical terms; see docs/providers/idwise.md.
+func (f *payload) change() kycgate.Change {
+	b := f.Body
+	c := kycgate.Change{ExternalUserID: b.ReferenceNo}
+	switch f.Event {
+	case "Finished Step", "Step Submitted":
+		name := b.StepType
+		if name == "" {
+			name = "step-" + string(b.StepID)
+		}
+		c.Step = &kycgate.Step{Name: name, Outcome: kycgate.OutcomeSubmitted}
+		c.Status = kycgate.StatusInProgress
+	case "Finished User Steps":
+		c.Status = kycgate.StatusSubmitted
+	case "Finished Journey":
+		// Incomplete: the user did not finish; that is no decision.
+		if b.SystemDecision == "Incomplete" {
+			c.Status = kycgate.StatusAbandoned
+		}
+		c.Decision = systemDecision(b.SystemDecision)
+	case "Manually Reviewed", "Updated Journey":
+		c.Decision = manualDecision(b)
+		c.OriginalDecision = systemDecision(b.SystemDecision)
+	case "AML Monitor Update":
+		c.Decision = systemDecision(b.SystemDecision)
+	case "Verification Update Required":
+		c.Decision = kycgate.DecisionResubmissionRequested
+		c.OriginalDecision = systemDecision(b.SystemDecision)
+		for _, s := range b.RequiredSteps {
+			if s.ReasonCode != "" {
+				c.Reasons = append(c.Reasons, s.ReasonCode)
+			}
+		}
+	case "KYC Renewal Deadline Exceeded":
+		c.Status = kycgate.StatusExpired
 	}
-	id.DedupKey = key
-	return id, nil
+	c.Extra = f.extra()
+	return c
+}
+
+// systemDecision maps IDWise's system decision: Complete passed, Refer
+// needs a manual review. Incomplete is no decision.
+func systemDecision(s string) kycgate.Decision {
+	switch s {
+	case "Complete", "Approved":
+		return kycgate.DecisionApproved
+	case "Refer":
+		return kycgate.DecisionReviewNeeded
+	case "Rejected":
+		return kycgate.DecisionDeclined
+	}
+	return ""
+}
+
+// manualDecision is the reviewer's decision, else the final one.
+func manualDecision(b body) kycgate.Decision {
+	if b.ManualDecision != nil {
+		if d := systemDecision(*b.ManualDecision); d != "" {
+			return d
+		}
+	}
+	return systemDecision(b.FinalDecision)
+}
+
+func (f *payload) extra() map[string]string {
+	b := f.Body
+	e := map[string]string{}
+	for k, v := range map[string]string{
+		"system_decision":          b.SystemDecision,
+		"previous_system_decision": b.PreviousSystemDecision,
+		"final_decision":           b.FinalDecision,
+		"action":                   b.Action,
+		"trigger":                  b.Trigger,
+		"ongoing_check_id":         b.OngoingCheckID,
+		"spot_check_journey_id":    b.SpotCheckJourneyID,
+	} {
+		if v != "" {
+			e[k] = v
+		}
+	}
+	if b.ManualDecision != nil && *b.ManualDecision != "" {
+		e["manual_decision"] = *b.ManualDecision
+	}
+	if b.UpdatedAMLVersionNumber != nil {
+		e["aml_version"] = strconv.Itoa(*b.UpdatedAMLVersionNumber)
+	}
+	if len(e) == 0 {
+		return nil
+	}
+	return e
+}
+
+// text reads a JSON string or number as text: IDWise documents stepId as a
+// placeholder string, and step ids are numbers in practice.
+type text string
+
+func (t *text) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err == nil {
+		*t = text(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(data, &n); err != nil {
+		return fmt.Errorf("idwise: %s is neither a string nor a number", data)
+	}
+	*t = text(n)
+	return nil
 }

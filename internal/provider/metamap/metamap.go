@@ -21,12 +21,19 @@ var Adapter = provider.Adapter{
 
 // Provider is a MetaMap source's adapter.
 type Provider struct {
-	secrets []string
+	secrets    []string
+	userIDKeys []string
 }
 
-// New returns the adapter for a source signed with any of cfg.Secrets.
+// New returns the adapter for a source signed with any of cfg.Secrets. The
+// external user id is read from the metadata key cfg.ExternalUserIDKey, or
+// else from DefaultUserIDKeys.
 func New(cfg provider.Config) (provider.Provider, error) {
-	return &Provider{secrets: cfg.Secrets}, nil
+	keys := DefaultUserIDKeys
+	if cfg.ExternalUserIDKey != "" {
+		keys = []string{cfg.ExternalUserIDKey}
+	}
+	return &Provider{secrets: cfg.Secrets, userIDKeys: keys}, nil
 }
 
 // Catalogue maps every MetaMap eventName to its canonical event type.

@@ -1,6 +1,7 @@
 package metamap_test
 
 import (
+	"github.com/kycgate/kycgate/internal/provider"
 	"net/http"
 	"testing"
 
@@ -20,7 +21,7 @@ func TestSign(t *testing.T) {
 	})
 }
 
-func TestProvider_Identify(t *testing.T) {
+func TestProvider_Parse(t *testing.T) {
 	providertest.RunIdentify(t, metamap.Adapter, "timestamp")
 }
 
@@ -44,3 +45,5 @@ func TestVerificationID(t *testing.T) {
 func TestProvider_Hostile(t *testing.T) { providertest.RunHostile(t, metamap.Adapter) }
 
 func FuzzProvider(f *testing.F) { providertest.Fuzz(f, metamap.Adapter) }
+
+func TestProvider_Golden(t *testing.T) { providertest.RunGolden(t, metamap.Adapter, provider.Config{}) }

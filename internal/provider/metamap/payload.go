@@ -1,6 +1,8 @@
 package metamap
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,38 +15,178 @@ import (
 	"github.com/kycgate/kycgate/internal/provider"
 )
 
-type identityFields struct {
-	EventName string `json:"eventName"`
-	Resource  string `json:"resource"`
-	Timestamp string `json:"timestamp"`
+// DefaultUserIDKeys are the metadata keys tried for the company's own user
+// id when the source names none: the two spellings MetaMap's examples use.
+var DefaultUserIDKeys = []string{"userId", "user_id"}
+
+// payload is the part of a MetaMap webhook kycgate reads.
+type payload struct {
+	EventName        string          `json:"eventName"`
+	Resource         string          `json:"resource"`
+	FlowID           string          `json:"flowId"`
+	Timestamp        string          `json:"timestamp"`
+	Metadata         json.RawMessage `json:"metadata"`
+	Status           string          `json:"status"`
+	IdentityStatus   string          `json:"identityStatus"`
+	MatiDashboardURL string          `json:"matiDashboardUrl"`
+	Step             *step           `json:"step"`
 }
 
-// Identify reads eventName, the verification id from resource and the send
-// time. MetaMap sends no event id, so the dedup key is the payload's content
-// without the send timestamp, which a retry may re-stamp.
-func (p *Provider) Identify(_ http.Header, body []byte) (kycgate.Identity, error) {
-	var f identityFields
+type step struct {
+	ID           string     `json:"id"`
+	DocumentType string     `json:"documentType"`
+	Error        *stepError `json:"error"`
+}
+
+type stepError struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Parse reads a MetaMap webhook. MetaMap sends no event id, so the dedup key
+// is the payload's content without the send timestamp, which a retry may
+// re-stamp.
+func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
+	var f payload
 	if err := json.Unmarshal(body, &f); err != nil {
-		return kycgate.Identity{}, fmt.Errorf("metamap: decode payload: %w", err)
+		return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("metamap: decode payload: %w", err)
 	}
 	if f.EventName == "" {
-		return kycgate.Identity{}, errors.New("metamap: payload has no eventName")
+		return kycgate.Identity{}, kycgate.Change{}, errors.New("metamap: payload has no eventName")
 	}
 	vid, err := VerificationID(f.Resource)
 	if err != nil {
-		return kycgate.Identity{}, err
+		return kycgate.Identity{}, kycgate.Change{}, err
 	}
 	key, err := provider.ContentKey(body, "timestamp")
 	if err != nil {
-		return kycgate.Identity{}, fmt.Errorf("metamap: %w", err)
+		return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("metamap: %w", err)
 	}
 	occurred, _ := time.Parse(time.RFC3339Nano, f.Timestamp)
-	return kycgate.Identity{
+	id := kycgate.Identity{
 		ProviderEvent:  f.EventName,
 		VerificationID: vid,
 		OccurredAt:     occurred.UTC(),
 		DedupKey:       key,
-	}, nil
+	}
+	return id, p.change(&f), nil
+}
+
+// change maps the webhook to canonical terms; see docs/providers/metamap.md.
+func (p *Provider) change(f *payload) kycgate.Change {
+	c := kycgate.Change{
+		Flow:           f.FlowID,
+		ResourceURL:    f.Resource,
+		DashboardURL:   f.MatiDashboardURL,
+		ExternalUserID: userID(f.Metadata, p.userIDKeys),
+	}
+	if len(f.Metadata) > 0 && !bytes.Equal(f.Metadata, []byte("null")) {
+		c.Metadata = f.Metadata
+	}
+	switch f.EventName {
+	case "verification_started":
+		c.Status = kycgate.StatusInProgress
+	case "verification_inputs_completed":
+		c.Status = kycgate.StatusSubmitted
+	case "verification_postponed":
+		c.Status = kycgate.StatusOnHold
+	case "verification_expired":
+		c.Status = kycgate.StatusExpired
+	case "verification_signed":
+		c.Step = &kycgate.Step{Name: "digital-signature", Outcome: kycgate.OutcomePassed}
+	case "step_completed":
+		if f.Step != nil && f.Step.ID != "" {
+			s := kycgate.Step{Name: f.Step.ID, Outcome: kycgate.OutcomePassed}
+			if f.Step.Error != nil {
+				s.Outcome, s.ErrorCode = kycgate.OutcomeFailed, f.Step.Error.Code
+			}
+			c.Step = &s
+		}
+	case "verification_completed", "verification_updated":
+		// identityStatus carries the current status; status keeps the one
+		// MetaMap first assigned.
+		c.Decision = decision(cmp.Or(f.IdentityStatus, f.Status))
+		c.OriginalDecision = decision(f.Status)
+		if c.Decision == "" {
+			c.Status = status(cmp.Or(f.IdentityStatus, f.Status))
+		}
+	}
+	c.Extra = extra(f)
+	return c
+}
+
+func decision(s string) kycgate.Decision {
+	switch s {
+	case "verified":
+		return kycgate.DecisionApproved
+	case "reviewNeeded":
+		return kycgate.DecisionReviewNeeded
+	case "rejected":
+		return kycgate.DecisionDeclined
+	}
+	return ""
+}
+
+// status maps the statuses that are not decisions.
+func status(s string) kycgate.Status {
+	switch s {
+	case "postponed":
+		return kycgate.StatusOnHold
+	case "running", "reviewRunning":
+		return kycgate.StatusSubmitted
+	case "deleted":
+		return kycgate.StatusDeleted
+	}
+	return ""
+}
+
+func extra(f *payload) map[string]string {
+	e := map[string]string{}
+	if f.Status != "" {
+		e["status"] = f.Status
+	}
+	if f.IdentityStatus != "" {
+		e["identity_status"] = f.IdentityStatus
+	}
+	if f.Step != nil {
+		if f.Step.DocumentType != "" {
+			e["document_type"] = f.Step.DocumentType
+		}
+		if f.Step.Error != nil && f.Step.Error.Message != "" {
+			e["error_message"] = f.Step.Error.Message
+		}
+	}
+	if len(e) == 0 {
+		return nil
+	}
+	return e
+}
+
+// userID returns the first of keys found in metadata, as a string.
+func userID(metadata json.RawMessage, keys []string) string {
+	if len(metadata) == 0 {
+		return ""
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(metadata, &m) != nil {
+		return ""
+	}
+	for _, k := range keys {
+		raw, ok := m[k]
+		if !ok {
+			continue
+		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+		var n json.Number
+		if json.Unmarshal(raw, &n) == nil {
+			return n.String()
+		}
+	}
+	return ""
 }
 
 // VerificationID returns the verification id at the end of a resource URL,

@@ -1,18 +1,22 @@
 // Package providertest is the conformance suite every provider adapter
 // passes: signature vectors computed outside kycgate, hostile signatures, the
-// identity of every example payload in the adapter's testdata, and bodies
+// identity and canonical meaning of every example payload in the adapter's
+// testdata (golden files), and bodies
 // that must never make an adapter panic.
 package providertest
 
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/provider"
 )
 
@@ -141,9 +145,9 @@ func RunIdentify(t *testing.T, a provider.Adapter, resendField string) {
 	keys := map[string]string{}
 	for name, body := range Examples(t) {
 		t.Run(name, func(t *testing.T) {
-			id, err := p.Identify(http.Header{}, body)
+			id, _, err := p.Parse(http.Header{}, body)
 			if err != nil {
-				t.Fatalf("Identify: %v", err)
+				t.Fatalf("Parse: %v", err)
 			}
 			if !a.Known(id.ProviderEvent) {
 				t.Errorf("event %q is not in the catalogue", id.ProviderEvent)
@@ -167,9 +171,9 @@ func RunIdentify(t *testing.T, a provider.Adapter, resendField string) {
 			}
 			obj[resendField] = "2030-01-01T00:00:00.000Z"
 			resent, _ := json.MarshalIndent(obj, "", "\t")
-			id2, err := p.Identify(http.Header{}, resent)
+			id2, _, err := p.Parse(http.Header{}, resent)
 			if err != nil {
-				t.Fatalf("Identify(re-stamped): %v", err)
+				t.Fatalf("Parse(re-stamped): %v", err)
 			}
 			if id2.DedupKey != id.DedupKey {
 				t.Errorf("re-stamping %s changed the dedup key:\n %s\n %s", resendField, id.DedupKey, id2.DedupKey)
@@ -178,7 +182,7 @@ func RunIdentify(t *testing.T, a provider.Adapter, resendField string) {
 	}
 }
 
-// Hostile are bodies that are not any provider's shape. Identify must never
+// Hostile are bodies that are not any provider's shape. Parse must never
 // pass one off as an event of the catalogue (ingest stores it flagged), and
 // never panic.
 var Hostile = map[string]string{
@@ -206,8 +210,8 @@ func RunHostile(t *testing.T, a provider.Adapter) {
 	}
 	for name, body := range Hostile {
 		t.Run(name, func(t *testing.T) {
-			if id, err := p.Identify(http.Header{}, []byte(body)); err == nil && a.Known(id.ProviderEvent) {
-				t.Errorf("Identify took a hostile body for a known event: %+v", id)
+			if id, _, err := p.Parse(http.Header{}, []byte(body)); err == nil && a.Known(id.ProviderEvent) {
+				t.Errorf("Parse took a hostile body for a known event: %+v", id)
 			}
 			_ = p.Authenticate(http.Header{}, []byte(body)) // must not panic
 		})
@@ -215,7 +219,7 @@ func RunHostile(t *testing.T, a provider.Adapter) {
 }
 
 // Fuzz seeds f with the adapter's examples and hostile bodies and checks
-// that Authenticate and Identify never panic, and that an identified event
+// that Authenticate and Parse never panic, and that an identified event
 // always has a dedup key.
 func Fuzz(f *testing.F, a provider.Adapter) {
 	for _, body := range Examples(f) {
@@ -230,10 +234,74 @@ func Fuzz(f *testing.F, a provider.Adapter) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_ = p.Authenticate(http.Header{}, body)
-		if id, err := p.Identify(http.Header{}, body); err == nil && id.DedupKey == "" {
+		if id, _, err := p.Parse(http.Header{}, body); err == nil && id.DedupKey == "" {
 			t.Fatalf("identified %q without a dedup key", body)
 		}
 	})
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden is what an example payload means: its canonical event, and the
+// verification it alone produces.
+type golden struct {
+	Event        goldenEvent          `json:"event"`
+	Verification kycgate.Verification `json:"verification"`
+}
+
+type goldenEvent struct {
+	Type           kycgate.EventType `json:"type"`
+	ProviderEvent  string            `json:"provider_event"`
+	VerificationID string            `json:"verification_id"`
+	OccurredAt     time.Time         `json:"occurred_at"`
+	DedupKey       string            `json:"dedup_key"`
+	Data           kycgate.Change    `json:"data"`
+}
+
+// goldenReceivedAt is when the golden tests pretend every example arrived.
+var goldenReceivedAt = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// RunGolden compares what every example payload means with
+// testdata/NAME.golden.json; go test -update rewrites the files.
+func RunGolden(t *testing.T, a provider.Adapter, cfg provider.Config) {
+	t.Helper()
+	p, err := a.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range Examples(t) {
+		t.Run(name, func(t *testing.T) {
+			id, change, err := p.Parse(http.Header{}, body)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			ev := kycgate.Event{ID: "evt_golden", Identity: id, Type: a.Type(id.ProviderEvent), Data: change, ReceivedAt: goldenReceivedAt}
+			got := golden{
+				Event: goldenEvent{Type: ev.Type, ProviderEvent: id.ProviderEvent, VerificationID: id.VerificationID,
+					OccurredAt: id.OccurredAt, DedupKey: id.DedupKey, Data: change},
+				Verification: kycgate.Rebuild("source", a.Name, id.VerificationID, []kycgate.LogEntry{ev.LogEntry()}),
+			}
+			gotJSON, err := json.MarshalIndent(got, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotJSON = append(gotJSON, '\n')
+			path := filepath.Join("testdata", strings.TrimSuffix(name, ".json")+".golden.json")
+			if *update {
+				if err := os.WriteFile(path, gotJSON, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(gotJSON, want) {
+				t.Errorf("%s differs from what the payload now means (review, then go test -update):\ngot:\n%s", path, gotJSON)
+			}
+		})
+	}
 }
 
 func readFile(t testing.TB, name string) []byte {

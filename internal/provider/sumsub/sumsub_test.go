@@ -1,6 +1,7 @@
 package sumsub_test
 
 import (
+	"github.com/kycgate/kycgate/internal/provider"
 	"net/http"
 	"testing"
 
@@ -43,32 +44,32 @@ func TestProvider_AuthenticateAlgorithm(t *testing.T) {
 	}
 }
 
-func TestProvider_Identify(t *testing.T) {
+func TestProvider_Parse(t *testing.T) {
 	providertest.RunIdentify(t, sumsub.Adapter, "createdAtMs")
 }
 
-func TestProvider_IdentifyQuirks(t *testing.T) {
+func TestProvider_ParseQuirks(t *testing.T) {
 	p, _ := sumsub.New(providerConfig("s"))
 	examples := providertest.Examples(t)
 	// The documented videoIdentCompositionCompleted example says
 	// "type": "videoIdentStatusChanged"; it is read as what it says.
-	id, err := p.Identify(nil, examples["videoIdentCompositionCompleted.json"])
+	id, _, err := p.Parse(nil, examples["videoIdentCompositionCompleted.json"])
 	if err != nil || id.ProviderEvent != "videoIdentStatusChanged" {
 		t.Errorf("videoIdentCompositionCompleted example: %+v, %v", id, err)
 	}
 	// createdAtMs is UTC with milliseconds.
-	id, _ = p.Identify(nil, examples["applicantReviewed_green.json"])
+	id, _, _ = p.Parse(nil, examples["applicantReviewed_green.json"])
 	if got := id.OccurredAt.Format("2006-01-02T15:04:05.000Z07:00"); got != "2020-02-21T13:23:19.321Z" {
 		t.Errorf("createdAtMs read as %s", got)
 	}
 	// Without createdAtMs, createdAt and its numeric zone are used.
-	id, _ = p.Identify(nil, []byte(`{"type":"applicantPending","applicantId":"a","correlationId":"c","createdAt":"2024-09-05 15:40:34+0200"}`))
+	id, _, _ = p.Parse(nil, []byte(`{"type":"applicantPending","applicantId":"a","correlationId":"c","createdAt":"2024-09-05 15:40:34+0200"}`))
 	if got := id.OccurredAt.Format("2006-01-02T15:04:05Z07:00"); got != "2024-09-05T13:40:34Z" {
 		t.Errorf("createdAt read as %s", got)
 	}
 	// The same correlationId on two types or applicants is two events.
-	a, _ := p.Identify(nil, examples["applicantActivated.json"])
-	b, _ := p.Identify(nil, examples["applicantDeactivated.json"])
+	a, _, _ := p.Parse(nil, examples["applicantActivated.json"])
+	b, _, _ := p.Parse(nil, examples["applicantDeactivated.json"])
 	if a.DedupKey == b.DedupKey {
 		t.Error("applicantActivated and applicantDeactivated share a dedup key")
 	}
@@ -77,3 +78,5 @@ func TestProvider_IdentifyQuirks(t *testing.T) {
 func TestProvider_Hostile(t *testing.T) { providertest.RunHostile(t, sumsub.Adapter) }
 
 func FuzzProvider(f *testing.F) { providertest.Fuzz(f, sumsub.Adapter) }
+
+func TestProvider_Golden(t *testing.T) { providertest.RunGolden(t, sumsub.Adapter, provider.Config{}) }

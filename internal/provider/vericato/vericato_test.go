@@ -9,7 +9,7 @@ import (
 	"github.com/kycgate/kycgate/internal/provider/vericato"
 )
 
-func TestProvider_Identify(t *testing.T) {
+func TestProvider_Parse(t *testing.T) {
 	providertest.RunIdentify(t, vericato.Adapter, "timestamp")
 }
 
@@ -39,3 +39,7 @@ func TestProvider_AuthenticateHeaders(t *testing.T) {
 func TestProvider_Hostile(t *testing.T) { providertest.RunHostile(t, vericato.Adapter) }
 
 func FuzzProvider(f *testing.F) { providertest.Fuzz(f, vericato.Adapter) }
+
+func TestProvider_Golden(t *testing.T) {
+	providertest.RunGolden(t, vericato.Adapter, provider.Config{})
+}

@@ -10,35 +10,65 @@ import (
 	"github.com/kycgate/kycgate"
 )
 
-type identityFields struct {
-	Stage          string `json:"stage"`
-	OccurredAt     string `json:"occurred_at"`
-	VerificationID string `json:"verification_id"`
+type payload struct {
+	Stage           string   `json:"stage"`
+	OccurredAt      string   `json:"occurred_at"`
+	VerificationID  string   `json:"verification_id"`
+	ExternalID      *string  `json:"external_id"`
+	ExternalTracker *string  `json:"external_tracker"`
+	TrustScore      *float64 `json:"trust_score"`
 }
 
-// Identify reads the stage, the verification and the event time (ISO 8601
-// with microseconds and a numeric zone). occurred_at is the time of the
-// event, not of the send, so the dedup key is stage, verification and time:
-// a user who fails liveness twice makes two events.
-func (p *Provider) Identify(_ http.Header, body []byte) (kycgate.Identity, error) {
-	var f identityFields
+// stages maps each stage to what it says; see docs/providers/verifyyou.md.
+var stages = map[string]kycgate.Change{
+	"verification_initialized": {Status: kycgate.StatusPending},
+	"verification_started":     {Status: kycgate.StatusInProgress},
+	"account_created":          {Status: kycgate.StatusInProgress, Step: &kycgate.Step{Name: "account", Outcome: kycgate.OutcomePassed}},
+	"consent_granted":          {Status: kycgate.StatusInProgress, Step: &kycgate.Step{Name: "consent", Outcome: kycgate.OutcomePassed}},
+	"liveness_started":         {Status: kycgate.StatusInProgress, Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomeStarted}},
+	"liveness_passed":          {Status: kycgate.StatusInProgress, Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomePassed}},
+	// The user may try again after a failed liveness check.
+	"liveness_failed":        {Status: kycgate.StatusInProgress, Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomeFailed, ErrorCode: "liveness_failed"}},
+	"liveness_cancelled":     {Status: kycgate.StatusAbandoned, Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomeCancelled}},
+	"face_collision":         {Decision: kycgate.DecisionDeclined, Reasons: []string{"face_collision"}},
+	"verification_completed": {Decision: kycgate.DecisionApproved},
+}
+
+// Parse reads a VerifyYou webhook. occurred_at is the time of the event,
+// not of the send, so the dedup key is stage, verification and time: a user
+// who fails liveness twice makes two events.
+func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
+	var f payload
 	if err := json.Unmarshal(body, &f); err != nil {
-		return kycgate.Identity{}, fmt.Errorf("verifyyou: decode payload: %w", err)
+		return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("verifyyou: decode payload: %w", err)
 	}
 	if f.Stage == "" {
-		return kycgate.Identity{}, errors.New("verifyyou: payload has no stage")
+		return kycgate.Identity{}, kycgate.Change{}, errors.New("verifyyou: payload has no stage")
 	}
 	if f.VerificationID == "" {
-		return kycgate.Identity{}, errors.New("verifyyou: payload has no verification_id")
+		return kycgate.Identity{}, kycgate.Change{}, errors.New("verifyyou: payload has no verification_id")
 	}
 	occurred, err := time.Parse(time.RFC3339Nano, f.OccurredAt)
 	if err != nil {
-		return kycgate.Identity{}, fmt.Errorf("verifyyou: occurred_at: %w", err)
+		return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("verifyyou: occurred_at: %w", err)
 	}
-	return kycgate.Identity{
+	id := kycgate.Identity{
 		ProviderEvent:  f.Stage,
 		VerificationID: f.VerificationID,
 		OccurredAt:     occurred.UTC(),
 		DedupKey:       "event|" + f.Stage + "|" + f.VerificationID + "|" + occurred.UTC().Format(time.RFC3339Nano),
-	}, nil
+	}
+	c := stages[f.Stage]
+	if c.Step != nil {
+		s := *c.Step
+		c.Step = &s
+	}
+	if f.ExternalID != nil {
+		c.ExternalUserID = *f.ExternalID
+	}
+	if f.ExternalTracker != nil {
+		c.Tracker = *f.ExternalTracker
+	}
+	c.Score = f.TrustScore
+	return id, c, nil
 }

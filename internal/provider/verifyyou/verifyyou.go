@@ -38,7 +38,7 @@ var Catalogue = map[string]kycgate.EventType{
 	"liveness_started":         kycgate.EventStepCompleted,
 	"liveness_passed":          kycgate.EventStepCompleted,
 	"liveness_failed":          kycgate.EventStepCompleted,
-	"liveness_cancelled":       kycgate.EventDecided,
+	"liveness_cancelled":       kycgate.EventStepCompleted,
 	"face_collision":           kycgate.EventDecided,
 	"verification_completed":   kycgate.EventDecided,
 }

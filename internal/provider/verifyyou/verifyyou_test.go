@@ -42,10 +42,10 @@ func TestProvider_AuthenticatePrefix(t *testing.T) {
 
 // VerifyYou's occurred_at is the event's own time, so there is no send time
 // to re-stamp: two liveness failures at different times are two events.
-func TestProvider_Identify(t *testing.T) {
+func TestProvider_Parse(t *testing.T) {
 	providertest.RunIdentify(t, verifyyou.Adapter, "")
 	p, _ := verifyyou.New(provider.Config{})
-	id, err := p.Identify(nil, providertest.Examples(t)["verification_completed.json"])
+	id, _, err := p.Parse(nil, providertest.Examples(t)["verification_completed.json"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,4 +63,8 @@ func signed(sig string) http.Header {
 	h := http.Header{}
 	h.Set(verifyyou.HeaderSignature, sig)
 	return h
+}
+
+func TestProvider_Golden(t *testing.T) {
+	providertest.RunGolden(t, verifyyou.Adapter, provider.Config{})
 }
