@@ -1,6 +1,9 @@
 package kycgate
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store is the storage contract every backend implements and the behavioural
 // suite in internal/store/storetest checks. Callers declare the smaller
@@ -9,15 +12,82 @@ type Store interface {
 	// CreateEvents commits a batch of events in one transaction and returns a
 	// receipt per event, in order. An event whose (Source, DedupKey) is already
 	// stored, or appears earlier in the same batch, is not stored again: its
-	// receipt carries the stored event's ID and Duplicate. When the error is
-	// non-nil nothing of the batch was committed.
+	// receipt carries the stored event's ID and Duplicate. In the same
+	// transaction, every verification a new event belongs to is rebuilt from
+	// its log, and a verification that ends deleted has its events' raw
+	// bodies purged. When the error is non-nil nothing of the batch was
+	// committed.
 	CreateEvents(ctx context.Context, events []*Event) ([]Receipt, error)
 
-	// FindEvent returns one stored event, or an ENOTFOUND error.
+	// FindEvent returns one stored event with its raw body, or ENOTFOUND.
 	FindEvent(ctx context.Context, id string) (*Event, error)
+
+	// ListEvents returns events matching f, newest first, without raw
+	// bodies, and the cursor of the next page ("" on the last).
+	ListEvents(ctx context.Context, f EventFilter) ([]*Event, string, error)
+
+	// FindVerification returns one verification, or ENOTFOUND.
+	FindVerification(ctx context.Context, source, id string) (*Verification, error)
+
+	// ListVerifications returns verifications matching f, most recently
+	// created first, and the cursor of the next page ("" on the last).
+	ListVerifications(ctx context.Context, f VerificationFilter) ([]*Verification, string, error)
+
+	// Reprocess passes every stored event that still has its raw body to
+	// renormalize, which updates it in place (identity, type, data, flag),
+	// saves the results and rebuilds every verification from its log.
+	Reprocess(ctx context.Context, renormalize func(*Event)) (ReprocessResult, error)
 
 	// Ping reports whether the store can serve reads and writes.
 	Ping(ctx context.Context) error
 
 	Close() error
+}
+
+// Page limits.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// VerificationFilter selects verifications. Empty fields select all.
+type VerificationFilter struct {
+	Source         string
+	Provider       string
+	Status         Status
+	ExternalUserID string
+	Since          time.Time // updated at or after
+	Cursor         string
+	Limit          int
+}
+
+// EventFilter selects events. Empty fields select all.
+type EventFilter struct {
+	Source         string
+	Provider       string
+	VerificationID string
+	Type           EventType
+	Flag           Flag
+	Flagged        bool      // only events with a flag
+	Since          time.Time // received at or after
+	Cursor         string
+	Limit          int
+}
+
+// ReprocessResult counts what Reprocess did.
+type ReprocessResult struct {
+	Events        int // events renormalized
+	Changed       int // of which the meaning changed
+	Verifications int // verifications rebuilt
+}
+
+// PageSize returns limit bounded to 1..MaxPageSize, DefaultPageSize when 0.
+func PageSize(limit int) int {
+	switch {
+	case limit <= 0:
+		return DefaultPageSize
+	case limit > MaxPageSize:
+		return MaxPageSize
+	}
+	return limit
 }

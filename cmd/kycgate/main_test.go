@@ -68,7 +68,7 @@ func TestMigrate(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "k.yaml")
 	os.WriteFile(cfg, []byte("storage: \"sqlite://"+dir+"/k.db\"\n"), 0o600)
-	for i, want := range []string{"applied 1 migration", "applied 0 migration"} {
+	for i, want := range []string{"applied 2 migration", "applied 0 migration"} {
 		var out bytes.Buffer
 		if code := run(context.Background(), []string{"migrate", "--config", cfg}, &out, io.Discard); code != 0 {
 			t.Fatalf("migrate #%d exited %d", i, code)

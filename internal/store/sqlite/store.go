@@ -7,10 +7,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,86 +79,6 @@ func (s *Store) Ping(ctx context.Context) error {
 		return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store unavailable")
 	}
 	return nil
-}
-
-const insertEvent = `INSERT INTO events
-	(id, source, provider, dedup_key, provider_event, verification_id, occurred_at,
-	 received_at, remote_ip, headers, body, flag, flag_detail)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (source, dedup_key) DO NOTHING`
-
-// CreateEvents stores a batch in one transaction; see kycgate.Store.
-func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]kycgate.Receipt, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	defer tx.Rollback()
-	insert, err := tx.PrepareContext(ctx, insertEvent)
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	defer insert.Close()
-	receipts := make([]kycgate.Receipt, len(events))
-	for i, ev := range events {
-		headers, err := json.Marshal(ev.Header)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: encode headers: %w", err)
-		}
-		res, err := insert.ExecContext(ctx, ev.ID, ev.Source, ev.Provider, ev.DedupKey,
-			ev.ProviderEvent, ev.VerificationID, micros(ev.OccurredAt), ev.ReceivedAt.UnixMicro(),
-			ev.RemoteIP, string(headers), ev.Body, string(ev.Flag), ev.FlagDetail)
-		if err != nil {
-			return nil, unavailable(err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return nil, unavailable(err)
-		} else if n == 1 {
-			receipts[i] = kycgate.Receipt{ID: ev.ID}
-			continue
-		}
-		var id string
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM events WHERE source = ? AND dedup_key = ?`,
-			ev.Source, ev.DedupKey).Scan(&id); err != nil {
-			return nil, unavailable(err)
-		}
-		receipts[i] = kycgate.Receipt{ID: id, Duplicate: true}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, unavailable(err)
-	}
-	return receipts, nil
-}
-
-// FindEvent returns one stored event.
-func (s *Store) FindEvent(ctx context.Context, id string) (*kycgate.Event, error) {
-	var (
-		ev            kycgate.Event
-		occurred      sql.NullInt64
-		received      int64
-		headers, flag string
-	)
-	err := s.read.QueryRowContext(ctx, `SELECT id, source, provider, dedup_key, provider_event,
-		verification_id, occurred_at, received_at, remote_ip, headers, body, flag, flag_detail
-		FROM events WHERE id = ?`, id).Scan(&ev.ID, &ev.Source, &ev.Provider, &ev.DedupKey,
-		&ev.ProviderEvent, &ev.VerificationID, &occurred, &received, &ev.RemoteIP, &headers,
-		&ev.Body, &flag, &ev.FlagDetail)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kycgate.Errorf(kycgate.ENOTFOUND, "event %q not found", id)
-	}
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	if occurred.Valid {
-		ev.OccurredAt = time.UnixMicro(occurred.Int64).UTC()
-	}
-	ev.ReceivedAt = time.UnixMicro(received).UTC()
-	ev.Flag = kycgate.Flag(flag)
-	ev.Header = http.Header{}
-	if err := json.Unmarshal([]byte(headers), &ev.Header); err != nil {
-		return nil, fmt.Errorf("sqlite: decode headers of %s: %w", id, err)
-	}
-	return &ev, nil
 }
 
 // micros returns t in Unix microseconds, or NULL for the zero time.

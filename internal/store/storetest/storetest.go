@@ -24,6 +24,12 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("dedup keys are per source", func(t *testing.T) { testDedupPerSource(t, open(t)) })
 	t.Run("concurrent retries store once", func(t *testing.T) { testConcurrentRetries(t, open(t)) })
 	t.Run("FindEvent unknown id", func(t *testing.T) { testFindUnknown(t, open(t)) })
+	t.Run("verification state follows its log", func(t *testing.T) { testVerificationState(t, open(t)) })
+	t.Run("late older event does not overwrite", func(t *testing.T) { testLateOlderEvent(t, open(t)) })
+	t.Run("deletion purges raw bodies", func(t *testing.T) { testDeletionPurges(t, open(t)) })
+	t.Run("ListVerifications filters and pages", func(t *testing.T) { testListVerifications(t, open(t)) })
+	t.Run("ListEvents filters and pages", func(t *testing.T) { testListEvents(t, open(t)) })
+	t.Run("Reprocess renormalizes and rebuilds", func(t *testing.T) { testReprocess(t, open(t)) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(context.Background()); err != nil {
 			t.Fatal(err)
@@ -52,7 +58,19 @@ func NewEvent(source string) *kycgate.Event {
 		RemoteIP:   "203.0.113.7",
 		Header:     http.Header{"X-Payload-Digest-Alg": {"HMAC_SHA256_HEX"}},
 		Body:       []byte(fmt.Sprintf(`{"n":%d}`, seq)),
+		Type:       kycgate.EventSubmitted,
+		Data:       kycgate.Change{Status: kycgate.StatusSubmitted},
 	}
+}
+
+// journeyEvent returns an event of verification vid at minute m, of type t
+// saying c.
+func journeyEvent(source, vid string, m int, t kycgate.EventType, c kycgate.Change) *kycgate.Event {
+	ev := NewEvent(source)
+	ev.VerificationID = vid
+	ev.OccurredAt = time.Date(2026, 11, 22, 9, m, 0, 0, time.UTC)
+	ev.Type, ev.Data = t, c
+	return ev
 }
 
 func create(t *testing.T, s kycgate.Store, evs ...*kycgate.Event) []kycgate.Receipt {
@@ -167,5 +185,205 @@ func testFindUnknown(t *testing.T, s kycgate.Store) {
 	_, err := s.FindEvent(context.Background(), "evt_nope")
 	if kycgate.ErrorCode(err) != kycgate.ENOTFOUND {
 		t.Fatalf("FindEvent(unknown) = %v, want not_found", err)
+	}
+}
+
+func find(t *testing.T, s kycgate.Store, source, id string) *kycgate.Verification {
+	t.Helper()
+	v, err := s.FindVerification(context.Background(), source, id)
+	if err != nil {
+		t.Fatalf("FindVerification(%s, %s): %v", source, id, err)
+	}
+	return v
+}
+
+func testVerificationState(t *testing.T, s kycgate.Store) {
+	create(t, s,
+		journeyEvent("src", "v1", 1, kycgate.EventCreated, kycgate.Change{Status: kycgate.StatusPending, ExternalUserID: "u1", Flow: "basic"}),
+		journeyEvent("src", "v1", 2, kycgate.EventSubmitted, kycgate.Change{Status: kycgate.StatusSubmitted}))
+	if v := find(t, s, "src", "v1"); v.Status != kycgate.StatusSubmitted || v.ExternalUserID != "u1" || v.Flow != "basic" || v.Events != 2 {
+		t.Fatalf("after two events: %+v", v)
+	}
+	create(t, s, journeyEvent("src", "v1", 3, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved}))
+	v := find(t, s, "src", "v1")
+	if v.Status != kycgate.StatusApproved || v.Decision != kycgate.DecisionApproved || v.Events != 3 || v.DecidedAt == nil {
+		t.Fatalf("after the decision: %+v", v)
+	}
+	if _, err := s.FindVerification(context.Background(), "src", "nope"); kycgate.ErrorCode(err) != kycgate.ENOTFOUND {
+		t.Fatalf("unknown verification: %v", err)
+	}
+	// A flagged event without a verification id belongs to none.
+	ev := NewEvent("src")
+	ev.VerificationID, ev.Type, ev.Flag = "", "", kycgate.FlagUnparseable
+	create(t, s, ev)
+	if vs, _, _ := s.ListVerifications(context.Background(), kycgate.VerificationFilter{}); len(vs) != 1 {
+		t.Fatalf("%d verifications, want 1", len(vs))
+	}
+}
+
+func testLateOlderEvent(t *testing.T, s kycgate.Store) {
+	create(t, s, journeyEvent("src", "v1", 5, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionDeclined}))
+	// The submission happened before the decision but arrives after it.
+	create(t, s, journeyEvent("src", "v1", 2, kycgate.EventSubmitted, kycgate.Change{Status: kycgate.StatusSubmitted}))
+	if v := find(t, s, "src", "v1"); v.Status != kycgate.StatusDeclined || v.Events != 2 || !v.CreatedAt.Equal(time.Date(2026, 11, 22, 9, 2, 0, 0, time.UTC)) {
+		t.Fatalf("late older event changed the state: %+v", v)
+	}
+}
+
+func testDeletionPurges(t *testing.T, s kycgate.Store) {
+	a := journeyEvent("src", "v1", 1, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved})
+	other := journeyEvent("src", "v2", 1, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved})
+	create(t, s, a, other)
+	del := journeyEvent("src", "v1", 2, kycgate.EventDeleted, kycgate.Change{})
+	create(t, s, del)
+	v := find(t, s, "src", "v1")
+	if v.Status != kycgate.StatusDeleted || v.Decision != kycgate.DecisionApproved {
+		t.Fatalf("tombstone: %+v", v)
+	}
+	for _, id := range []string{a.ID, del.ID} {
+		ev, err := s.FindEvent(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Body != nil {
+			t.Errorf("event %s kept its body %q after deletion", id, ev.Body)
+		}
+		if ev.Type == "" || ev.VerificationID != "v1" {
+			t.Errorf("event %s lost its identity: %+v", id, ev)
+		}
+	}
+	if ev, _ := s.FindEvent(context.Background(), other.ID); ev.Body == nil {
+		t.Error("another verification's body was purged")
+	}
+	// An event arriving after the deletion is purged too.
+	late := journeyEvent("src", "v1", 3, kycgate.EventUpdated, kycgate.Change{ExternalUserID: "u9"})
+	create(t, s, late)
+	if ev, _ := s.FindEvent(context.Background(), late.ID); ev.Body != nil {
+		t.Error("an event after the deletion kept its body")
+	}
+}
+
+func testListVerifications(t *testing.T, s kycgate.Store) {
+	for i := range 7 {
+		src, c := "a", kycgate.Change{Decision: kycgate.DecisionApproved, ExternalUserID: "shared"}
+		if i%2 == 1 {
+			src, c = "b", kycgate.Change{Status: kycgate.StatusSubmitted, ExternalUserID: fmt.Sprintf("u%d", i)}
+		}
+		typ := kycgate.EventDecided
+		if c.Decision == "" {
+			typ = kycgate.EventSubmitted
+		}
+		ev := journeyEvent(src, fmt.Sprintf("v%d", i), i, typ, c)
+		ev.Provider = map[string]string{"a": "sumsub", "b": "metamap"}[src]
+		create(t, s, ev)
+	}
+	ctx := context.Background()
+	count := func(f kycgate.VerificationFilter) int {
+		vs, _, err := s.ListVerifications(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(vs)
+	}
+	for name, tc := range map[string]struct {
+		f    kycgate.VerificationFilter
+		want int
+	}{
+		"all":           {kycgate.VerificationFilter{}, 7},
+		"source":        {kycgate.VerificationFilter{Source: "b"}, 3},
+		"provider":      {kycgate.VerificationFilter{Provider: "sumsub"}, 4},
+		"status":        {kycgate.VerificationFilter{Status: kycgate.StatusApproved}, 4},
+		"user":          {kycgate.VerificationFilter{ExternalUserID: "shared"}, 4},
+		"combined":      {kycgate.VerificationFilter{Source: "b", Status: kycgate.StatusApproved}, 0},
+		"since later":   {kycgate.VerificationFilter{Since: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)}, 0},
+		"since earlier": {kycgate.VerificationFilter{Since: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, 7},
+	} {
+		if got := count(tc.f); got != tc.want {
+			t.Errorf("%s: %d, want %d", name, got, tc.want)
+		}
+	}
+	// Pages of 3 cover all 7 once, newest first, and stay stable while a
+	// listed verification changes.
+	var seen []string
+	cursor := ""
+	for page := 0; ; page++ {
+		vs, next, err := s.ListVerifications(ctx, kycgate.VerificationFilter{Limit: 3, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vs {
+			seen = append(seen, v.ID)
+		}
+		if page == 0 {
+			create(t, s, journeyEvent("a", "v0", 30, kycgate.EventUpdated, kycgate.Change{Flow: "changed"}))
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if fmt.Sprint(seen) != "[v6 v5 v4 v3 v2 v1 v0]" {
+		t.Errorf("pages gave %v", seen)
+	}
+	if _, _, err := s.ListVerifications(ctx, kycgate.VerificationFilter{Cursor: "x"}); kycgate.ErrorCode(err) != kycgate.EINVALID {
+		t.Errorf("bad cursor: %v", err)
+	}
+}
+
+func testListEvents(t *testing.T, s kycgate.Store) {
+	ctx := context.Background()
+	for i := range 5 {
+		create(t, s, journeyEvent("src", "v1", i, kycgate.EventStepCompleted, kycgate.Change{Step: &kycgate.Step{Name: fmt.Sprint(i), Outcome: "passed"}}))
+	}
+	flagged := NewEvent("other")
+	flagged.Type, flagged.VerificationID, flagged.Flag = "", "", kycgate.FlagUnparseable
+	create(t, s, flagged)
+	evs, next, err := s.ListEvents(ctx, kycgate.EventFilter{VerificationID: "v1", Limit: 2})
+	if err != nil || len(evs) != 2 || next == "" {
+		t.Fatalf("first page: %d events, next %q, %v", len(evs), next, err)
+	}
+	if evs[0].Body != nil || evs[0].Data.Step == nil || evs[0].Data.Step.Name != "4" {
+		t.Errorf("newest first without raw body: %+v", evs[0])
+	}
+	rest, next, err := s.ListEvents(ctx, kycgate.EventFilter{VerificationID: "v1", Cursor: next})
+	if err != nil || len(rest) != 3 || next != "" {
+		t.Fatalf("second page: %d, %q, %v", len(rest), next, err)
+	}
+	if evs, _, _ := s.ListEvents(ctx, kycgate.EventFilter{Flagged: true}); len(evs) != 1 || evs[0].ID != flagged.ID {
+		t.Errorf("flagged: %d events", len(evs))
+	}
+	if evs, _, _ := s.ListEvents(ctx, kycgate.EventFilter{Type: kycgate.EventStepCompleted, Source: "src"}); len(evs) != 5 {
+		t.Errorf("by type: %d events", len(evs))
+	}
+}
+
+func testReprocess(t *testing.T, s kycgate.Store) {
+	ctx := context.Background()
+	// An event kycgate once could not understand, and one it understood.
+	unknown := journeyEvent("src", "", 1, "", kycgate.Change{})
+	unknown.Flag, unknown.FlagDetail = kycgate.FlagUnparseable, "no type"
+	unknown.OccurredAt = time.Time{}
+	known := journeyEvent("src", "v1", 1, kycgate.EventCreated, kycgate.Change{Status: kycgate.StatusPending})
+	create(t, s, unknown, known)
+	// Today's adapters understand it as v1's decision.
+	res, err := s.Reprocess(ctx, func(ev *kycgate.Event) {
+		if ev.ID == unknown.ID {
+			ev.VerificationID, ev.Type, ev.Flag, ev.FlagDetail = "v1", kycgate.EventDecided, "", ""
+			ev.OccurredAt = time.Date(2026, 11, 22, 9, 5, 0, 0, time.UTC)
+			ev.Data = kycgate.Change{Decision: kycgate.DecisionApproved}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Events != 2 || res.Changed != 1 || res.Verifications != 1 {
+		t.Errorf("result %+v, want 2 events, 1 changed, 1 verification", res)
+	}
+	if v := find(t, s, "src", "v1"); v.Status != kycgate.StatusApproved || v.Events != 2 {
+		t.Errorf("after reprocess: %+v", v)
+	}
+	ev, _ := s.FindEvent(ctx, unknown.ID)
+	if ev.Flag != "" || ev.DedupKey != unknown.DedupKey {
+		t.Errorf("reprocessed event: flag %q key %q", ev.Flag, ev.DedupKey)
 	}
 }

@@ -1,0 +1,137 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kycgate/kycgate"
+)
+
+type verificationKey struct{ source, id string }
+
+// rebuild recomputes one verification from its whole log and saves it; a
+// verification that ends deleted has its events' raw bodies purged.
+func rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, provider string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, dedup_key, type, data, occurred_at, received_at
+		FROM events WHERE source = ? AND verification_id = ? AND type != ''`, k.source, k.id)
+	if err != nil {
+		return unavailable(err)
+	}
+	var log []kycgate.LogEntry
+	for rows.Next() {
+		var (
+			e        kycgate.LogEntry
+			typ      string
+			data     string
+			occurred sql.NullInt64
+			received int64
+		)
+		if err := rows.Scan(&e.ID, &e.DedupKey, &typ, &data, &occurred, &received); err != nil {
+			rows.Close()
+			return unavailable(err)
+		}
+		e.Type, e.ReceivedAt = kycgate.EventType(typ), time.UnixMicro(received).UTC()
+		if occurred.Valid {
+			e.OccurredAt = time.UnixMicro(occurred.Int64).UTC()
+		}
+		if err := json.Unmarshal([]byte(data), &e.Change); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: decode data of %s: %w", e.ID, err)
+		}
+		log = append(log, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return unavailable(err)
+	}
+	v := kycgate.Rebuild(k.source, provider, k.id, log)
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode verification: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO verifications
+		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source, id) DO UPDATE SET provider = excluded.provider,
+			external_user_id = excluded.external_user_id, status = excluded.status,
+			decision = excluded.decision, created_at = excluded.created_at,
+			updated_at = excluded.updated_at, doc = excluded.doc`,
+		v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
+		v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro(), string(doc)); err != nil {
+		return unavailable(err)
+	}
+	if v.Status == kycgate.StatusDeleted {
+		if _, err := tx.ExecContext(ctx, `UPDATE events SET body = NULL WHERE source = ? AND verification_id = ? AND body IS NOT NULL`, k.source, k.id); err != nil {
+			return unavailable(err)
+		}
+	}
+	return nil
+}
+
+// FindVerification returns one verification.
+func (s *Store) FindVerification(ctx context.Context, source, id string) (*kycgate.Verification, error) {
+	var doc string
+	err := s.read.QueryRowContext(ctx, `SELECT doc FROM verifications WHERE source = ? AND id = ?`, source, id).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kycgate.Errorf(kycgate.ENOTFOUND, "verification %q of source %q not found", id, source)
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return decodeVerification(doc)
+}
+
+// ListVerifications returns verifications matching f, newest first.
+func (s *Store) ListVerifications(ctx context.Context, f kycgate.VerificationFilter) ([]*kycgate.Verification, string, error) {
+	var w where
+	w.eq("source", f.Source)
+	w.eq("provider", f.Provider)
+	w.eq("status", string(f.Status))
+	w.eq("external_user_id", f.ExternalUserID)
+	if !f.Since.IsZero() {
+		w.add("updated_at >= ?", f.Since.UnixMicro())
+	}
+	if err := w.cursor(f.Cursor); err != nil {
+		return nil, "", err
+	}
+	limit := kycgate.PageSize(f.Limit)
+	rows, err := s.read.QueryContext(ctx, `SELECT seq, doc FROM verifications`+w.sql()+` ORDER BY seq DESC LIMIT ?`, append(w.args, limit+1)...)
+	if err != nil {
+		return nil, "", unavailable(err)
+	}
+	defer rows.Close()
+	var (
+		out  []*kycgate.Verification
+		seqs []int64
+	)
+	for rows.Next() {
+		var (
+			seq int64
+			doc string
+		)
+		if err := rows.Scan(&seq, &doc); err != nil {
+			return nil, "", unavailable(err)
+		}
+		v, err := decodeVerification(doc)
+		if err != nil {
+			return nil, "", err
+		}
+		out, seqs = append(out, v), append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", unavailable(err)
+	}
+	return page(out, seqs, limit)
+}
+
+func decodeVerification(doc string) (*kycgate.Verification, error) {
+	var v kycgate.Verification
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		return nil, fmt.Errorf("sqlite: decode verification: %w", err)
+	}
+	return &v, nil
+}
