@@ -79,7 +79,7 @@ func (a *App) Open(ctx context.Context) error {
 		a.Close()
 		return err
 	}
-	a.server = server.New(server.Options{Ingest: svc, Store: a.store, Gatherer: reg, Logger: a.Logger})
+	a.server = server.New(server.Options{Ingest: svc, Store: a.store, APITokens: a.Config.APITokens, Gatherer: reg, Logger: a.Logger})
 	if a.ln, err = net.Listen("tcp", a.Config.Listen); err != nil {
 		a.Close()
 		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)

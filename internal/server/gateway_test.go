@@ -33,7 +33,10 @@ const (
 	vericatoToken   = "vericato-url-token-0123"
 )
 
+const apiToken = "api-test-token"
+
 const gatewayConfig = `
+api_tokens: ["other-token", "` + apiToken + `"]
 trusted_proxies: ["127.0.0.1", "10.9.0.0/16"] # the test client connects from loopback, as a proxy would
 sources:
   - name: sumsub
@@ -127,7 +130,7 @@ func newGateway(t testing.TB) *gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(server.Options{Ingest: svc, Store: store, Gatherer: reg, Logger: log})
+	srv := server.New(server.Options{Ingest: svc, Store: store, APITokens: cfg.APITokens, Gatherer: reg, Logger: log})
 	ts := httptest.NewServer(srv.Handler())
 	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
 	if err != nil {

@@ -1,10 +1,11 @@
-// Package server is kycgate's HTTP surface: the webhook endpoints, health
-// and readiness, metrics, and the one table that turns application error
-// codes into HTTP statuses.
+// Package server is kycgate's HTTP surface: the webhook endpoints, the query
+// API under /api/v1, health and readiness, metrics, and the one table that
+// turns application error codes into HTTP statuses.
 package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -35,23 +36,27 @@ type Ingester interface {
 	Ingest(ctx context.Context, d ingest.Delivery) (ingest.Result, error)
 }
 
-// Pinger reports whether the store is usable.
-type Pinger interface {
+// Store is what the server needs of the store: readiness and reads.
+type Store interface {
 	Ping(ctx context.Context) error
+	Reader
 }
 
 // Options assemble a Server.
 type Options struct {
-	Ingest   Ingester
-	Store    Pinger
-	Gatherer prometheus.Gatherer
-	Logger   *slog.Logger
+	Ingest    Ingester
+	Store     Store
+	APITokens []string // bearer tokens for /api/v1
+	Gatherer  prometheus.Gatherer
+	Logger    *slog.Logger
 }
 
 // Server serves kycgate's HTTP surface.
 type Server struct {
 	ingest   Ingester
-	store    Pinger
+	store    Store
+	reader   Reader
+	tokens   [][sha256.Size]byte
 	gatherer prometheus.Gatherer
 	log      *slog.Logger
 	srv      *http.Server
@@ -59,7 +64,10 @@ type Server struct {
 
 // New returns a server with the routes and timeouts in place, ready to Serve.
 func New(opts Options) *Server {
-	s := &Server{ingest: opts.Ingest, store: opts.Store, gatherer: opts.Gatherer, log: opts.Logger}
+	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, gatherer: opts.Gatherer, log: opts.Logger}
+	for _, t := range opts.APITokens {
+		s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
+	}
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -84,6 +92,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
+	s.routeAPI(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, kycgate.Errorf(kycgate.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
 	})

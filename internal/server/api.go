@@ -1,0 +1,330 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kycgate/kycgate"
+)
+
+// Reader is what the query API reads from the store.
+type Reader interface {
+	FindEvent(ctx context.Context, id string) (*kycgate.Event, error)
+	ListEvents(ctx context.Context, f kycgate.EventFilter) ([]*kycgate.Event, string, error)
+	FindVerification(ctx context.Context, source, id string) (*kycgate.Verification, error)
+	ListVerifications(ctx context.Context, f kycgate.VerificationFilter) ([]*kycgate.Verification, string, error)
+}
+
+// apiRoute is one route of /api/v1. The OpenAPI document lists exactly these.
+type apiRoute struct {
+	method, pattern string
+	handle          func(*Server, http.ResponseWriter, *http.Request) error
+}
+
+var apiRoutes = []apiRoute{
+	{"GET", "/api/v1/verifications", (*Server).listVerifications},
+	{"GET", "/api/v1/verifications/{source}/{id}", (*Server).getVerification},
+	{"GET", "/api/v1/users/{external_user_id}", (*Server).getUser},
+	{"GET", "/api/v1/events", (*Server).listEvents},
+	{"GET", "/api/v1/events/{id}", (*Server).getEvent},
+}
+
+func (s *Server) routeAPI(mux *http.ServeMux) {
+	for _, r := range apiRoutes {
+		mux.HandleFunc(r.method+" "+r.pattern, s.authenticated(r.handle))
+	}
+	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
+	})
+	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, kycgate.Errorf(kycgate.ENOTFOUND, "no API route for %s %s; see /api/v1/openapi.json", r.Method, r.URL.Path))
+	})
+}
+
+// authenticated requires one of the configured API tokens as a bearer token.
+func (s *Server) authenticated(h func(*Server, http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := s.checkToken(r); err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="kycgate"`)
+			s.writeError(w, r, err)
+			return
+		}
+		if err := h(s, w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+func (s *Server) checkToken(r *http.Request) error {
+	if len(s.tokens) == 0 {
+		return kycgate.Errorf(kycgate.EUNAUTHORIZED, "the API is closed: no api_tokens are configured")
+	}
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return kycgate.Errorf(kycgate.EUNAUTHORIZED, "missing bearer token (Authorization: Bearer TOKEN)")
+	}
+	got := sha256.Sum256([]byte(token))
+	match := 0
+	for _, t := range s.tokens {
+		match |= subtle.ConstantTimeCompare(got[:], t[:])
+	}
+	if match != 1 {
+		return kycgate.Errorf(kycgate.EUNAUTHORIZED, "the bearer token is not valid")
+	}
+	return nil
+}
+
+// list is the envelope of every list answer.
+type list[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func (s *Server) listVerifications(w http.ResponseWriter, r *http.Request) error {
+	q := query{r: r}
+	f := kycgate.VerificationFilter{
+		Source:         q.str("source"),
+		Provider:       q.str("provider"),
+		Status:         oneOf(&q, "status", kycgate.Statuses),
+		ExternalUserID: q.str("external_user_id"),
+		Since:          q.time("since"),
+		Cursor:         q.str("cursor"),
+		Limit:          q.limit(),
+	}
+	if q.err != nil {
+		return q.err
+	}
+	vs, next, err := s.reader.ListVerifications(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list[*kycgate.Verification]{Data: nonNil(vs), NextCursor: next})
+	return nil
+}
+
+// verificationWithTimeline is one verification and its events, in the order
+// they apply.
+type verificationWithTimeline struct {
+	*kycgate.Verification
+	Timeline []eventJSON `json:"timeline"`
+}
+
+func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
+	source, id := r.PathValue("source"), r.PathValue("id")
+	v, err := s.reader.FindVerification(r.Context(), source, id)
+	if err != nil {
+		return err
+	}
+	var events []*kycgate.Event
+	for cursor := ""; ; {
+		page, next, err := s.reader.ListEvents(r.Context(), kycgate.EventFilter{Source: source, VerificationID: id, Cursor: cursor, Limit: kycgate.MaxPageSize})
+		if err != nil {
+			return err
+		}
+		events = append(events, page...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	slices.SortFunc(events, func(a, b *kycgate.Event) int {
+		if a.LogEntry().Before(b.LogEntry()) {
+			return -1
+		}
+		return 1
+	})
+	out := verificationWithTimeline{Verification: v, Timeline: make([]eventJSON, len(events))}
+	for i, ev := range events {
+		out.Timeline[i] = newEventJSON(ev, false)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// user is one end user's verifications across every source and provider.
+type user struct {
+	ExternalUserID string                  `json:"external_user_id"`
+	Verifications  []*kycgate.Verification `json:"verifications"`
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
+	uid := r.PathValue("external_user_id")
+	var all []*kycgate.Verification
+	for cursor := ""; ; {
+		vs, next, err := s.reader.ListVerifications(r.Context(), kycgate.VerificationFilter{ExternalUserID: uid, Cursor: cursor, Limit: kycgate.MaxPageSize})
+		if err != nil {
+			return err
+		}
+		all = append(all, vs...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if len(all) == 0 {
+		return kycgate.Errorf(kycgate.ENOTFOUND, "no verification of external user %q", uid)
+	}
+	writeJSON(w, http.StatusOK, user{ExternalUserID: uid, Verifications: all})
+	return nil
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
+	q := query{r: r}
+	f := kycgate.EventFilter{
+		Source:         q.str("source"),
+		Provider:       q.str("provider"),
+		VerificationID: q.str("verification_id"),
+		Type:           oneOf(&q, "type", kycgate.EventTypes),
+		Flag:           oneOf(&q, "flag", []kycgate.Flag{kycgate.FlagUnparseable, kycgate.FlagUnknownEvent}),
+		Flagged:        q.bool("flagged"),
+		Since:          q.time("since"),
+		Cursor:         q.str("cursor"),
+		Limit:          q.limit(),
+	}
+	if q.err != nil {
+		return q.err
+	}
+	evs, next, err := s.reader.ListEvents(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := list[eventJSON]{Data: make([]eventJSON, len(evs)), NextCursor: next}
+	for i, ev := range evs {
+		out.Data[i] = newEventJSON(ev, false)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
+	ev, err := s.reader.FindEvent(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newEventJSON(ev, true))
+	return nil
+}
+
+// eventJSON is an event as the API shows it.
+type eventJSON struct {
+	ID             string            `json:"id"`
+	Type           kycgate.EventType `json:"type"`
+	ProviderEvent  string            `json:"provider_event"`
+	Source         string            `json:"source"`
+	Provider       string            `json:"provider"`
+	VerificationID string            `json:"verification_id"`
+	OccurredAt     *time.Time        `json:"occurred_at"`
+	ReceivedAt     time.Time         `json:"received_at"`
+	Data           kycgate.Change    `json:"data"`
+	Flag           kycgate.Flag      `json:"flag"`
+	FlagDetail     string            `json:"flag_detail"`
+	// Only on GET /api/v1/events/{id}:
+	Headers   http.Header `json:"headers,omitempty"`
+	Raw       *string     `json:"raw,omitempty"`        // the raw body, when it is UTF-8 text
+	RawBase64 []byte      `json:"raw_base64,omitempty"` // the raw body, when it is not
+	RawPurged bool        `json:"raw_purged,omitempty"` // the raw body was purged
+}
+
+func newEventJSON(ev *kycgate.Event, withRaw bool) eventJSON {
+	out := eventJSON{
+		ID: ev.ID, Type: ev.Type, ProviderEvent: ev.ProviderEvent, Source: ev.Source,
+		Provider: ev.Provider, VerificationID: ev.VerificationID, ReceivedAt: ev.ReceivedAt,
+		Data: ev.Data, Flag: ev.Flag, FlagDetail: ev.FlagDetail,
+	}
+	if !ev.OccurredAt.IsZero() {
+		t := ev.OccurredAt
+		out.OccurredAt = &t
+	}
+	if !withRaw {
+		return out
+	}
+	out.Headers = ev.Header
+	switch {
+	case ev.Body == nil:
+		out.RawPurged = true
+	case utf8.Valid(ev.Body):
+		raw := string(ev.Body)
+		out.Raw = &raw
+	default:
+		out.RawBase64 = ev.Body
+	}
+	return out
+}
+
+// query reads and validates query parameters; the first problem is kept.
+type query struct {
+	r   *http.Request
+	err error
+}
+
+func (q *query) str(name string) string { return q.r.URL.Query().Get(name) }
+
+func (q *query) fail(name, format string, args ...any) {
+	if q.err == nil {
+		q.err = kycgate.Errorf(kycgate.EINVALID, "query parameter %s: "+format, append([]any{name}, args...)...)
+	}
+}
+
+func oneOf[T ~string](q *query, name string, allowed []T) T {
+	v := q.str(name)
+	if v == "" || slices.Contains(allowed, T(v)) {
+		return T(v)
+	}
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	q.fail(name, "%q is not one of %s", v, strings.Join(names, ", "))
+	return ""
+}
+
+func (q *query) time(name string) time.Time {
+	v := q.str(name)
+	if v == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		q.fail(name, "%q is not an RFC 3339 time such as 2026-11-22T10:00:00Z", v)
+	}
+	return t
+}
+
+func (q *query) bool(name string) bool {
+	v := q.str(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		q.fail(name, "%q is not true or false", v)
+	}
+	return b
+}
+
+func (q *query) limit() int {
+	v := q.str("limit")
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > kycgate.MaxPageSize {
+		q.fail("limit", "%q is not a number from 1 to %d", v, kycgate.MaxPageSize)
+	}
+	return n
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,76 @@
+package server
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kycgate/kycgate"
+)
+
+type openAPIDoc struct {
+	OpenAPI    string                                `json:"openapi"`
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Schemas map[string]struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		} `json:"schemas"`
+	} `json:"components"`
+}
+
+// TestOpenAPI keeps /api/v1/openapi.json true: the routes it lists are the
+// routes served, and its schemas have exactly the fields the API writes.
+func TestOpenAPI(t *testing.T) {
+	var doc openAPIDoc
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatalf("openapi.json is not JSON: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Errorf("openapi = %q", doc.OpenAPI)
+	}
+	var documented, served []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			documented = append(documented, strings.ToUpper(method)+" "+path)
+		}
+	}
+	for _, r := range apiRoutes {
+		served = append(served, r.method+" "+r.pattern)
+	}
+	slices.Sort(documented)
+	slices.Sort(served)
+	if !slices.Equal(documented, served) {
+		t.Errorf("documented routes %v\nserved routes %v", documented, served)
+	}
+	for schema, typ := range map[string]reflect.Type{
+		"Verification": reflect.TypeFor[kycgate.Verification](),
+		"Step":         reflect.TypeFor[kycgate.Step](),
+		"Change":       reflect.TypeFor[kycgate.Change](),
+		"Event":        reflect.TypeFor[eventJSON](),
+		"User":         reflect.TypeFor[user](),
+	} {
+		var props []string
+		for p := range doc.Components.Schemas[schema].Properties {
+			props = append(props, p)
+		}
+		fields := jsonFields(typ)
+		slices.Sort(props)
+		if !slices.Equal(props, fields) {
+			t.Errorf("schema %s documents %v\nthe API writes %v", schema, props, fields)
+		}
+	}
+}
+
+func jsonFields(t reflect.Type) []string {
+	var out []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
