@@ -58,8 +58,9 @@ type Change struct {
 	// OriginalDecision is the automatic decision when the provider restates it
 	// beside a manual one (MetaMap status, IDWise systemDecision).
 	OriginalDecision Decision `json:"original_decision,omitempty"`
-	// Reasons replace the verification's reasons when not nil.
-	Reasons        []string          `json:"reasons,omitempty"`
+	// Reasons replace the verification's reasons when not nil; an empty list
+	// clears them. JSON keeps the difference: null says nothing, [] clears.
+	Reasons        []string          `json:"reasons"`
 	Score          *float64          `json:"score,omitempty"`
 	Step           *Step             `json:"step,omitempty"`
 	ExternalUserID string            `json:"external_user_id,omitempty"`

@@ -57,6 +57,9 @@ type Source struct {
 	AllowIPs     []string `yaml:"allow_ips"`
 	Insecure     bool     `yaml:"insecure"`
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+	// ExternalUserIDKey names the MetaMap metadata key that holds your own
+	// user id (default: userId, then user_id).
+	ExternalUserIDKey string `yaml:"external_user_id_key"`
 
 	// AllowPrefixes is AllowIPs parsed.
 	AllowPrefixes []netip.Prefix `yaml:"-"`
@@ -317,6 +320,9 @@ func (s *Source) validate(key string) error {
 	}
 	if !adapter.Signs && len(s.Secrets) > 0 {
 		return fmt.Errorf("%s.secrets: %s signs nothing; authenticate it with auth (basic, bearer, header or url_token) and allow_ips", key, s.Provider)
+	}
+	if s.ExternalUserIDKey != "" && s.Provider != "metamap" {
+		return fmt.Errorf("%s.external_user_id_key: only metamap sources read the user id from metadata; %s sends it in its own field", key, s.Provider)
 	}
 	if s.Auth != nil {
 		if err := s.Auth.validate(key + ".auth"); err != nil {

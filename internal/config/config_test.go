@@ -108,6 +108,7 @@ func TestParse_Invalid(t *testing.T) {
 		{"bad duration", "shutdown_timeout: soon", "not a duration"},
 		{"bad log level", "log: {level: loud}", "log.level"},
 		{"bad type after expansion", "sources:\n  - name: a\n    provider: idwise\n    insecure: ${WORD}", "cannot unmarshal"},
+		{"user id key on a provider that has its own field", "sources:\n  - name: a\n    provider: sumsub\n    secrets: [x]\n    external_user_id_key: uid", "sources[0] (a).external_user_id_key: only metamap"},
 		{"empty api token", "api_tokens: [\"${EMPTY}\"]", "api_tokens[0]: empty token"},
 	}
 	for _, tt := range tests {

@@ -139,15 +139,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 		Header:     keepHeaders(d.Header, src.Adapter.Headers),
 		Body:       body,
 	}
-	if id, change, err := src.Provider.Parse(d.Header, body); err != nil {
-		ev.Flag, ev.FlagDetail = kycgate.FlagUnparseable, err.Error()
-		ev.DedupKey = provider.RawKey(body)
-	} else {
-		ev.Identity, ev.Type, ev.Data = id, src.Adapter.Type(id.ProviderEvent), change
-		if !src.Adapter.Known(id.ProviderEvent) {
-			ev.Flag, ev.FlagDetail = kycgate.FlagUnknownEvent, fmt.Sprintf("%s event %q is not in kycgate's catalogue", src.Adapter.Name, id.ProviderEvent)
-		}
-	}
+	Normalize(src.Adapter, src.Provider, d.Header, ev)
 
 	receipt, err := s.commit.Commit(ctx, ev)
 	if err != nil {
@@ -164,6 +156,24 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 		return Result{ID: receipt.ID, Duplicate: true}, OutcomeDuplicate, nil
 	}
 	return Result{ID: receipt.ID}, OutcomeAccepted, nil
+}
+
+// Normalize reads ev.Body with the provider's adapter and sets the event's
+// identity, canonical type and data. A body the adapter cannot parse is
+// flagged unparseable and keyed by its bytes; an event the catalogue does not
+// name is flagged unknown_event. Ingest and reprocess both use it.
+func Normalize(a provider.Adapter, p provider.Provider, h http.Header, ev *kycgate.Event) {
+	ev.Flag, ev.FlagDetail, ev.Type, ev.Data = kycgate.FlagNone, "", "", kycgate.Change{}
+	id, change, err := p.Parse(h, ev.Body)
+	if err != nil {
+		ev.Identity = kycgate.Identity{DedupKey: provider.RawKey(ev.Body)}
+		ev.Flag, ev.FlagDetail = kycgate.FlagUnparseable, err.Error()
+		return
+	}
+	ev.Identity, ev.Type, ev.Data = id, a.Type(id.ProviderEvent), change
+	if !a.Known(id.ProviderEvent) {
+		ev.Flag, ev.FlagDetail = kycgate.FlagUnknownEvent, fmt.Sprintf("%s event %q is not in kycgate's catalogue", a.Name, id.ProviderEvent)
+	}
 }
 
 // refused logs a refused request: never its body, secrets or signature.

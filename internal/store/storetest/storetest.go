@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("FindEvent unknown id", func(t *testing.T) { testFindUnknown(t, open(t)) })
 	t.Run("verification state follows its log", func(t *testing.T) { testVerificationState(t, open(t)) })
 	t.Run("late older event does not overwrite", func(t *testing.T) { testLateOlderEvent(t, open(t)) })
+	t.Run("an approval clears earlier reasons", func(t *testing.T) { testReasonsCleared(t, open(t)) })
 	t.Run("deletion purges raw bodies", func(t *testing.T) { testDeletionPurges(t, open(t)) })
 	t.Run("ListVerifications filters and pages", func(t *testing.T) { testListVerifications(t, open(t)) })
 	t.Run("ListEvents filters and pages", func(t *testing.T) { testListEvents(t, open(t)) })
@@ -227,6 +228,18 @@ func testLateOlderEvent(t *testing.T, s kycgate.Store) {
 	create(t, s, journeyEvent("src", "v1", 2, kycgate.EventSubmitted, kycgate.Change{Status: kycgate.StatusSubmitted}))
 	if v := find(t, s, "src", "v1"); v.Status != kycgate.StatusDeclined || v.Events != 2 || !v.CreatedAt.Equal(time.Date(2026, 11, 22, 9, 2, 0, 0, time.UTC)) {
 		t.Fatalf("late older event changed the state: %+v", v)
+	}
+}
+
+func testReasonsCleared(t *testing.T, s kycgate.Store) {
+	create(t, s, journeyEvent("src", "v1", 1, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionResubmissionRequested, Reasons: []string{"BAD_PROOF_OF_ADDRESS"}}))
+	create(t, s, journeyEvent("src", "v1", 2, kycgate.EventSubmitted, kycgate.Change{Status: kycgate.StatusSubmitted}))
+	if v := find(t, s, "src", "v1"); len(v.Reasons) != 1 {
+		t.Fatalf("an event that says nothing of reasons changed them: %v", v.Reasons)
+	}
+	create(t, s, journeyEvent("src", "v1", 3, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved, Reasons: []string{}}))
+	if v := find(t, s, "src", "v1"); v.Status != kycgate.StatusApproved || len(v.Reasons) != 0 {
+		t.Fatalf("approval kept the old reasons: %+v", v)
 	}
 }
 

@@ -1,0 +1,307 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/client"
+)
+
+// clientFlags are the flags every API command shares.
+type clientFlags struct {
+	server, token, output string
+}
+
+func (f *clientFlags) register(cmd *cobra.Command) {
+	server := os.Getenv("KYCGATE_SERVER")
+	if server == "" {
+		server = "http://127.0.0.1:8080"
+	}
+	cmd.PersistentFlags().StringVar(&f.server, "server", server, "kycgate server URL (env KYCGATE_SERVER)")
+	cmd.PersistentFlags().StringVar(&f.token, "token", os.Getenv("KYCGATE_TOKEN"), "API token, one of the server's api_tokens (env KYCGATE_TOKEN)")
+	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output format: table or json")
+}
+
+func (f *clientFlags) client() (*client.Client, error) {
+	if f.output != "table" && f.output != "json" {
+		return nil, usageError{fmt.Errorf("--output %q: want table or json", f.output)}
+	}
+	if f.token == "" {
+		return nil, usageError{fmt.Errorf("no API token: pass --token or set KYCGATE_TOKEN to one of the server's api_tokens")}
+	}
+	return client.New(f.server, f.token), nil
+}
+
+// printJSON writes the server's answer indented.
+func printJSON(w io.Writer, body []byte) error {
+	var out bytes.Buffer
+	if err := json.Indent(&out, body, "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err := out.WriteTo(w)
+	return err
+}
+
+func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+// pageQuery adds the paging flags to q.
+func pageQuery(q url.Values, limit int, cursor string) {
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+}
+
+func setIf(q url.Values, key, value string) {
+	if value != "" {
+		q.Set(key, value)
+	}
+}
+
+func nextPage(w io.Writer, cursor string) {
+	if cursor != "" {
+		fmt.Fprintf(w, "more: add --cursor %s\n", cursor)
+	}
+}
+
+func newVerificationsCmd() *cobra.Command {
+	var cf clientFlags
+	cmd := &cobra.Command{
+		Use:   "verifications",
+		Short: "List and show verifications (a client of the server's API)",
+	}
+	cf.register(cmd)
+
+	var f struct {
+		source, provider, status, user, since, cursor string
+		limit                                         int
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List verifications, most recently created first",
+		Example: `  kycgate verifications list --status review_needed
+  kycgate verifications list --provider sumsub --since 2026-11-01T00:00:00Z -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			q := url.Values{}
+			setIf(q, "source", f.source)
+			setIf(q, "provider", f.provider)
+			setIf(q, "status", f.status)
+			setIf(q, "external_user_id", f.user)
+			setIf(q, "since", f.since)
+			pageQuery(q, f.limit, f.cursor)
+			var page struct {
+				Data       []kycgate.Verification `json:"data"`
+				NextCursor string                 `json:"next_cursor"`
+			}
+			body, err := c.GetJSON(cmd.Context(), "/api/v1/verifications", q, &page)
+			if err != nil {
+				return err
+			}
+			if cf.output == "json" {
+				return printJSON(cmd.OutOrStdout(), body)
+			}
+			tw := table(cmd.OutOrStdout())
+			fmt.Fprintln(tw, "SOURCE\tID\tPROVIDER\tSTATUS\tDECISION\tUSER\tUPDATED")
+			for _, v := range page.Data {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Source, v.ID, v.Provider, v.Status, orDash(string(v.Decision)), orDash(v.ExternalUserID), when(v.UpdatedAt))
+			}
+			tw.Flush()
+			nextPage(cmd.ErrOrStderr(), page.NextCursor)
+			return nil
+		},
+	}
+	list.Flags().StringVar(&f.source, "source", "", "only this source")
+	list.Flags().StringVar(&f.provider, "provider", "", "only this provider")
+	list.Flags().StringVar(&f.status, "status", "", "only this status (pending, in_progress, submitted, on_hold, approved, declined, review_needed, resubmission_requested, abandoned, expired, deleted)")
+	list.Flags().StringVar(&f.user, "user", "", "only this external user id")
+	list.Flags().StringVar(&f.since, "since", "", "only updated at or after this RFC 3339 time")
+	list.Flags().IntVar(&f.limit, "limit", 0, "page size, 1 to 500 (default 50)")
+	list.Flags().StringVar(&f.cursor, "cursor", "", "continue after the previous page")
+
+	show := &cobra.Command{
+		Use:     "show SOURCE ID",
+		Short:   "Show one verification and its timeline of events",
+		Example: `  kycgate verifications show sumsub-prod 5cb56e8e0a975a35f333cb83`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			var v struct {
+				kycgate.Verification
+				Timeline []struct {
+					ID            string            `json:"id"`
+					Type          kycgate.EventType `json:"type"`
+					ProviderEvent string            `json:"provider_event"`
+					OccurredAt    *time.Time        `json:"occurred_at"`
+					ReceivedAt    time.Time         `json:"received_at"`
+					Flag          string            `json:"flag"`
+				} `json:"timeline"`
+			}
+			body, err := c.GetJSON(cmd.Context(), "/api/v1/verifications/"+url.PathEscape(args[0])+"/"+url.PathEscape(args[1]), nil, &v)
+			if err != nil {
+				return err
+			}
+			if cf.output == "json" {
+				return printJSON(cmd.OutOrStdout(), body)
+			}
+			tw := table(cmd.OutOrStdout())
+			decided := "-"
+			if v.DecidedAt != nil {
+				decided = when(*v.DecidedAt)
+			}
+			for _, kv := range [][2]string{
+				{"source", v.Source}, {"id", v.ID}, {"provider", v.Provider}, {"status", string(v.Status)},
+				{"decision", orDash(string(v.Decision))}, {"original decision", orDash(string(v.OriginalDecision))},
+				{"reasons", orDash(strings.Join(v.Reasons, "; "))}, {"external user", orDash(v.ExternalUserID)},
+				{"flow", orDash(v.Flow)}, {"created", when(v.CreatedAt)}, {"decided", decided}, {"updated", when(v.UpdatedAt)},
+			} {
+				fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+			}
+			for _, s := range v.Steps {
+				fmt.Fprintf(tw, "step:\t%s %s %s\n", s.Name, s.Outcome, s.ErrorCode)
+			}
+			tw.Flush()
+			fmt.Fprintln(cmd.OutOrStdout())
+			tw = table(cmd.OutOrStdout())
+			fmt.Fprintln(tw, "OCCURRED\tRECEIVED\tTYPE\tPROVIDER EVENT\tEVENT ID")
+			for _, e := range v.Timeline {
+				occurred := "-"
+				if e.OccurredAt != nil {
+					occurred = when(*e.OccurredAt)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", occurred, when(e.ReceivedAt), e.Type, e.ProviderEvent, e.ID)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.AddCommand(list, show)
+	return cmd
+}
+
+func newEventsCmd() *cobra.Command {
+	var cf clientFlags
+	cmd := &cobra.Command{
+		Use:   "events",
+		Short: "List and show stored webhook events (a client of the server's API)",
+	}
+	cf.register(cmd)
+
+	var f struct {
+		source, provider, verification, typ, since, cursor string
+		flagged                                            bool
+		limit                                              int
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List events, newest first",
+		Example: `  kycgate events list --flagged        # events kycgate stored but could not understand
+  kycgate events list --verification 5cb56e8e0a975a35f333cb83`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			q := url.Values{}
+			setIf(q, "source", f.source)
+			setIf(q, "provider", f.provider)
+			setIf(q, "verification_id", f.verification)
+			setIf(q, "type", f.typ)
+			setIf(q, "since", f.since)
+			if f.flagged {
+				q.Set("flagged", "true")
+			}
+			pageQuery(q, f.limit, f.cursor)
+			var page struct {
+				Data []struct {
+					ID             string            `json:"id"`
+					Type           kycgate.EventType `json:"type"`
+					ProviderEvent  string            `json:"provider_event"`
+					Source         string            `json:"source"`
+					VerificationID string            `json:"verification_id"`
+					ReceivedAt     time.Time         `json:"received_at"`
+					Flag           string            `json:"flag"`
+				} `json:"data"`
+				NextCursor string `json:"next_cursor"`
+			}
+			body, err := c.GetJSON(cmd.Context(), "/api/v1/events", q, &page)
+			if err != nil {
+				return err
+			}
+			if cf.output == "json" {
+				return printJSON(cmd.OutOrStdout(), body)
+			}
+			tw := table(cmd.OutOrStdout())
+			fmt.Fprintln(tw, "ID\tRECEIVED\tSOURCE\tPROVIDER EVENT\tTYPE\tVERIFICATION\tFLAG")
+			for _, e := range page.Data {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, when(e.ReceivedAt), e.Source, orDash(e.ProviderEvent), orDash(string(e.Type)), orDash(e.VerificationID), orDash(e.Flag))
+			}
+			tw.Flush()
+			nextPage(cmd.ErrOrStderr(), page.NextCursor)
+			return nil
+		},
+	}
+	list.Flags().StringVar(&f.source, "source", "", "only this source")
+	list.Flags().StringVar(&f.provider, "provider", "", "only this provider")
+	list.Flags().StringVar(&f.verification, "verification", "", "only events of this verification id")
+	list.Flags().StringVar(&f.typ, "type", "", "only this canonical type, e.g. verification.decided")
+	list.Flags().BoolVar(&f.flagged, "flagged", false, "only events stored flagged (unparseable or unknown_event)")
+	list.Flags().StringVar(&f.since, "since", "", "only received at or after this RFC 3339 time")
+	list.Flags().IntVar(&f.limit, "limit", 0, "page size, 1 to 500 (default 50)")
+	list.Flags().StringVar(&f.cursor, "cursor", "", "continue after the previous page")
+
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one event with its headers and raw body",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			body, err := c.Get(cmd.Context(), "/api/v1/events/"+url.PathEscape(args[0]), nil)
+			if err != nil {
+				return err
+			}
+			// The event is mostly nested data; its JSON is the clearest table.
+			return printJSON(cmd.OutOrStdout(), body)
+		},
+	}
+	cmd.AddCommand(list, show)
+	return cmd
+}

@@ -1,0 +1,75 @@
+// Package client calls a kycgate server's /api/v1 for the CLI.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kycgate/kycgate"
+)
+
+// Client is an authenticated client of one kycgate server.
+type Client struct {
+	BaseURL string // e.g. http://127.0.0.1:8080
+	Token   string
+	HTTP    *http.Client
+}
+
+// New returns a client with a 30-second timeout.
+func New(baseURL, token string) *Client {
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// Get calls GET path with query and returns the JSON answer. An error answer
+// comes back as a *kycgate.Error with the server's code and message.
+func (c *Client) Get(ctx context.Context, path string, query url.Values) ([]byte, error) {
+	u := c.BaseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("server URL %q: %w", c.BaseURL, err)
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach kycgate at %s: %w", c.BaseURL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read answer: %w", err)
+	}
+	if resp.StatusCode/100 == 2 {
+		return body, nil
+	}
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Error.Code == "" {
+		return nil, fmt.Errorf("%s answered %s", c.BaseURL, resp.Status)
+	}
+	return nil, &kycgate.Error{Code: e.Error.Code, Message: e.Error.Message}
+}
+
+// GetJSON calls Get and decodes the answer into v.
+func (c *Client) GetJSON(ctx context.Context, path string, query url.Values, v any) ([]byte, error) {
+	body, err := c.Get(ctx, path, query)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return nil, errors.Join(fmt.Errorf("decode answer of %s", path), err)
+	}
+	return body, nil
+}
