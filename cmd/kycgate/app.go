@@ -39,15 +39,8 @@ type App struct {
 
 // Open opens the store, applies migrations, and starts listening.
 func (a *App) Open(ctx context.Context) error {
-	path, err := sqlite.PathFromURL(a.Config.Storage)
-	if err != nil {
-		return usageError{fmt.Errorf("storage: %w", err)}
-	}
-	if a.store, err = sqlite.Open(ctx, path); err != nil {
-		return err
-	}
-	if _, err := a.store.Migrate(ctx); err != nil {
-		a.store.Close()
+	var err error
+	if a.store, _, err = openStore(ctx, a.Config); err != nil {
 		return err
 	}
 
@@ -120,6 +113,25 @@ func (a *App) Close() error {
 		return err
 	}
 	return nil
+}
+
+// openStore opens the configured store and applies pending migrations,
+// returning how many it applied.
+func openStore(ctx context.Context, cfg *config.Config) (*sqlite.Store, int, error) {
+	path, err := sqlite.PathFromURL(cfg.Storage)
+	if err != nil {
+		return nil, 0, usageError{fmt.Errorf("storage: %w", err)}
+	}
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := store.Migrate(ctx)
+	if err != nil {
+		store.Close()
+		return nil, 0, err
+	}
+	return store, n, nil
 }
 
 func newLogger(w io.Writer, c config.Log) *slog.Logger {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/kycgate/kycgate/internal/store/sqlite"
 )
 
 func newMigrateCmd() *cobra.Command {
@@ -22,19 +20,11 @@ upgrade the schema separately from starting the gateway.`,
 			if err != nil {
 				return err
 			}
-			path, err := sqlite.PathFromURL(cfg.Storage)
-			if err != nil {
-				return usageError{fmt.Errorf("storage: %w", err)}
-			}
-			store, err := sqlite.Open(cmd.Context(), path)
+			store, n, err := openStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			n, err := store.Migrate(cmd.Context())
-			if err != nil {
-				return err
-			}
 			fmt.Fprintf(cmd.OutOrStdout(), "applied %d migration(s) to %s\n", n, cfg.Storage)
 			return nil
 		},

@@ -9,7 +9,6 @@ import (
 	"github.com/kycgate/kycgate/internal/ingest"
 	"github.com/kycgate/kycgate/internal/provider"
 	"github.com/kycgate/kycgate/internal/provider/registry"
-	"github.com/kycgate/kycgate/internal/store/sqlite"
 )
 
 func newReprocessCmd() *cobra.Command {
@@ -32,18 +31,11 @@ are rebuilt.`,
 			if err != nil {
 				return err
 			}
-			path, err := sqlite.PathFromURL(cfg.Storage)
-			if err != nil {
-				return usageError{fmt.Errorf("storage: %w", err)}
-			}
-			store, err := sqlite.Open(cmd.Context(), path)
+			store, _, err := openStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			if _, err := store.Migrate(cmd.Context()); err != nil {
-				return err
-			}
 			// Each configured source's own settings; any other source gets its
 			// provider's defaults.
 			sources := map[string]*ingest.Source{}

@@ -63,3 +63,19 @@ func (a Adapter) Type(event string) kycgate.EventType {
 
 // Bool returns a pointer to b, for Change.Sandbox.
 func Bool(b bool) *bool { return &b }
+
+// Extra returns the non-empty values of key/value pairs as an event's extra
+// facts, or nil when all are empty.
+func Extra(kv ...string) map[string]string {
+	var e map[string]string
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			continue
+		}
+		if e == nil {
+			e = map[string]string{}
+		}
+		e[kv[i]] = kv[i+1]
+	}
+	return e
+}

@@ -134,30 +134,16 @@ func manualDecision(b body) kycgate.Decision {
 
 func (f *payload) extra() map[string]string {
 	b := f.Body
-	e := map[string]string{}
-	for k, v := range map[string]string{
-		"system_decision":          b.SystemDecision,
-		"previous_system_decision": b.PreviousSystemDecision,
-		"final_decision":           b.FinalDecision,
-		"action":                   b.Action,
-		"trigger":                  b.Trigger,
-		"ongoing_check_id":         b.OngoingCheckID,
-		"spot_check_journey_id":    b.SpotCheckJourneyID,
-	} {
-		if v != "" {
-			e[k] = v
-		}
-	}
-	if b.ManualDecision != nil && *b.ManualDecision != "" {
-		e["manual_decision"] = *b.ManualDecision
+	var manual, aml string
+	if b.ManualDecision != nil {
+		manual = *b.ManualDecision
 	}
 	if b.UpdatedAMLVersionNumber != nil {
-		e["aml_version"] = strconv.Itoa(*b.UpdatedAMLVersionNumber)
+		aml = strconv.Itoa(*b.UpdatedAMLVersionNumber)
 	}
-	if len(e) == 0 {
-		return nil
-	}
-	return e
+	return provider.Extra("system_decision", b.SystemDecision, "previous_system_decision", b.PreviousSystemDecision,
+		"manual_decision", manual, "final_decision", b.FinalDecision, "action", b.Action, "trigger", b.Trigger,
+		"ongoing_check_id", b.OngoingCheckID, "spot_check_journey_id", b.SpotCheckJourneyID, "aml_version", aml)
 }
 
 // text reads a JSON string or number as text: IDWise documents stepId as a

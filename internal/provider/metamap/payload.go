@@ -142,25 +142,15 @@ func status(s string) kycgate.Status {
 }
 
 func extra(f *payload) map[string]string {
-	e := map[string]string{}
-	if f.Status != "" {
-		e["status"] = f.Status
-	}
-	if f.IdentityStatus != "" {
-		e["identity_status"] = f.IdentityStatus
-	}
+	var documentType, errorMessage string
 	if f.Step != nil {
-		if f.Step.DocumentType != "" {
-			e["document_type"] = f.Step.DocumentType
-		}
-		if f.Step.Error != nil && f.Step.Error.Message != "" {
-			e["error_message"] = f.Step.Error.Message
+		documentType = f.Step.DocumentType
+		if f.Step.Error != nil {
+			errorMessage = f.Step.Error.Message
 		}
 	}
-	if len(e) == 0 {
-		return nil
-	}
-	return e
+	return provider.Extra("status", f.Status, "identity_status", f.IdentityStatus,
+		"document_type", documentType, "error_message", errorMessage)
 }
 
 // userID returns the first of keys found in metadata, as a string.

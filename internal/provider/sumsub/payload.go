@@ -151,31 +151,20 @@ func (f *payload) videoIdentOutcome() string {
 
 // extra keeps the facts with no canonical field.
 func (f *payload) extra() map[string]string {
-	e := map[string]string{}
-	put := func(k, v string) {
-		if v != "" {
-			e[k] = v
-		}
-	}
-	put("review_status", f.ReviewStatus)
-	put("review_mode", f.ReviewMode)
-	put("previous_level", f.PreviousLevelName)
-	put("video_ident_review_status", f.VideoIdentReviewStatus)
-	put("applicant_action_id", f.ApplicantActionID)
-	put("external_applicant_action_id", f.ExternalApplicantActionID)
+	var actionAnswer, active string
 	if f.ApplicantActionID != "" {
-		put("action_review_answer", f.ReviewResult.ReviewAnswer)
+		actionAnswer = f.ReviewResult.ReviewAnswer
 	}
 	switch f.Type {
 	case "applicantActivated":
-		e["active"] = "true"
+		active = "true"
 	case "applicantDeactivated":
-		e["active"] = "false"
+		active = "false"
 	}
-	if len(e) == 0 {
-		return nil
-	}
-	return e
+	return provider.Extra("review_status", f.ReviewStatus, "review_mode", f.ReviewMode,
+		"previous_level", f.PreviousLevelName, "video_ident_review_status", f.VideoIdentReviewStatus,
+		"applicant_action_id", f.ApplicantActionID, "external_applicant_action_id", f.ExternalApplicantActionID,
+		"action_review_answer", actionAnswer, "active", active)
 }
 
 // reasonList returns labels followed by the non-empty, trimmed comments.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/provider"
 )
 
 type payload struct {
@@ -90,14 +91,6 @@ func (Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Cha
 	case "verification.expired":
 		c.Status = kycgate.StatusExpired
 	}
-	e := map[string]string{}
-	for k, v := range map[string]string{"method": f.Data.VerificationMethod, "verification_status": f.Data.VerificationStatus, "company_id": f.Data.CompanyID} {
-		if v != "" {
-			e[k] = v
-		}
-	}
-	if len(e) > 0 {
-		c.Extra = e
-	}
+	c.Extra = provider.Extra("method", f.Data.VerificationMethod, "verification_status", f.Data.VerificationStatus, "company_id", f.Data.CompanyID)
 	return id, c, nil
 }
