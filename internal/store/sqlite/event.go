@@ -14,12 +14,6 @@ import (
 	"github.com/kycgate/kycgate"
 )
 
-const insertEvent = `INSERT INTO events
-	(id, source, provider, dedup_key, provider_event, verification_id, occurred_at,
-	 received_at, remote_ip, headers, body, flag, flag_detail, type, data)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (source, dedup_key) DO NOTHING`
-
 // CreateEvents stores a batch in one transaction; see kycgate.Store.
 func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]kycgate.Receipt, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -27,11 +21,14 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 		return nil, unavailable(err)
 	}
 	defer tx.Rollback()
-	insert, err := tx.PrepareContext(ctx, insertEvent)
+	insert, err := s.stmt(ctx, tx, stmtInsertEvent)
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, err
 	}
-	defer insert.Close()
+	existing, err := s.stmt(ctx, tx, stmtExistingID)
+	if err != nil {
+		return nil, err
+	}
 	receipts := make([]kycgate.Receipt, len(events))
 	touched := map[verificationKey]string{} // -> provider
 	for i, ev := range events {
@@ -59,14 +56,13 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 			continue
 		}
 		var id string
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM events WHERE source = ? AND dedup_key = ?`,
-			ev.Source, ev.DedupKey).Scan(&id); err != nil {
+		if err := existing.QueryRowContext(ctx, ev.Source, ev.DedupKey).Scan(&id); err != nil {
 			return nil, unavailable(err)
 		}
 		receipts[i] = kycgate.Receipt{ID: id, Duplicate: true}
 	}
 	for k, provider := range touched {
-		if err := rebuild(ctx, tx, k, provider); err != nil {
+		if err := s.rebuild(ctx, tx, k, provider); err != nil {
 			return nil, err
 		}
 	}

@@ -67,7 +67,7 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 			applied++
 		}
 	}
-	return applied, nil
+	return applied, s.prepare(ctx)
 }
 
 func (s *Store) applyMigration(ctx context.Context, m migration) (bool, error) {

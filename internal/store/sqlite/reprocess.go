@@ -131,7 +131,7 @@ func (s *Store) rebuildAll(ctx context.Context) (int, error) {
 		return 0, unavailable(err)
 	}
 	for k, provider := range keys {
-		if err := rebuild(ctx, tx, k, provider); err != nil {
+		if err := s.rebuild(ctx, tx, k, provider); err != nil {
 			return 0, err
 		}
 	}

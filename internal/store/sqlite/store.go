@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
@@ -26,6 +27,69 @@ type Store struct {
 	path  string
 	write *sql.DB // exactly one connection
 	read  *sql.DB // query-only connections for the API
+
+	mu    sync.Mutex
+	stmts [statementCount]*sql.Stmt // prepared by Migrate on the write connection
+}
+
+// Statements the write path runs for every event, prepared once on the
+// write connection: preparing costs as much as running a small statement.
+const (
+	stmtInsertEvent = iota
+	stmtExistingID  // the stored id of a duplicate
+	stmtSelectLog   // a verification's log
+	stmtUpsertVerif // a rebuilt verification
+	stmtPurgeBodies // a deleted verification's raw bodies
+	statementCount
+)
+
+var statements = [statementCount]string{
+	stmtInsertEvent: `INSERT INTO events
+		(id, source, provider, dedup_key, provider_event, verification_id, occurred_at,
+		 received_at, remote_ip, headers, body, flag, flag_detail, type, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source, dedup_key) DO NOTHING`,
+	stmtExistingID: `SELECT id FROM events WHERE source = ? AND dedup_key = ?`,
+	stmtSelectLog: `SELECT id, dedup_key, type, data, occurred_at, received_at
+		FROM events WHERE source = ? AND verification_id = ? AND type != ''`,
+	stmtUpsertVerif: `INSERT INTO verifications
+		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source, id) DO UPDATE SET provider = excluded.provider,
+			external_user_id = excluded.external_user_id, status = excluded.status,
+			decision = excluded.decision, created_at = excluded.created_at,
+			updated_at = excluded.updated_at, doc = excluded.doc`,
+	stmtPurgeBodies: `UPDATE events SET body = NULL WHERE source = ? AND verification_id = ? AND body IS NOT NULL`,
+}
+
+// prepare prepares the write path's statements. It runs after the
+// migrations, outside any transaction: the write pool has one connection, so
+// preparing inside a transaction would wait for that transaction.
+func (s *Store) prepare(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stmts[0] != nil {
+		return nil
+	}
+	for i, q := range statements {
+		st, err := s.write.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare: %w", err)
+		}
+		s.stmts[i] = st
+	}
+	return nil
+}
+
+// stmt returns prepared statement i bound to tx.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, i int) (*sql.Stmt, error) {
+	s.mu.Lock()
+	st := s.stmts[i]
+	s.mu.Unlock()
+	if st == nil {
+		return nil, kycgate.Errorf(kycgate.EINTERNAL, "sqlite: store used before Migrate")
+	}
+	return tx.StmtContext(ctx, st), nil
 }
 
 // PathFromURL returns the file path of a "sqlite://PATH" storage URL.
@@ -38,7 +102,7 @@ func PathFromURL(storage string) (string, error) {
 }
 
 // Open opens, creating if needed, the database file at path. Call Migrate
-// before using a new or older file.
+// before using it: it also prepares the statements of the write path.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -69,6 +133,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	for i, st := range s.stmts {
+		if st != nil {
+			st.Close()
+			s.stmts[i] = nil
+		}
+	}
+	s.mu.Unlock()
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 

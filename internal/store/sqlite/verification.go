@@ -15,9 +15,12 @@ type verificationKey struct{ source, id string }
 
 // rebuild recomputes one verification from its whole log and saves it; a
 // verification that ends deleted has its events' raw bodies purged.
-func rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, provider string) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, dedup_key, type, data, occurred_at, received_at
-		FROM events WHERE source = ? AND verification_id = ? AND type != ''`, k.source, k.id)
+func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, provider string) error {
+	selectLog, err := s.stmt(ctx, tx, stmtSelectLog)
+	if err != nil {
+		return err
+	}
+	rows, err := selectLog.QueryContext(ctx, k.source, k.id)
 	if err != nil {
 		return unavailable(err)
 	}
@@ -53,19 +56,20 @@ func rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, provider string
 	if err != nil {
 		return fmt.Errorf("sqlite: encode verification: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO verifications
-		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (source, id) DO UPDATE SET provider = excluded.provider,
-			external_user_id = excluded.external_user_id, status = excluded.status,
-			decision = excluded.decision, created_at = excluded.created_at,
-			updated_at = excluded.updated_at, doc = excluded.doc`,
-		v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
+	upsert, err := s.stmt(ctx, tx, stmtUpsertVerif)
+	if err != nil {
+		return err
+	}
+	if _, err := upsert.ExecContext(ctx, v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
 		v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro(), string(doc)); err != nil {
 		return unavailable(err)
 	}
 	if v.Status == kycgate.StatusDeleted {
-		if _, err := tx.ExecContext(ctx, `UPDATE events SET body = NULL WHERE source = ? AND verification_id = ? AND body IS NOT NULL`, k.source, k.id); err != nil {
+		purge, err := s.stmt(ctx, tx, stmtPurgeBodies)
+		if err != nil {
+			return err
+		}
+		if _, err := purge.ExecContext(ctx, k.source, k.id); err != nil {
 			return unavailable(err)
 		}
 	}
