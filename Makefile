@@ -9,13 +9,16 @@ LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 100000x
 FUZZ_PKGS := sumsub metamap idwise vericato verifyyou
 
-.PHONY: help build run test lint bench fuzz clean
+.PHONY: help build demo run test lint bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
 build: ## build bin/kycgate
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kycgate
+
+demo: build ## serve on 127.0.0.1:8080 with a fresh store and feed it simulated journeys of every provider
+	./$(BIN) demo
 
 run: build ## run the gateway with kycgate.example.yaml (SQLite at ./kycgate.db)
 	./$(BIN) serve --config kycgate.example.yaml

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/client"
+	"github.com/kycgate/kycgate/internal/config"
+	"github.com/kycgate/kycgate/internal/simulator"
+)
+
+func newDemoCmd() *cobra.Command {
+	var (
+		listen, store string
+		count         int
+	)
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the gateway on a fresh store and feed it simulated journeys from every provider",
+		Long: `The newcomer's first run. kycgate starts on a fresh embedded store with one
+source per provider (Sumsub, MetaMap, IDWise, Vericato, VerifyYou) and fresh
+random secrets, plays realistic journeys of every provider at it, with
+duplicated and reordered deliveries, and prints where the API is, the token to
+use, and a summary of the verifications by provider and status, read back
+from the API. It keeps serving until Ctrl-C. Nothing leaves this machine.`,
+		Example: `  kycgate demo
+  kycgate demo --listen 127.0.0.1:9090 --count 100 --store ./demo.db`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if count < 1 {
+				return usageError{fmt.Errorf("--count: at least 1")}
+			}
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), listen, store, count)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on")
+	cmd.Flags().StringVar(&store, "store", "", "SQLite file to use (default: a new one in a temporary directory, removed on exit)")
+	cmd.Flags().IntVar(&count, "count", 40, "journeys per provider")
+	return cmd
+}
+
+// demoSecrets are the fresh credentials of one demo run.
+type demoSecrets struct {
+	api, sumsub, metamap, verifyyou, idwise, vericato string
+}
+
+func newDemoSecrets() demoSecrets {
+	return demoSecrets{api: token(), sumsub: token(), metamap: "Mm1" + token(), verifyyou: token(), idwise: token(), vericato: token()}
+}
+
+func token() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func demoConfig(listen, storePath string, s demoSecrets) (*config.Config, error) {
+	yml := fmt.Sprintf(`listen: %q
+storage: "sqlite://%s"
+api_tokens: [%q]
+log: {level: warn}
+sources:
+  - {name: sumsub, provider: sumsub, secrets: [%q]}
+  - {name: metamap, provider: metamap, secrets: [%q]}
+  - {name: verifyyou, provider: verifyyou, secrets: [%q]}
+  - {name: idwise, provider: idwise, auth: {bearer: %q}}
+  - {name: vericato, provider: vericato, auth: {url_token: %q}}
+`, listen, storePath, s.api, s.sumsub, s.metamap, s.verifyyou, s.idwise, s.vericato)
+	return config.Parse([]byte(yml), func(string) (string, bool) { return "", false })
+}
+
+func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath string, count int) error {
+	if storePath == "" {
+		dir, err := os.MkdirTemp("", "kycgate-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		storePath = filepath.Join(dir, "kycgate.db")
+	}
+	secrets := newDemoSecrets()
+	cfg, err := demoConfig(listen, storePath, secrets)
+	if err != nil {
+		return err
+	}
+	app := &App{Config: cfg, Logger: newLogger(stderr, cfg.Log)}
+	if err := app.Open(ctx); err != nil {
+		return err
+	}
+	base := "http://" + app.Addr()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	ran := make(chan error, 1)
+	go func() { ran <- app.Run(runCtx) }()
+
+	fmt.Fprintf(stdout, "kycgate demo: serving on %s with a fresh store at %s\n", base, storePath)
+	fmt.Fprintf(stdout, "playing %d journeys of each provider (duplicates and reordering included)...\n\n", count)
+	sums, err := feedDemo(ctx, base, secrets, count)
+	if err != nil {
+		stop()
+		<-ran
+		return err
+	}
+	if err := printDemoSummary(ctx, stdout, base, secrets.api, sums); err != nil {
+		stop()
+		<-ran
+		return err
+	}
+	fmt.Fprintf(stdout, `
+API:    %[1]s/api/v1/verifications   (Authorization: Bearer %[2]s)
+Try:    kycgate verifications list --server %[1]s --token %[2]s
+        kycgate verifications list --server %[1]s --token %[2]s --status review_needed
+        kycgate events list --server %[1]s --token %[2]s --flagged
+Send your own: kycgate simulate --provider sumsub --url %[1]s/webhooks/sumsub --secret %[3]s
+Metrics: %[1]s/metrics
+
+Serving until Ctrl-C.
+`, base, secrets.api, secrets.sumsub)
+	return <-ran
+}
+
+// feedDemo plays count journeys of every provider, all at once; a third of
+// the end users are verified by several providers.
+func feedDemo(ctx context.Context, base string, s demoSecrets, count int) (map[string]simulator.Summary, error) {
+	r := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	shared := make([]string, max(1, count/3))
+	for i := range shared {
+		shared[i] = fmt.Sprintf("user-%04d", i+1)
+	}
+	targets := map[string][2]string{ // provider -> URL, credential
+		"sumsub":    {base + "/webhooks/sumsub", s.sumsub},
+		"metamap":   {base + "/webhooks/metamap", s.metamap},
+		"verifyyou": {base + "/webhooks/verifyyou", s.verifyyou},
+		"idwise":    {base + "/webhooks/idwise", s.idwise},
+		"vericato":  {base + "/webhooks/vericato/" + url.PathEscape(s.vericato), ""},
+	}
+	var (
+		mu   sync.Mutex
+		sums = map[string]simulator.Summary{}
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for provider, t := range targets {
+		journeys, err := simulator.NewJourneys(simulator.Options{
+			Provider: provider, Count: count, Users: shared, Rand: mrand.New(mrand.NewPCG(r.Uint64(), 1)),
+			Start: time.Now().UTC().Add(-2 * time.Hour), Creds: simulator.Credentials{Secret: t[1]},
+		})
+		if err != nil {
+			return nil, err
+		}
+		sender := &simulator.Sender{URL: t[0], Concurrency: 4, Duplicates: 0.1, Shuffle: true, TimeScale: 0.001, Rand: mrand.New(mrand.NewPCG(r.Uint64(), 2))}
+		wg.Go(func() {
+			sum, err := sender.Run(ctx, provider, journeys)
+			mu.Lock()
+			defer mu.Unlock()
+			sums[provider] = sum
+			if err == nil && rejected(sum) > 0 {
+				err = fmt.Errorf("%s: %d deliveries were refused", provider, rejected(sum))
+			}
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return sums, fmt.Errorf("demo: %v", errs)
+	}
+	return sums, nil
+}
+
+// printDemoSummary prints what was sent and, from the API, the
+// verifications by provider and status.
+func printDemoSummary(ctx context.Context, w io.Writer, base, apiToken string, sums map[string]simulator.Summary) error {
+	byProvider, err := countVerifications(ctx, client.New(base, apiToken))
+	if err != nil {
+		return err
+	}
+	providers := make([]string, 0, len(sums))
+	for p := range sums {
+		providers = append(providers, p)
+	}
+	sort.Strings(providers)
+	tw := table(w)
+	fmt.Fprintln(tw, "PROVIDER\tSENT\tSTORED\tDUPLICATES\tVERIFICATIONS BY STATUS")
+	for _, p := range providers {
+		s := sums[p]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", p, s.Sent, s.Accepted, s.Duplicates, statusList(byProvider[p]))
+	}
+	return tw.Flush()
+}
+
+// countVerifications reads every verification from the API and counts them
+// by provider and status.
+func countVerifications(ctx context.Context, c *client.Client) (map[string]map[kycgate.Status]int, error) {
+	out := map[string]map[kycgate.Status]int{}
+	q := url.Values{"limit": {"500"}}
+	for {
+		var page struct {
+			Data       []kycgate.Verification `json:"data"`
+			NextCursor string                 `json:"next_cursor"`
+		}
+		if _, err := c.GetJSON(ctx, "/api/v1/verifications", q, &page); err != nil {
+			return nil, err
+		}
+		for _, v := range page.Data {
+			if out[v.Provider] == nil {
+				out[v.Provider] = map[kycgate.Status]int{}
+			}
+			out[v.Provider][v.Status]++
+		}
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		q.Set("cursor", page.NextCursor)
+	}
+}
+
+func statusList(m map[kycgate.Status]int) string {
+	var parts []string
+	for _, s := range kycgate.Statuses {
+		if m[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", s, m[s]))
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return fmt.Sprint(parts)
+}

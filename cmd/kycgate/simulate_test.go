@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kycgate/kycgate/internal/simulator"
+	"github.com/kycgate/kycgate/internal/store/sqlite"
+)
+
+// flakyProxy stands between the providers and the gateway and fails the
+// first attempt of every third delivery: alternately it answers 503 without
+// forwarding (the gateway is unreachable), or forwards and then answers 503
+// anyway (the provider never sees the gateway's 200), so that the
+// provider's retry reaches a gateway that already stored the event.
+func flakyProxy(t *testing.T, target string) (string, *atomic.Int64) {
+	u, _ := url.Parse(target)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	var (
+		mu      sync.Mutex
+		seen    = map[[32]byte]bool{}
+		n       int
+		induced atomic.Int64
+	)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		key := sha256.Sum256(body)
+		mu.Lock()
+		first := !seen[key]
+		seen[key] = true
+		n++
+		fail := first && n%3 == 0
+		forwardFirst := n%2 == 0
+		mu.Unlock()
+		switch {
+		case fail && forwardFirst:
+			induced.Add(1)
+			proxy.ServeHTTP(httptest.NewRecorder(), r)
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		case fail:
+			induced.Add(1)
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		default:
+			proxy.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL, &induced
+}
+
+// TestSimulate_EveryScenario drives every scenario of every provider through
+// the simulator, over real HTTP, with duplicates, shuffled deliveries and
+// induced 503s. Each verification ends in the status its scenario promises,
+// and each distinct delivery is stored exactly once.
+func TestSimulate_EveryScenario(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "k.db")
+	secrets := newDemoSecrets()
+	cfg, err := demoConfig("127.0.0.1:0", db, secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &App{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := app.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- app.Run(ctx) }()
+	defer func() { stop(); <-ran }()
+	base, induced := flakyProxy(t, "http://"+app.Addr())
+
+	creds := map[string]string{"sumsub": secrets.sumsub, "metamap": secrets.metamap, "verifyyou": secrets.verifyyou, "idwise": secrets.idwise}
+	paths := map[string]string{"vericato": "/webhooks/vericato/" + secrets.vericato}
+	users := []string{"user-a", "user-b", "user-c"}
+	type sent struct {
+		journey simulator.Journey
+		source  string
+	}
+	var all []sent
+	r := rand.New(rand.NewPCG(42, 1))
+	for _, provider := range simulator.Providers() {
+		scenarios, _ := simulator.Scenarios(provider)
+		var journeys []simulator.Journey
+		for name := range scenarios {
+			js, err := simulator.NewJourneys(simulator.Options{Provider: provider, Scenario: name, Count: 2, Users: users, Rand: r,
+				Start: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), Creds: simulator.Credentials{Secret: creds[provider]}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			journeys = append(journeys, js...)
+		}
+		path := paths[provider]
+		if path == "" {
+			path = "/webhooks/" + provider
+		}
+		sender := &simulator.Sender{URL: base + path, Concurrency: 4, Duplicates: 0.3, Shuffle: true, TimeScale: 0.0001, Rand: r}
+		sum, err := sender.Run(context.Background(), provider, journeys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rejected(sum) > 0 || sum.Accepted+sum.Duplicates != sum.Sent {
+			t.Errorf("%s: %+v", provider, sum)
+		}
+		for _, j := range journeys {
+			all = append(all, sent{j, provider})
+		}
+	}
+	if induced.Load() == 0 {
+		t.Fatal("no 503 was induced; the retry path went untested")
+	}
+
+	store, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	distinct := map[string]int{}
+	for _, s := range all {
+		v, err := store.FindVerification(context.Background(), s.source, s.journey.VerificationID)
+		if err != nil {
+			t.Errorf("%s %s: %v", s.source, s.journey.Scenario, err)
+			continue
+		}
+		if v.Status != s.journey.Want {
+			t.Errorf("%s %s (%s): status %s, want %s", s.source, s.journey.Scenario, v.ID, v.Status, s.journey.Want)
+		}
+		if v.Events != len(s.journey.Deliveries) {
+			t.Errorf("%s %s: %d events applied, %d sent", s.source, s.journey.Scenario, v.Events, len(s.journey.Deliveries))
+		}
+		distinct[s.source] += len(s.journey.Deliveries)
+	}
+	raw, _ := sql.Open("sqlite3", "file:"+db)
+	defer raw.Close()
+	for source, want := range distinct {
+		var got, flagged int
+		raw.QueryRow(`SELECT count(*), count(NULLIF(flag, '')) FROM events WHERE source = ?`, source).Scan(&got, &flagged)
+		if got != want || flagged != 0 {
+			t.Errorf("%s: %d events stored (%d flagged), want each of %d deliveries once, none flagged", source, got, flagged, want)
+		}
+	}
+	t.Logf("%d journeys, %d induced 503s", len(all), induced.Load())
+}
+
+func TestSimulate_CLI(t *testing.T) {
+	url, _ := startApp(t) // one sumsub source, secret s3cret
+	code, out, errOut := cli(t, "simulate", "--provider", "sumsub", "--url", url+"/webhooks/sumsub", "--secret", "s3cret", "--count", "9", "--duplicates", "0.5", "--shuffle", "--seed", "7")
+	if code != 0 || !strings.Contains(out, "journeys:    9") || !strings.Contains(out, "accepted:") {
+		t.Fatalf("simulate: %d\n%s%s", code, out, errOut)
+	}
+	// A wrong secret: every delivery is refused, and the exit code says so.
+	code, out, errOut = cli(t, "simulate", "--provider", "sumsub", "--url", url+"/webhooks/sumsub", "--secret", "wrong", "--count", "1", "--time-scale", "0")
+	if code != 1 || !strings.Contains(out, "rejected (HTTP 401)") || !strings.Contains(errOut, "never accepted") {
+		t.Errorf("wrong secret: %d\n%s%s", code, out, errOut)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"simulate", "--provider", "onfido", "--url", url, "--secret", "s"}, "--provider \"onfido\""},
+		{[]string{"simulate", "--provider", "sumsub", "--url", "ftp://x", "--secret", "s"}, "--url"},
+		{[]string{"simulate", "--provider", "sumsub", "--url", url, "--secret", "s", "--scenario", "teleported"}, "no scenario \"teleported\""},
+		{[]string{"simulate", "--provider", "sumsub", "--url", url}, "--secret"},
+		{[]string{"simulate", "--provider", "sumsub", "--url", url, "--secret", "s", "--duplicates", "2"}, "--duplicates"},
+		{[]string{"simulate", "--url", url}, "--provider: required"},
+	} {
+		code, out, errOut := cli(t, tc.args...)
+		if code != 2 || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("%v: exit %d %q, want 2 and %q", tc.args, code, out+errOut, tc.want)
+		}
+	}
+}
+
+func TestDemo(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	out := &syncWriter{}
+	done := make(chan error, 1)
+	go func() { done <- runDemo(ctx, out, io.Discard, "127.0.0.1:0", "", 6) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "Serving until Ctrl-C") {
+		if time.Now().After(deadline) {
+			t.Fatalf("demo did not finish feeding:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, p := range simulator.Providers() {
+		if !strings.Contains(text, "\n"+p+" ") {
+			t.Errorf("summary lacks %s:\n%s", p, text)
+		}
+	}
+	for _, want := range []string{"approved", "kycgate verifications list --server http://127.0.0.1:", "--token "} {
+		if !strings.Contains(text, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// syncWriter collects output written from another goroutine.
+type syncWriter struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
