@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,13 +26,7 @@ func TestApp_GracefulShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := &App{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := app.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- app.Run(ctx) }()
+	app, stop := runApp(t, cfg)
 
 	body := []byte(`{"applicantId":"a1","correlationId":"c1","type":"applicantPending","createdAtMs":"2026-11-22 10:00:00.000"}`)
 	h, _ := sumsub.Sign("s3cret", "HMAC_SHA256_HEX", body)
@@ -48,7 +43,8 @@ func TestApp_GracefulShutdown(t *testing.T) {
 	}()
 	pw.Write(body[:10]) // the request is in flight, its body half sent
 	time.Sleep(50 * time.Millisecond)
-	stop() // as on SIGTERM
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }() // as on SIGTERM
 	time.Sleep(50 * time.Millisecond)
 	pw.Write(body[10:])
 	pw.Close()
@@ -63,7 +59,7 @@ func TestApp_GracefulShutdown(t *testing.T) {
 	if resp.StatusCode != 200 || a.ID == "" {
 		t.Fatalf("in-flight request answered %d %+v, want 200 with an id", resp.StatusCode, a)
 	}
-	if err := <-ran; err != nil {
+	if err := <-stopped; err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	store, err := sqlite.Open(context.Background(), db)
@@ -77,4 +73,27 @@ func TestApp_GracefulShutdown(t *testing.T) {
 	if _, err := http.Get("http://" + app.Addr() + "/healthz"); err == nil {
 		t.Error("still serving after Run returned")
 	}
+}
+
+// runApp opens and runs a gateway for cfg until stop is called or the test
+// ends; stop returns what Run returned.
+func runApp(t *testing.T, cfg *config.Config) (*App, func() error) {
+	t.Helper()
+	app := &App{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := app.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- app.Run(ctx) }()
+	var (
+		once sync.Once
+		err  error
+	)
+	stop := func() error {
+		once.Do(func() { cancel(); err = <-ran })
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return app, stop
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -36,14 +34,7 @@ func startApp(t *testing.T) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := &App{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := app.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { app.Run(ctx); close(done) }()
-	t.Cleanup(func() { stop(); <-done })
+	app, _ := runApp(t, cfg)
 	return "http://" + app.Addr(), cfgPath
 }
 

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -76,14 +75,7 @@ func TestSimulate_EveryScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := &App{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := app.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- app.Run(ctx) }()
-	defer func() { stop(); <-ran }()
+	app, _ := runApp(t, cfg)
 	base, induced := flakyProxy(t, "http://"+app.Addr())
 
 	creds := map[string]string{"sumsub": secrets.sumsub, "metamap": secrets.metamap, "verifyyou": secrets.verifyyou, "idwise": secrets.idwise}
