@@ -42,6 +42,9 @@ type Event struct {
 	Body       []byte
 	Flag       Flag
 	FlagDetail string // why the event was flagged, for people
+	// Destinations the event is to be forwarded to; the store creates
+	// their deliveries in the transaction that stores the event.
+	Destinations []string
 }
 
 // Receipt says what the store did with one event of a batch.

@@ -38,6 +38,34 @@ type Store interface {
 	// saves the results and rebuilds every verification from its log.
 	Reprocess(ctx context.Context, renormalize func(*Event)) (ReprocessResult, error)
 
+	// ListLog returns a verification's log, for rebuilding its state as of
+	// one of its events.
+	ListLog(ctx context.Context, source, verificationID string) ([]LogEntry, error)
+
+	// ClaimDeliveries leases up to limit deliveries of destination that are
+	// due at now and first in line for their verification, until now+lease.
+	ClaimDeliveries(ctx context.Context, destination string, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
+
+	// CompleteDelivery records an attempt and its outcome, and ends the lease.
+	CompleteDelivery(ctx context.Context, id string, o Outcome) error
+
+	// ReleaseDeliveries ends the leases of claimed deliveries not attempted.
+	ReleaseDeliveries(ctx context.Context, ids []string) error
+
+	// FindDelivery returns one delivery with its attempts, or ENOTFOUND.
+	FindDelivery(ctx context.Context, id string) (*Delivery, error)
+
+	// ListDeliveries returns deliveries matching f, newest first.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)
+
+	// RetryDeliveries makes the dead or pending deliveries matching f due
+	// now, with a fresh count of attempts, and returns how many it changed.
+	RetryDeliveries(ctx context.Context, f DeliveryFilter, now time.Time) (int, error)
+
+	// ReplayEvent creates a new delivery of a stored event to each of
+	// destinations, after the verification's other deliveries.
+	ReplayEvent(ctx context.Context, eventID string, destinations []string, now time.Time) ([]*Delivery, error)
+
 	// Ping reports whether the store can serve reads and writes.
 	Ping(ctx context.Context) error
 

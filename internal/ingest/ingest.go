@@ -15,8 +15,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/provider"
 )
@@ -131,7 +129,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 	}
 
 	ev := &kycgate.Event{
-		ID:         NewEventID(now),
+		ID:         kycgate.NewID("evt", now),
 		Source:     src.Name,
 		Provider:   src.Adapter.Name,
 		ReceivedAt: now.UTC(),
@@ -216,9 +214,4 @@ func keepHeaders(h http.Header, names []string) http.Header {
 		}
 	}
 	return out
-}
-
-// NewEventID returns a new time-sortable event id for time t.
-func NewEventID(t time.Time) string {
-	return "evt_" + ulid.MustNew(ulid.Timestamp(t), ulid.DefaultEntropy()).String()
 }

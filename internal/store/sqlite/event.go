@@ -50,6 +50,9 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 			return nil, unavailable(err)
 		} else if n == 1 {
 			receipts[i] = kycgate.Receipt{ID: ev.ID}
+			if err := s.createDeliveries(ctx, tx, ev, ev.Destinations); err != nil {
+				return nil, err
+			}
 			if ev.VerificationID != "" && ev.Type != "" {
 				touched[verificationKey{ev.Source, ev.VerificationID}] = ev.Provider
 			}

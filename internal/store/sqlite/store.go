@@ -40,6 +40,7 @@ const (
 	stmtSelectLog   // a verification's log
 	stmtUpsertVerif // a rebuilt verification
 	stmtPurgeBodies // a deleted verification's raw bodies
+	stmtInsertDelivery
 	statementCount
 )
 
@@ -60,6 +61,8 @@ var statements = [statementCount]string{
 			decision = excluded.decision, created_at = excluded.created_at,
 			updated_at = excluded.updated_at, doc = excluded.doc`,
 	stmtPurgeBodies: `UPDATE events SET body = NULL WHERE source = ? AND verification_id = ? AND body IS NOT NULL`,
+	stmtInsertDelivery: `INSERT INTO deliveries (id, destination, event_id, source, verification_id, state,
+		next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
 }
 
 // prepare prepares the write path's statements. It runs after the
@@ -162,5 +165,8 @@ func micros(t time.Time) any {
 }
 
 func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
 	return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store unavailable")
 }

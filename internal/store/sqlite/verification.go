@@ -24,32 +24,9 @@ func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, prov
 	if err != nil {
 		return unavailable(err)
 	}
-	var log []kycgate.LogEntry
-	for rows.Next() {
-		var (
-			e        kycgate.LogEntry
-			typ      string
-			data     string
-			occurred sql.NullInt64
-			received int64
-		)
-		if err := rows.Scan(&e.ID, &e.DedupKey, &typ, &data, &occurred, &received); err != nil {
-			rows.Close()
-			return unavailable(err)
-		}
-		e.Type, e.ReceivedAt = kycgate.EventType(typ), time.UnixMicro(received).UTC()
-		if occurred.Valid {
-			e.OccurredAt = time.UnixMicro(occurred.Int64).UTC()
-		}
-		if err := json.Unmarshal([]byte(data), &e.Change); err != nil {
-			rows.Close()
-			return fmt.Errorf("sqlite: decode data of %s: %w", e.ID, err)
-		}
-		log = append(log, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return unavailable(err)
+	log, err := scanLog(rows)
+	if err != nil {
+		return err
 	}
 	v := kycgate.Rebuild(k.source, provider, k.id, log)
 	doc, err := json.Marshal(v)
@@ -74,6 +51,45 @@ func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, prov
 		}
 	}
 	return nil
+}
+
+// scanLog reads and closes rows of stmtSelectLog.
+func scanLog(rows *sql.Rows) ([]kycgate.LogEntry, error) {
+	defer rows.Close()
+	var log []kycgate.LogEntry
+	for rows.Next() {
+		var (
+			e        kycgate.LogEntry
+			typ      string
+			data     string
+			occurred sql.NullInt64
+			received int64
+		)
+		if err := rows.Scan(&e.ID, &e.DedupKey, &typ, &data, &occurred, &received); err != nil {
+			return nil, unavailable(err)
+		}
+		e.Type, e.ReceivedAt = kycgate.EventType(typ), time.UnixMicro(received).UTC()
+		if occurred.Valid {
+			e.OccurredAt = time.UnixMicro(occurred.Int64).UTC()
+		}
+		if err := json.Unmarshal([]byte(data), &e.Change); err != nil {
+			return nil, fmt.Errorf("sqlite: decode data of %s: %w", e.ID, err)
+		}
+		log = append(log, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(err)
+	}
+	return log, nil
+}
+
+// ListLog returns a verification's log.
+func (s *Store) ListLog(ctx context.Context, source, verificationID string) ([]kycgate.LogEntry, error) {
+	rows, err := s.read.QueryContext(ctx, statements[stmtSelectLog], source, verificationID)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return scanLog(rows)
 }
 
 // FindVerification returns one verification.

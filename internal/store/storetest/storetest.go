@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -31,6 +32,9 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("ListVerifications filters and pages", func(t *testing.T) { testListVerifications(t, open(t)) })
 	t.Run("ListEvents filters and pages", func(t *testing.T) { testListEvents(t, open(t)) })
 	t.Run("Reprocess renormalizes and rebuilds", func(t *testing.T) { testReprocess(t, open(t)) })
+	t.Run("deliveries are written with their event", func(t *testing.T) { testDeliveriesCreated(t, open(t)) })
+	t.Run("deliveries go out in line per verification", func(t *testing.T) { testDeliveryLine(t, open(t)) })
+	t.Run("retry and replay", func(t *testing.T) { testRetryReplay(t, open(t)) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(context.Background()); err != nil {
 			t.Fatal(err)
@@ -398,5 +402,142 @@ func testReprocess(t *testing.T, s kycgate.Store) {
 	ev, _ := s.FindEvent(ctx, unknown.ID)
 	if ev.Flag != "" || ev.DedupKey != unknown.DedupKey {
 		t.Errorf("reprocessed event: flag %q key %q", ev.Flag, ev.DedupKey)
+	}
+}
+
+var t0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+func forwarded(source, vid string, m int, dests ...string) *kycgate.Event {
+	ev := journeyEvent(source, vid, m, kycgate.EventStepCompleted, kycgate.Change{})
+	ev.Destinations = dests
+	return ev
+}
+
+func claim(t *testing.T, s kycgate.Store, dest string, now time.Time) []*kycgate.Delivery {
+	t.Helper()
+	ds, err := s.ClaimDeliveries(context.Background(), dest, now, time.Minute, 100)
+	if err != nil {
+		t.Fatalf("ClaimDeliveries: %v", err)
+	}
+	return ds
+}
+
+func events(ds []*kycgate.Delivery) string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.EventID)
+	}
+	return strings.Join(out, ",")
+}
+
+func complete(t *testing.T, s kycgate.Store, d *kycgate.Delivery, state kycgate.DeliveryState, retryAt time.Time) {
+	t.Helper()
+	o := kycgate.Outcome{Attempt: kycgate.Attempt{At: t0, StatusCode: 500, LatencyMS: 3, Error: "boom"}, State: state, RetryAt: retryAt}
+	if state == kycgate.DeliveryDelivered {
+		o.Attempt.StatusCode, o.Attempt.Error = 200, ""
+	}
+	if err := s.CompleteDelivery(context.Background(), d.ID, o); err != nil {
+		t.Fatalf("CompleteDelivery: %v", err)
+	}
+}
+
+func testDeliveriesCreated(t *testing.T, s kycgate.Store) {
+	ctx := context.Background()
+	ev := forwarded("src", "v1", 1, "app", "stream")
+	create(t, s, ev)
+	retry := forwarded("src", "v1", 1, "app", "stream")
+	retry.DedupKey = ev.DedupKey
+	create(t, s, retry)
+	ds, _, err := s.ListDeliveries(ctx, kycgate.DeliveryFilter{})
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("%d deliveries, %v; want 2 (a duplicate creates none)", len(ds), err)
+	}
+	for _, d := range ds {
+		if d.EventID != ev.ID || d.State != kycgate.DeliveryPending || d.VerificationID != "v1" || !strings.HasPrefix(d.ID, "dlv_") {
+			t.Errorf("delivery %+v", d)
+		}
+	}
+	if ds, _, _ := s.ListDeliveries(ctx, kycgate.DeliveryFilter{Destination: "stream"}); len(ds) != 1 {
+		t.Errorf("by destination: %d", len(ds))
+	}
+	log, err := s.ListLog(ctx, "src", "v1")
+	if err != nil || len(log) != 1 || log[0].ID != ev.ID {
+		t.Errorf("ListLog: %+v, %v", log, err)
+	}
+}
+
+func testDeliveryLine(t *testing.T, s kycgate.Store) {
+	a1, a2, a3 := forwarded("src", "a", 1, "app"), forwarded("src", "a", 2, "app"), forwarded("src", "a", 3, "app")
+	b1 := forwarded("src", "b", 1, "app")
+	create(t, s, a1, a2)
+	create(t, s, b1, a3)
+	now := t0.Add(time.Hour)
+	got := claim(t, s, "app", now)
+	if events(got) != a1.ID+","+b1.ID {
+		t.Fatalf("claimed %s, want the head of each line: %s,%s", events(got), a1.ID, b1.ID)
+	}
+	if again := claim(t, s, "app", now); len(again) != 0 {
+		t.Fatalf("claimed leased deliveries again: %s", events(again))
+	}
+	// A worker that died: its lease expires and the delivery is claimed again.
+	if again := claim(t, s, "app", now.Add(2*time.Minute)); events(again) != a1.ID+","+b1.ID {
+		t.Fatalf("after the lease: %s", events(again))
+	}
+	// a1 fails and waits for a retry: a2 stays behind it.
+	complete(t, s, got[0], kycgate.DeliveryPending, now.Add(10*time.Minute))
+	complete(t, s, got[1], kycgate.DeliveryDelivered, time.Time{})
+	if next := claim(t, s, "app", now.Add(3*time.Minute)); len(next) != 0 {
+		t.Fatalf("claimed %s while a1 waits for its retry", events(next))
+	}
+	retried := claim(t, s, "app", now.Add(11*time.Minute))
+	if events(retried) != a1.ID {
+		t.Fatalf("retry: %s", events(retried))
+	}
+	// a1 is dead-lettered: the line moves on to a2.
+	complete(t, s, retried[0], kycgate.DeliveryDead, time.Time{})
+	if next := claim(t, s, "app", now.Add(12*time.Minute)); events(next) != a2.ID {
+		t.Fatalf("after the dead letter: %s", events(next))
+	}
+	d, err := s.FindDelivery(context.Background(), retried[0].ID)
+	if err != nil || d.State != kycgate.DeliveryDead || d.Attempts != 2 || len(d.History) != 2 || d.LastStatus != 500 || d.LastError != "boom" {
+		t.Fatalf("dead delivery: %+v, %v", d, err)
+	}
+}
+
+func testRetryReplay(t *testing.T, s kycgate.Store) {
+	ctx := context.Background()
+	ev := forwarded("src", "v1", 1, "app")
+	create(t, s, ev)
+	d := claim(t, s, "app", t0.Add(time.Hour))[0]
+	complete(t, s, d, kycgate.DeliveryDead, time.Time{})
+	n, err := s.RetryDeliveries(ctx, kycgate.DeliveryFilter{Destination: "app", State: kycgate.DeliveryDead}, t0.Add(2*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("RetryDeliveries: %d, %v", n, err)
+	}
+	if got, _ := s.FindDelivery(ctx, d.ID); got.State != kycgate.DeliveryPending || got.Attempts != 0 || len(got.History) != 1 {
+		t.Fatalf("retried delivery: %+v", got)
+	}
+	complete(t, s, claim(t, s, "app", t0.Add(3*time.Hour))[0], kycgate.DeliveryDelivered, time.Time{})
+	if n, _ := s.RetryDeliveries(ctx, kycgate.DeliveryFilter{ID: d.ID}, t0); n != 0 {
+		t.Errorf("a delivered delivery was retried")
+	}
+	replayed, err := s.ReplayEvent(ctx, ev.ID, []string{"app", "other"}, t0.Add(4*time.Hour))
+	if err != nil || len(replayed) != 2 {
+		t.Fatalf("ReplayEvent: %+v, %v", replayed, err)
+	}
+	if next := claim(t, s, "app", t0.Add(5*time.Hour)); events(next) != ev.ID || next[0].ID == d.ID {
+		t.Errorf("replay not claimable as a new delivery: %+v", next)
+	}
+	if _, err := s.ReplayEvent(ctx, "evt_nope", []string{"app"}, t0); kycgate.ErrorCode(err) != kycgate.ENOTFOUND {
+		t.Errorf("replay of an unknown event: %v", err)
+	}
+	flagged := NewEvent("src")
+	flagged.Type, flagged.VerificationID, flagged.Flag = "", "", kycgate.FlagUnparseable
+	create(t, s, flagged)
+	if _, err := s.ReplayEvent(ctx, flagged.ID, []string{"app"}, t0); kycgate.ErrorCode(err) != kycgate.EUNPROCESSABLE {
+		t.Errorf("replay of a flagged event: %v", err)
+	}
+	if _, err := s.FindDelivery(ctx, "dlv_nope"); kycgate.ErrorCode(err) != kycgate.ENOTFOUND {
+		t.Errorf("unknown delivery: %v", err)
 	}
 }

@@ -1,0 +1,243 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/kycgate/kycgate"
+)
+
+// createDeliveries adds ev's deliveries to the outbox, inside tx.
+func (s *Store) createDeliveries(ctx context.Context, tx *sql.Tx, ev *kycgate.Event, destinations []string) error {
+	if len(destinations) == 0 {
+		return nil
+	}
+	insert, err := s.stmt(ctx, tx, stmtInsertDelivery)
+	if err != nil {
+		return err
+	}
+	now := ev.ReceivedAt.UnixMicro()
+	for _, d := range destinations {
+		if _, err := insert.ExecContext(ctx, kycgate.NewID("dlv", ev.ReceivedAt), d, ev.ID, ev.Source, ev.VerificationID, now, now, now); err != nil {
+			return unavailable(err)
+		}
+	}
+	return nil
+}
+
+const deliveryColumns = `seq, id, destination, event_id, source, verification_id, state, attempts,
+	next_attempt_at, last_status, last_error, created_at, updated_at`
+
+func scanDelivery(row interface{ Scan(...any) error }) (*kycgate.Delivery, int64, error) {
+	var (
+		d                         kycgate.Delivery
+		seq, next, created, updat int64
+		state                     string
+	)
+	if err := row.Scan(&seq, &d.ID, &d.Destination, &d.EventID, &d.Source, &d.VerificationID, &state,
+		&d.Attempts, &next, &d.LastStatus, &d.LastError, &created, &updat); err != nil {
+		return nil, 0, err
+	}
+	d.State = kycgate.DeliveryState(state)
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = time.UnixMicro(next).UTC(), time.UnixMicro(created).UTC(), time.UnixMicro(updat).UTC()
+	return &d, seq, nil
+}
+
+// ClaimDeliveries leases the due deliveries that are first in line for
+// their verification; see kycgate.Store.
+func (s *Store) ClaimDeliveries(ctx context.Context, destination string, now time.Time, lease time.Duration, limit int) ([]*kycgate.Delivery, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer tx.Rollback()
+	at := now.UnixMicro()
+	rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d
+		WHERE d.destination = ? AND d.state = 'pending' AND d.next_attempt_at <= ?
+		  AND (d.lease_until IS NULL OR d.lease_until <= ?)
+		  AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.destination = d.destination
+		      AND p.source = d.source AND p.verification_id = d.verification_id
+		      AND p.state = 'pending' AND p.seq < d.seq)
+		ORDER BY d.next_attempt_at, d.seq LIMIT ?`, destination, at, at, limit)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	var out []*kycgate.Delivery
+	for rows.Next() {
+		d, _, err := scanDelivery(rows)
+		if err != nil {
+			rows.Close()
+			return nil, unavailable(err)
+		}
+		out = append(out, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(err)
+	}
+	for _, d := range out {
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_until = ? WHERE id = ?`, now.Add(lease).UnixMicro(), d.ID); err != nil {
+			return nil, unavailable(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, unavailable(err)
+	}
+	return out, nil
+}
+
+// CompleteDelivery records an attempt and its outcome.
+func (s *Store) CompleteDelivery(ctx context.Context, id string, o kycgate.Outcome) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return unavailable(err)
+	}
+	defer tx.Rollback()
+	a := o.Attempt
+	if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, at, status_code, latency_ms, error) VALUES (?, ?, ?, ?, ?)`,
+		id, a.At.UnixMicro(), a.StatusCode, a.LatencyMS, a.Error); err != nil {
+		return unavailable(err)
+	}
+	next := o.RetryAt
+	if next.IsZero() {
+		next = a.At
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?,
+		lease_until = NULL, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?`,
+		string(o.State), next.UnixMicro(), a.StatusCode, a.Error, a.At.UnixMicro(), id)
+	if err != nil {
+		return unavailable(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return kycgate.Errorf(kycgate.ENOTFOUND, "delivery %q not found", id)
+	}
+	return unavailable(tx.Commit())
+}
+
+// ReleaseDeliveries ends leases.
+func (s *Store) ReleaseDeliveries(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	_, err := s.write.ExecContext(ctx, `UPDATE deliveries SET lease_until = NULL WHERE id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
+	return unavailable(err)
+}
+
+// FindDelivery returns one delivery with its attempts.
+func (s *Store) FindDelivery(ctx context.Context, id string) (*kycgate.Delivery, error) {
+	d, _, err := scanDelivery(s.read.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kycgate.Errorf(kycgate.ENOTFOUND, "delivery %q not found", id)
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT at, status_code, latency_ms, error FROM delivery_attempts WHERE delivery_id = ? ORDER BY at`, id)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	d.History = []kycgate.Attempt{}
+	for rows.Next() {
+		var a kycgate.Attempt
+		var at int64
+		if err := rows.Scan(&at, &a.StatusCode, &a.LatencyMS, &a.Error); err != nil {
+			return nil, unavailable(err)
+		}
+		a.At = time.UnixMicro(at).UTC()
+		d.History = append(d.History, a)
+	}
+	return d, unavailable(rows.Err())
+}
+
+func deliveryWhere(f kycgate.DeliveryFilter) (*where, error) {
+	w := &where{}
+	w.eq("id", f.ID)
+	w.eq("destination", f.Destination)
+	w.eq("state", string(f.State))
+	w.eq("event_id", f.EventID)
+	return w, w.cursor(f.Cursor)
+}
+
+// ListDeliveries returns deliveries matching f, newest first.
+func (s *Store) ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([]*kycgate.Delivery, string, error) {
+	w, err := deliveryWhere(f)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := kycgate.PageSize(f.Limit)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries`+w.sql()+` ORDER BY seq DESC LIMIT ?`, append(w.args, limit+1)...)
+	if err != nil {
+		return nil, "", unavailable(err)
+	}
+	defer rows.Close()
+	var (
+		out  []*kycgate.Delivery
+		seqs []int64
+	)
+	for rows.Next() {
+		d, seq, err := scanDelivery(rows)
+		if err != nil {
+			return nil, "", unavailable(err)
+		}
+		out, seqs = append(out, d), append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", unavailable(err)
+	}
+	return page(out, seqs, limit)
+}
+
+// RetryDeliveries makes matching dead or pending deliveries due now.
+func (s *Store) RetryDeliveries(ctx context.Context, f kycgate.DeliveryFilter, now time.Time) (int, error) {
+	f.Cursor = ""
+	w, err := deliveryWhere(f)
+	if err != nil {
+		return 0, err
+	}
+	w.add("state IN ('dead', 'pending')")
+	at := now.UnixMicro()
+	res, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?,
+		lease_until = NULL, updated_at = ?`+w.sql(), append([]any{at, at}, w.args...)...)
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), unavailable(err)
+}
+
+// ReplayEvent creates new deliveries of a stored event.
+func (s *Store) ReplayEvent(ctx context.Context, eventID string, destinations []string, now time.Time) ([]*kycgate.Delivery, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer tx.Rollback()
+	ev := &kycgate.Event{ID: eventID, ReceivedAt: now}
+	var typ string
+	err = tx.QueryRowContext(ctx, `SELECT source, verification_id, type FROM events WHERE id = ?`, eventID).Scan(&ev.Source, &ev.VerificationID, &typ)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kycgate.Errorf(kycgate.ENOTFOUND, "event %q not found", eventID)
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if typ == "" || ev.VerificationID == "" {
+		return nil, kycgate.Errorf(kycgate.EUNPROCESSABLE, "event %q was not understood, so it is not forwarded; see its flag", eventID)
+	}
+	if err := s.createDeliveries(ctx, tx, ev, destinations); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, unavailable(err)
+	}
+	out, _, err := s.ListDeliveries(ctx, kycgate.DeliveryFilter{EventID: eventID, Limit: len(destinations)})
+	return out, err
+}
