@@ -68,13 +68,13 @@ func TestMigrate(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "k.yaml")
 	os.WriteFile(cfg, []byte("storage: \"sqlite://"+dir+"/k.db\"\n"), 0o600)
-	for i, want := range []string{"applied 2 migration", "applied 0 migration"} {
+	for i, want := range []*regexp.Regexp{regexp.MustCompile(`^applied [1-9]\d* migration`), regexp.MustCompile(`^applied 0 migration`)} {
 		var out bytes.Buffer
 		if code := run(context.Background(), []string{"migrate", "--config", cfg}, &out, io.Discard); code != 0 {
 			t.Fatalf("migrate #%d exited %d", i, code)
 		}
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("migrate #%d: %q, want %q", i, out.String(), want)
+		if !want.MatchString(out.String()) {
+			t.Errorf("migrate #%d: %q, want %s", i, out.String(), want)
 		}
 	}
 }
