@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/kycgate/kycgate/internal/config"
+	"github.com/kycgate/kycgate/internal/delivery"
 	"github.com/kycgate/kycgate/internal/ingest"
 	"github.com/kycgate/kycgate/internal/server"
 	"github.com/kycgate/kycgate/internal/store/sqlite"
@@ -31,10 +32,12 @@ type App struct {
 	Config *config.Config
 	Logger *slog.Logger
 
-	store     *sqlite.Store
-	committer *ingest.Committer
-	server    *server.Server
-	ln        net.Listener
+	store        *sqlite.Store
+	committer    *ingest.Committer
+	forwarder    *delivery.Forwarder
+	closeTargets func()
+	server       *server.Server
+	ln           net.Listener
 }
 
 // Open opens the store, applies migrations, and starts listening.
@@ -60,11 +63,20 @@ func (a *App) Open(ctx context.Context) error {
 	if len(sources) == 0 {
 		a.Logger.Warn("no sources configured: every webhook will be answered 404; see the README's configuration section")
 	}
-	a.committer = ingest.NewCommitter(a.store, maxBatch, commitTimeout, a.Logger, metrics)
+	dests, closeTargets, err := delivery.FromConfig(ctx, a.Config.Destinations, "kycgate/"+version, time.Now)
+	if err != nil {
+		a.Close()
+		return err
+	}
+	a.closeTargets = closeTargets
+	a.forwarder = delivery.New(delivery.Options{Store: a.store, Destinations: dests, Logger: a.Logger, Registerer: reg})
+	router := delivery.NewRouter(a.Config.Destinations)
+	a.committer = ingest.NewCommitterNotifying(a.store, maxBatch, commitTimeout, a.Logger, metrics, a.forwarder.Notify)
 	svc, err := ingest.NewService(ingest.Options{
 		Sources:        sources,
 		TrustedProxies: a.Config.TrustedProxyPrefixes,
 		Committer:      a.committer,
+		Router:         router,
 		Logger:         a.Logger,
 		Metrics:        metrics,
 	})
@@ -72,7 +84,8 @@ func (a *App) Open(ctx context.Context) error {
 		a.Close()
 		return err
 	}
-	a.server = server.New(server.Options{Ingest: svc, Store: a.store, APITokens: a.Config.APITokens, Gatherer: reg, Logger: a.Logger})
+	a.server = server.New(server.Options{Ingest: svc, Store: a.store, Forwarding: a.forwarder, Router: router,
+		APITokens: a.Config.APITokens, Gatherer: reg, Logger: a.Logger})
 	if a.ln, err = net.Listen("tcp", a.Config.Listen); err != nil {
 		a.Close()
 		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
@@ -86,7 +99,10 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 // Run serves until ctx ends, then shuts down gracefully: in-flight requests
 // finish, queued events commit, the store closes.
 func (a *App) Run(ctx context.Context) error {
-	a.Logger.Info("listening", "addr", a.Addr(), "sources", len(a.Config.Sources), "storage", a.Config.Storage)
+	a.Logger.Info("listening", "addr", a.Addr(), "sources", len(a.Config.Sources), "destinations", len(a.Config.Destinations), "storage", a.Config.Storage)
+	fwdCtx, stopForwarding := context.WithCancel(context.Background())
+	forwarded := make(chan struct{})
+	go func() { a.forwarder.Run(fwdCtx); close(forwarded) }()
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.ln) }()
 	var serveErr error
@@ -98,6 +114,13 @@ func (a *App) Run(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Duration(a.Config.ShutdownTimeout))
 	defer cancel()
 	err := a.server.Shutdown(shutdownCtx)
+	a.committer.Close() // every acknowledged event and its deliveries are committed
+	stopForwarding()    // sends in flight finish and record their outcome
+	select {
+	case <-forwarded:
+	case <-shutdownCtx.Done():
+		a.Logger.Warn("deliveries still in flight at the shutdown timeout; their leases will expire and they will be sent again")
+	}
 	return errors.Join(serveErr, err, a.Close())
 }
 
@@ -106,6 +129,10 @@ func (a *App) Close() error {
 	if a.committer != nil {
 		a.committer.Close()
 		a.committer = nil
+	}
+	if a.closeTargets != nil {
+		a.closeTargets()
+		a.closeTargets = nil
 	}
 	if a.store != nil {
 		err := a.store.Close()

@@ -29,14 +29,15 @@ const (
 
 // Config is the whole configuration file.
 type Config struct {
-	Listen          string   `yaml:"listen"`
-	Storage         string   `yaml:"storage"`
-	APITokens       []string `yaml:"api_tokens"`
-	TrustedProxies  []string `yaml:"trusted_proxies"`
-	MaxBodyBytes    ByteSize `yaml:"max_body_bytes"`
-	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
-	Log             Log      `yaml:"log"`
-	Sources         []Source `yaml:"sources"`
+	Listen          string        `yaml:"listen"`
+	Storage         string        `yaml:"storage"`
+	APITokens       []string      `yaml:"api_tokens"`
+	TrustedProxies  []string      `yaml:"trusted_proxies"`
+	MaxBodyBytes    ByteSize      `yaml:"max_body_bytes"`
+	ShutdownTimeout Duration      `yaml:"shutdown_timeout"`
+	Log             Log           `yaml:"log"`
+	Sources         []Source      `yaml:"sources"`
+	Destinations    []Destination `yaml:"destinations"`
 
 	// TrustedProxyPrefixes is TrustedProxies parsed.
 	TrustedProxyPrefixes []netip.Prefix `yaml:"-"`
@@ -244,6 +245,9 @@ func (c *Config) setDefaults() {
 			c.Sources[i].MaxBodyBytes = c.MaxBodyBytes
 		}
 	}
+	for i := range c.Destinations {
+		c.Destinations[i].setDefaults()
+	}
 }
 
 var sourceName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -288,6 +292,18 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%s.name: source %q is configured twice", key, s.Name)
 		}
 		seen[s.Name] = true
+	}
+	dests := map[string]bool{}
+	for i := range c.Destinations {
+		d := &c.Destinations[i]
+		key := fmt.Sprintf("destinations[%d]", i)
+		if err := d.validate(key, seen); err != nil {
+			return err
+		}
+		if dests[d.Name] {
+			return fmt.Errorf("%s.name: destination %q is configured twice", key, d.Name)
+		}
+		dests[d.Name] = true
 	}
 	return nil
 }

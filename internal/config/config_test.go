@@ -37,10 +37,17 @@ sources:
   - name: verifyyou-test
     provider: verifyyou
     insecure: ${INSECURE}
+destinations:
+  - name: my-app
+    url: "https://app.internal/hooks/kyc"
+    secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "${OLD_WHSEC}"]
+    filter: { types: ["verification.decided"], providers: ["sumsub"], sources: ["sumsub-prod"] }
+  - name: stream
+    nats: { url: "nats://127.0.0.1:4222", subject: "kycgate.events" }
 `
 	cfg, err := Parse([]byte(yml), env(map[string]string{
 		"DATA_DIR": "/var/lib/kycgate", "API_TOKEN": "tok", "SUMSUB_SECRET": "s3cret",
-		"IDWISE_TOKEN": "idw", "VERICATO_URL_TOKEN": "0123456789abcdef", "INSECURE": "true",
+		"IDWISE_TOKEN": "idw", "VERICATO_URL_TOKEN": "0123456789abcdef", "INSECURE": "true", "OLD_WHSEC": "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldY",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +69,15 @@ sources:
 	}
 	if len(cfg.Sources[2].AllowPrefixes) != 1 || len(cfg.TrustedProxyPrefixes) != 2 {
 		t.Errorf("prefixes = %v, %v", cfg.Sources[2].AllowPrefixes, cfg.TrustedProxyPrefixes)
+	}
+	if d := cfg.Destinations[0]; len(d.SigningKeys) != 2 || d.MaxAttempts != DefaultDeliveryMaxAttempts || time.Duration(d.Timeout) != DefaultDeliveryTimeout {
+		t.Errorf("destination: %+v", d)
+	}
+	if d := cfg.Destinations[1]; d.NATS == nil || d.NATS.Stream != "KYCGATE" {
+		t.Errorf("nats destination: %+v", d)
+	}
+	if !cfg.Destinations[0].Filter.Match("verification.decided", "sumsub", "sumsub-prod") || cfg.Destinations[0].Filter.Match("verification.created", "sumsub", "sumsub-prod") {
+		t.Error("filter does not select as configured")
 	}
 	if time.Duration(cfg.ShutdownTimeout) != DefaultShutdownTimeout || cfg.Log.Format != "text" {
 		t.Errorf("defaults not applied: %+v", cfg)
@@ -109,6 +125,20 @@ func TestParse_Invalid(t *testing.T) {
 		{"bad log level", "log: {level: loud}", "log.level"},
 		{"bad type after expansion", "sources:\n  - name: a\n    provider: idwise\n    insecure: ${WORD}", "cannot unmarshal"},
 		{"user id key on a provider that has its own field", "sources:\n  - name: a\n    provider: sumsub\n    secrets: [x]\n    external_user_id_key: uid", "sources[0] (a).external_user_id_key: only metamap"},
+		{"destination without url or nats", "destinations:\n  - name: d", "destinations[0] (d): set url"},
+		{"destination with both", "destinations:\n  - {name: d, url: \"https://x\", nats: {url: \"nats://x:4222\", subject: s}}", "set url or nats, not both"},
+		{"destination without secret", "destinations:\n  - {name: d, url: \"https://app.internal/hooks\"}", "destinations[0] (d).secret: required"},
+		{"destination secret not whsec", "destinations:\n  - {name: d, url: \"https://x\", secret: plain}", "starts with whsec_"},
+		{"destination secret not base64", "destinations:\n  - {name: d, url: \"https://x\", secret: whsec_%%%}", "not base64"},
+		{"destination secret too short", "destinations:\n  - {name: d, url: \"https://x\", secret: whsec_c2hvcnQ=}", "use 24 to 64"},
+		{"destination bad url", "destinations:\n  - {name: d, url: \"ftp://x\", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}", "destinations[0] (d).url"},
+		{"destination bad type", "destinations:\n  - {name: d, url: \"https://x\", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, filter: {types: [decided]}}", "filter.types: \"decided\""},
+		{"destination unknown source", "destinations:\n  - {name: d, url: \"https://x\", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, filter: {sources: [nope]}}", "filter.sources: no source named \"nope\""},
+		{"destination unknown provider", "destinations:\n  - {name: d, url: \"https://x\", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, filter: {providers: [onfido]}}", "filter.providers"},
+		{"nats bad url", "destinations:\n  - {name: d, nats: {url: \"http://x\", subject: s}}", "nats.url"},
+		{"nats wildcard subject", "destinations:\n  - {name: d, nats: {url: \"nats://127.0.0.1:4222\", subject: \"kycgate.>\"}}", "nats.subject"},
+		{"duplicate destination", "destinations:\n  - {name: d, nats: {url: \"nats://h:1\", subject: s}}\n  - {name: d, nats: {url: \"nats://h:1\", subject: s}}", "destination \"d\" is configured twice"},
+		{"destination zero attempts", "destinations:\n  - {name: d, nats: {url: \"nats://h:1\", subject: s}, max_attempts: -1}", "max_attempts"},
 		{"empty api token", "api_tokens: [\"${EMPTY}\"]", "api_tokens[0]: empty token"},
 	}
 	for _, tt := range tests {

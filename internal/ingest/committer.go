@@ -25,6 +25,7 @@ type Committer struct {
 	timeout  time.Duration
 	log      *slog.Logger
 	metrics  *Metrics
+	onCommit func() // called after each successful commit, e.g. to wake the forwarder
 
 	mu     sync.RWMutex // held for reading while sending to queue; Close takes it for writing
 	closed bool
@@ -47,7 +48,14 @@ var errClosed = kycgate.Errorf(kycgate.EUNAVAILABLE, "shutting down")
 // NewCommitter starts a committer in front of store. Each batch holds at most
 // maxBatch events and must commit within timeout.
 func NewCommitter(store EventCreator, maxBatch int, timeout time.Duration, log *slog.Logger, m *Metrics) *Committer {
+	return NewCommitterNotifying(store, maxBatch, timeout, log, m, nil)
+}
+
+// NewCommitterNotifying is NewCommitter that calls onCommit after each
+// successful commit.
+func NewCommitterNotifying(store EventCreator, maxBatch int, timeout time.Duration, log *slog.Logger, m *Metrics, onCommit func()) *Committer {
 	c := &Committer{
+		onCommit: onCommit,
 		store:    store,
 		maxBatch: maxBatch,
 		timeout:  timeout,
@@ -154,6 +162,9 @@ func (c *Committer) commitBatch(batch []*pending) error {
 	}
 	for i, p := range batch {
 		p.out <- result{receipt: receipts[i]}
+	}
+	if c.onCommit != nil {
+		c.onCommit()
 	}
 	return nil
 }

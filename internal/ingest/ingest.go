@@ -40,8 +40,14 @@ type committer interface {
 	Commit(ctx context.Context, ev *kycgate.Event) (kycgate.Receipt, error)
 }
 
+// Router picks the destinations an event is forwarded to.
+type Router interface {
+	Route(typ kycgate.EventType, provider, source string) []string
+}
+
 // Service ingests deliveries for a fixed set of sources.
 type Service struct {
+	router         Router
 	sources        map[string]*Source
 	trustedProxies []netip.Prefix
 	commit         committer
@@ -55,6 +61,7 @@ type Options struct {
 	Sources        []*Source
 	TrustedProxies []netip.Prefix
 	Committer      committer
+	Router         Router           // nil: nothing is forwarded
 	Now            func() time.Time // defaults to time.Now
 	Logger         *slog.Logger
 	Metrics        *Metrics
@@ -66,6 +73,7 @@ func NewService(opts Options) (*Service, error) {
 		sources:        make(map[string]*Source, len(opts.Sources)),
 		trustedProxies: opts.TrustedProxies,
 		commit:         opts.Committer,
+		router:         opts.Router,
 		now:            opts.Now,
 		log:            opts.Logger,
 		metrics:        opts.Metrics,
@@ -138,6 +146,10 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 		Body:       body,
 	}
 	Normalize(src.Adapter, src.Provider, d.Header, ev)
+	// Only events understood as part of a verification are forwarded.
+	if s.router != nil && ev.Flag == kycgate.FlagNone && ev.VerificationID != "" {
+		ev.Destinations = s.router.Route(ev.Type, ev.Provider, ev.Source)
+	}
 
 	receipt, err := s.commit.Commit(ctx, ev)
 	if err != nil {

@@ -34,6 +34,13 @@ var apiRoutes = []apiRoute{
 	{"GET", "/api/v1/users/{external_user_id}", (*Server).getUser},
 	{"GET", "/api/v1/events", (*Server).listEvents},
 	{"GET", "/api/v1/events/{id}", (*Server).getEvent},
+	{"POST", "/api/v1/events/{id}/replay", (*Server).replayEvent},
+	{"GET", "/api/v1/deliveries", (*Server).listDeliveries},
+	{"GET", "/api/v1/deliveries/{id}", (*Server).getDelivery},
+	{"POST", "/api/v1/deliveries/{id}/retry", (*Server).retryDelivery},
+	{"POST", "/api/v1/deliveries/retry", (*Server).retryDeliveries},
+	{"GET", "/api/v1/destinations", (*Server).listDestinations},
+	{"POST", "/api/v1/destinations/{name}/enable", (*Server).enableDestination},
 }
 
 func (s *Server) routeAPI(mux *http.ServeMux) {

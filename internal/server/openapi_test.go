@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/delivery"
 )
 
 type openAPIDoc struct {
@@ -50,6 +51,9 @@ func TestOpenAPI(t *testing.T) {
 		"Change":       reflect.TypeFor[kycgate.Change](),
 		"Event":        reflect.TypeFor[eventJSON](),
 		"User":         reflect.TypeFor[user](),
+		"Delivery":     reflect.TypeFor[kycgate.Delivery](),
+		"Attempt":      reflect.TypeFor[kycgate.Attempt](),
+		"Destination":  reflect.TypeFor[delivery.Status](),
 	} {
 		var props []string
 		for p := range doc.Components.Schemas[schema].Properties {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/delivery"
 	"github.com/kycgate/kycgate/internal/ingest"
 )
 
@@ -36,25 +37,47 @@ type Ingester interface {
 	Ingest(ctx context.Context, d ingest.Delivery) (ingest.Result, error)
 }
 
-// Store is what the server needs of the store: readiness and reads.
+// Store is what the server needs of the store: readiness, reads, and
+// retrying and replaying deliveries.
 type Store interface {
 	Ping(ctx context.Context) error
 	Reader
+	FindDelivery(ctx context.Context, id string) (*kycgate.Delivery, error)
+	ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([]*kycgate.Delivery, string, error)
+	RetryDeliveries(ctx context.Context, f kycgate.DeliveryFilter, now time.Time) (int, error)
+	ReplayEvent(ctx context.Context, eventID string, destinations []string, now time.Time) ([]*kycgate.Delivery, error)
+}
+
+// Forwarding is the live state of the delivery workers.
+type Forwarding interface {
+	Statuses() []delivery.Status
+	Enable(name string) error
+	Notify()
+}
+
+// Router picks the destinations of an event.
+type Router interface {
+	Route(typ kycgate.EventType, provider, source string) []string
+	Has(name string) bool
 }
 
 // Options assemble a Server.
 type Options struct {
-	Ingest    Ingester
-	Store     Store
-	APITokens []string // bearer tokens for /api/v1
-	Gatherer  prometheus.Gatherer
-	Logger    *slog.Logger
+	Ingest     Ingester
+	Store      Store
+	Forwarding Forwarding // nil when nothing is forwarded
+	Router     Router
+	APITokens  []string // bearer tokens for /api/v1
+	Gatherer   prometheus.Gatherer
+	Logger     *slog.Logger
 }
 
 // Server serves kycgate's HTTP surface.
 type Server struct {
 	ingest   Ingester
 	store    Store
+	fwd      Forwarding
+	router   Router
 	reader   Reader
 	tokens   [][sha256.Size]byte
 	gatherer prometheus.Gatherer
@@ -64,7 +87,7 @@ type Server struct {
 
 // New returns a server with the routes and timeouts in place, ready to Serve.
 func New(opts Options) *Server {
-	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, gatherer: opts.Gatherer, log: opts.Logger}
+	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, fwd: opts.Forwarding, router: opts.Router, gatherer: opts.Gatherer, log: opts.Logger}
 	for _, t := range opts.APITokens {
 		s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
 	}

@@ -1,0 +1,60 @@
+// Package delivery forwards canonical events to the company's own services:
+// HTTP endpoints signed per the Standard Webhooks specification, and NATS
+// JetStream subjects. Deliveries come from the store's outbox, are sent at
+// least once, in order per verification and destination, retried with
+// exponential backoff and full jitter, and dead-lettered when they cannot
+// be delivered; a destination that keeps failing is paused and probed.
+package delivery
+
+import (
+	"encoding/json"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kycgate/kycgate"
+)
+
+// Envelope is what a destination receives for one event.
+type Envelope struct {
+	ID            string               `json:"id"`
+	Type          kycgate.EventType    `json:"type"`
+	OccurredAt    *time.Time           `json:"occurred_at"`
+	ReceivedAt    time.Time            `json:"received_at"`
+	Source        string               `json:"source"`
+	Provider      string               `json:"provider"`
+	ProviderEvent string               `json:"provider_event"`
+	Verification  kycgate.Verification `json:"verification"`
+	Data          kycgate.Change       `json:"data"`
+	Raw           *string              `json:"raw,omitempty"`
+}
+
+// NewEnvelope returns the envelope of ev, with its verification as it
+// stood right after ev: the log's events up to and including ev, in the
+// order they apply. With includeRaw, the raw body comes along when it is
+// text and was not purged.
+func NewEnvelope(ev *kycgate.Event, log []kycgate.LogEntry, includeRaw bool) Envelope {
+	self := ev.LogEntry()
+	var upTo []kycgate.LogEntry
+	for _, e := range log {
+		if e.ID == ev.ID || e.Before(self) {
+			upTo = append(upTo, e)
+		}
+	}
+	env := Envelope{
+		ID: ev.ID, Type: ev.Type, ReceivedAt: ev.ReceivedAt, Source: ev.Source, Provider: ev.Provider,
+		ProviderEvent: ev.ProviderEvent, Data: ev.Data,
+		Verification: kycgate.Rebuild(ev.Source, ev.Provider, ev.VerificationID, upTo),
+	}
+	if !ev.OccurredAt.IsZero() {
+		t := ev.OccurredAt
+		env.OccurredAt = &t
+	}
+	if includeRaw && ev.Body != nil && utf8.Valid(ev.Body) {
+		raw := string(ev.Body)
+		env.Raw = &raw
+	}
+	return env
+}
+
+// Marshal encodes the envelope.
+func (e Envelope) Marshal() ([]byte, error) { return json.Marshal(e) }

@@ -1,0 +1,145 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/delivery"
+)
+
+func (s *Server) deliveryFilter(q *query) kycgate.DeliveryFilter {
+	f := kycgate.DeliveryFilter{
+		Destination: q.str("destination"),
+		State:       oneOf(q, "state", kycgate.DeliveryStates),
+		EventID:     q.str("event_id"),
+		Cursor:      q.str("cursor"),
+		Limit:       q.limit(),
+	}
+	if f.Destination != "" && (s.router == nil || !s.router.Has(f.Destination)) {
+		q.fail("destination", "no destination named %q", f.Destination)
+	}
+	return f
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
+	q := query{r: r}
+	f := s.deliveryFilter(&q)
+	if q.err != nil {
+		return q.err
+	}
+	ds, next, err := s.store.ListDeliveries(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list[*kycgate.Delivery]{Data: nonNil(ds), NextCursor: next})
+	return nil
+}
+
+func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.store.FindDelivery(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+type retried struct {
+	Retried int `json:"retried"`
+}
+
+// retryDelivery sends a dead (or waiting) delivery again now, with a fresh
+// count of attempts.
+func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.store.FindDelivery(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if d.State == kycgate.DeliveryDelivered {
+		return kycgate.Errorf(kycgate.ECONFLICT, "delivery %s was delivered; to send the event again, replay it: POST /api/v1/events/%s/replay", d.ID, d.EventID)
+	}
+	n, err := s.store.RetryDeliveries(r.Context(), kycgate.DeliveryFilter{ID: d.ID}, time.Now())
+	if err != nil {
+		return err
+	}
+	s.notify()
+	writeJSON(w, http.StatusOK, retried{n})
+	return nil
+}
+
+// retryDeliveries retries in bulk: by default a destination's dead letters.
+func (s *Server) retryDeliveries(w http.ResponseWriter, r *http.Request) error {
+	q := query{r: r}
+	f := s.deliveryFilter(&q)
+	if q.err != nil {
+		return q.err
+	}
+	if f.Destination == "" {
+		return kycgate.Errorf(kycgate.EINVALID, "query parameter destination: required, e.g. ?destination=my-app&state=dead")
+	}
+	if f.State == "" {
+		f.State = kycgate.DeliveryDead
+	}
+	n, err := s.store.RetryDeliveries(r.Context(), f, time.Now())
+	if err != nil {
+		return err
+	}
+	s.notify()
+	writeJSON(w, http.StatusOK, retried{n})
+	return nil
+}
+
+// replayEvent delivers a stored event again: to ?destination=NAME, or to
+// every destination whose filter takes it.
+func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request) error {
+	ev, err := s.reader.FindEvent(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if s.router == nil {
+		return kycgate.Errorf(kycgate.EUNPROCESSABLE, "no destinations are configured")
+	}
+	var dests []string
+	if name := r.URL.Query().Get("destination"); name != "" {
+		if !s.router.Has(name) {
+			return kycgate.Errorf(kycgate.EINVALID, "query parameter destination: no destination named %q", name)
+		}
+		dests = []string{name}
+	} else if dests = s.router.Route(ev.Type, ev.Provider, ev.Source); len(dests) == 0 {
+		return kycgate.Errorf(kycgate.EUNPROCESSABLE, "no destination's filter takes event %s; name one with ?destination=", ev.ID)
+	}
+	ds, err := s.store.ReplayEvent(r.Context(), ev.ID, dests, time.Now())
+	if err != nil {
+		return err
+	}
+	s.notify()
+	writeJSON(w, http.StatusAccepted, list[*kycgate.Delivery]{Data: nonNil(ds)})
+	return nil
+}
+
+func (s *Server) listDestinations(w http.ResponseWriter, r *http.Request) error {
+	var st []delivery.Status
+	if s.fwd != nil {
+		st = s.fwd.Statuses()
+	}
+	writeJSON(w, http.StatusOK, list[delivery.Status]{Data: nonNil(st)})
+	return nil
+}
+
+func (s *Server) enableDestination(w http.ResponseWriter, r *http.Request) error {
+	if s.fwd == nil {
+		return kycgate.Errorf(kycgate.ENOTFOUND, "no destinations are configured")
+	}
+	if err := s.fwd.Enable(r.PathValue("name")); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "enabled"})
+	return nil
+}
+
+func (s *Server) notify() {
+	if s.fwd != nil {
+		s.fwd.Notify()
+	}
+}
