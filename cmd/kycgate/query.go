@@ -302,6 +302,6 @@ func newEventsCmd() *cobra.Command {
 			return printJSON(cmd.OutOrStdout(), body)
 		},
 	}
-	cmd.AddCommand(list, show)
+	cmd.AddCommand(list, show, newEventsReplayCmd(&cf))
 	return cmd
 }

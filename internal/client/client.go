@@ -30,11 +30,16 @@ func New(baseURL, token string) *Client {
 // Get calls GET path with query and returns the JSON answer. An error answer
 // comes back as a *kycgate.Error with the server's code and message.
 func (c *Client) Get(ctx context.Context, path string, query url.Values) ([]byte, error) {
+	return c.Do(ctx, http.MethodGet, path, query)
+}
+
+// Do calls method on path with query, with no body, as Get does.
+func (c *Client) Do(ctx context.Context, method, path string, query url.Values) ([]byte, error) {
 	u := c.BaseURL + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("server URL %q: %w", c.BaseURL, err)
 	}

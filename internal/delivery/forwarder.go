@@ -37,6 +37,21 @@ type Destination struct {
 	disabled atomic.Pointer[string] // why, when a 410 disabled it
 }
 
+// leaseGrace is how much longer than one attempt a claim is held, for
+// building the envelope and recording the outcome.
+const leaseGrace = 5 * time.Second
+
+// lease is how long a claimed delivery is held: long enough for one
+// attempt, including a wait for the rate limit, and no longer, so that the
+// work of an instance that died is taken up again within seconds.
+func (d *Destination) lease() time.Duration {
+	l := d.Timeout + leaseGrace
+	if d.Limiter != nil && d.Limiter.Limit() > 0 {
+		l += time.Duration(float64(d.Concurrency) / float64(d.Limiter.Limit()) * float64(time.Second))
+	}
+	return l
+}
+
 // Options assemble a Forwarder.
 type Options struct {
 	Store        Store
@@ -44,7 +59,6 @@ type Options struct {
 	Now          func() time.Time
 	Logger       *slog.Logger
 	Registerer   prometheus.Registerer
-	Lease        time.Duration // how long a claimed delivery is held (default 1m)
 	Poll         time.Duration // how often to look for due retries (default 1s)
 	// Breaker: after BreakerThreshold consecutive failures a destination is
 	// paused for BreakerCooldown, doubling up to BreakerMaxCooldown.
@@ -59,7 +73,6 @@ type Forwarder struct {
 	dests   []*Destination
 	now     func() time.Time
 	log     *slog.Logger
-	lease   time.Duration
 	poll    time.Duration
 	wake    []chan struct{}
 	metrics *metrics
@@ -67,12 +80,9 @@ type Forwarder struct {
 
 // New returns a forwarder; Run starts it.
 func New(opts Options) *Forwarder {
-	f := &Forwarder{store: opts.Store, dests: opts.Destinations, now: opts.Now, log: opts.Logger, lease: opts.Lease, poll: opts.Poll}
+	f := &Forwarder{store: opts.Store, dests: opts.Destinations, now: opts.Now, log: opts.Logger, poll: opts.Poll}
 	if f.now == nil {
 		f.now = time.Now
-	}
-	if f.lease == 0 {
-		f.lease = time.Minute
 	}
 	if f.poll == 0 {
 		f.poll = time.Second
@@ -146,7 +156,7 @@ func (f *Forwarder) round(ctx context.Context, d *Destination) int {
 	if probe {
 		limit = 1
 	}
-	claimed, err := f.store.ClaimDeliveries(ctx, d.Name, now, f.lease, limit)
+	claimed, err := f.store.ClaimDeliveries(ctx, d.Name, now, d.lease(), limit)
 	if err != nil {
 		if ctx.Err() == nil {
 			f.log.Warn("cannot claim deliveries", "destination", d.Name, "err", err)

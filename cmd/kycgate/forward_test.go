@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kycgate/kycgate/internal/simulator"
+)
+
+// slowReceiver records the events it is sent, in arrival order, taking a
+// few milliseconds over each so that deliveries are in flight.
+type slowReceiver struct {
+	mu   sync.Mutex
+	seen []struct{ event, verification string }
+}
+
+func (r *slowReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	var env struct {
+		ID           string `json:"id"`
+		Verification struct {
+			ID string `json:"id"`
+		} `json:"verification"`
+	}
+	body, _ := io.ReadAll(req.Body)
+	json.Unmarshal(body, &env)
+	time.Sleep(3 * time.Millisecond)
+	r.mu.Lock()
+	r.seen = append(r.seen, struct{ event, verification string }{env.ID, env.Verification.ID})
+	r.mu.Unlock()
+}
+
+func (r *slowReceiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.seen)
+}
+
+// TestDurability_SIGKILLMidDelivery: the gateway is killed while it forwards;
+// after a restart every stored event reaches the destination at least once,
+// and each verification's events in the order they were stored.
+func TestDurability_SIGKILLMidDelivery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	rcv := &slowReceiver{}
+	dest := httptest.NewServer(rcv)
+	defer dest.Close()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "k.db")
+	cfgPath := filepath.Join(dir, "k.yaml")
+	cfg := fmt.Sprintf(`storage: "sqlite://%s"
+sources:
+  - {name: sumsub, provider: sumsub, secrets: [%q]}
+destinations:
+  - {name: app, url: %q, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", concurrency: 4, timeout: 2s}
+`, db, durabilitySecret, dest.URL)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, cfgPath)
+	journeys, err := simulator.NewJourneys(simulator.Options{Provider: "sumsub", Count: 60, Rand: rand.New(rand.NewPCG(5, 5)), Creds: simulator.Credentials{Secret: durabilitySecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		s := &simulator.Sender{URL: "http://" + p.addr + "/webhooks/sumsub", Concurrency: 8, TimeScale: 0}
+		s.Run(context.Background(), "sumsub", journeys)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for rcv.count() < 40 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+	<-sent
+	killedAt := rcv.count()
+
+	startServe(t, cfgPath)
+	raw, err := sql.Open("sqlite3", "file:"+db+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	// Claims of the killed process expire after one attempt's timeout and
+	// a grace of 5 seconds.
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		var pending int
+		raw.QueryRow(`SELECT count(*) FROM deliveries WHERE state != 'delivered'`).Scan(&pending)
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deliveries still not delivered 30 seconds after the restart", pending)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// The order deliveries were created in, per verification.
+	rows, err := raw.Query(`SELECT event_id, verification_id FROM deliveries ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{}
+	stored := 0
+	for rows.Next() {
+		var ev, v string
+		rows.Scan(&ev, &v)
+		want[v] = append(want[v], ev)
+		stored++
+	}
+	rows.Close()
+	got := map[string][]string{}
+	for _, s := range rcv.seen {
+		if !slices.Contains(got[s.verification], s.event) {
+			got[s.verification] = append(got[s.verification], s.event)
+		}
+	}
+	for v, ids := range want {
+		if !slices.Equal(got[v], ids) {
+			t.Errorf("verification %s: received %v, want %v", v, got[v], ids)
+		}
+	}
+	if killedAt >= stored {
+		t.Fatalf("everything was delivered before the kill (%d of %d): the test proves little", killedAt, stored)
+	}
+	t.Logf("%d events stored; %d received before SIGKILL, %d requests in all", stored, killedAt, len(rcv.seen))
+}
