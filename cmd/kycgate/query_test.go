@@ -20,13 +20,14 @@ import (
 
 const cliToken = "cli-test-token"
 
-// startApp runs a gateway in-process on a free port and returns its URL and
-// configuration file.
-func startApp(t *testing.T) (string, string) {
+// startApp runs a gateway in-process on a free port, with a sumsub source
+// and the extra configuration given, and returns its URL and configuration
+// file.
+func startApp(t *testing.T, extra ...string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "kycgate.yaml")
-	yml := fmt.Sprintf("listen: \"127.0.0.1:0\"\nstorage: \"sqlite://%s/k.db\"\napi_tokens: [%q]\nsources:\n  - {name: sumsub, provider: sumsub, secrets: [s3cret]}\n", dir, cliToken)
+	yml := fmt.Sprintf("listen: \"127.0.0.1:0\"\nstorage: \"sqlite://%s/k.db\"\napi_tokens: [%q]\nsources:\n  - {name: sumsub, provider: sumsub, secrets: [s3cret]}\n%s", dir, cliToken, strings.Join(extra, "\n"))
 	if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/client"
+)
+
+// TestCLI_Deliveries: a destination that refuses an event dead-letters it;
+// the CLI shows it, retries it once the destination is back, and replays an
+// event.
+func TestCLI_Deliveries(t *testing.T) {
+	var accept atomic.Bool
+	var received atomic.Int64
+	dest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !accept.Load() {
+			http.Error(w, "not today", http.StatusInternalServerError)
+			return
+		}
+		received.Add(1)
+	}))
+	defer dest.Close()
+	url, _ := startApp(t, fmt.Sprintf("destinations:\n  - {name: app, url: %q, secret: \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", max_attempts: 1}\n", dest.URL))
+	postSumsub(t, url, `{"applicantId":"app-5","correlationId":"c5","type":"applicantPending","reviewStatus":"pending","createdAtMs":"2026-11-22 10:00:00.000"}`)
+	conn := []string{"--server", url, "--token", cliToken}
+
+	var dead []kycgate.Delivery
+	waitUntil(t, "a dead letter", func() bool {
+		_, out, _ := cli(t, append([]string{"deliveries", "list", "--state", "dead", "-o", "json"}, conn...)...)
+		var page struct{ Data []kycgate.Delivery }
+		json.Unmarshal([]byte(out), &page)
+		dead = page.Data
+		return len(dead) == 1
+	})
+	code, out, _ := cli(t, append([]string{"deliveries", "list"}, conn...)...)
+	if code != 0 || !strings.Contains(out, "dead") || !strings.Contains(out, "answered 500") {
+		t.Errorf("deliveries list: %d\n%s", code, out)
+	}
+	code, out, _ = cli(t, append([]string{"deliveries", "show", dead[0].ID}, conn...)...)
+	if code != 0 || !strings.Contains(out, `"status_code": 500`) {
+		t.Errorf("deliveries show: %d\n%s", code, out)
+	}
+
+	accept.Store(true)
+	code, out, _ = cli(t, append([]string{"deliveries", "retry", "--destination", "app"}, conn...)...)
+	if code != 0 || !strings.Contains(out, "1 delivery(ies) will be sent again") {
+		t.Fatalf("bulk retry: %d %s", code, out)
+	}
+	waitUntil(t, "the retried delivery", func() bool { return received.Load() == 1 })
+	code, _, errOut := cli(t, append([]string{"deliveries", "retry", dead[0].ID}, conn...)...)
+	if code != 1 || !strings.Contains(errOut, "was delivered; to send the event again, replay it") {
+		t.Errorf("retry of a delivered delivery: %d %s", code, errOut)
+	}
+	code, out, _ = cli(t, append([]string{"events", "replay", dead[0].EventID}, conn...)...)
+	if code != 0 || !strings.Contains(out, "app: new delivery dlv_") {
+		t.Fatalf("replay: %d %s", code, out)
+	}
+	waitUntil(t, "the replayed delivery", func() bool { return received.Load() == 2 })
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"deliveries", "retry"}, 2, "give a delivery ID, or --destination"},
+		{[]string{"deliveries", "list", "--destination", "nope"}, 1, "no destination named"},
+		{[]string{"deliveries", "list", "--state", "lost"}, 1, "query parameter state"},
+		{[]string{"events", "replay", dead[0].EventID, "--destination", "nope"}, 1, "no destination named"},
+		{[]string{"events", "replay", "evt_nope"}, 1, "not found"},
+	} {
+		code, out, errOut := cli(t, append(tc.args, conn...)...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("%v: exit %d %q, want %d and %q", tc.args, code, out+errOut, tc.code, tc.want)
+		}
+	}
+	var dests struct {
+		Data []struct{ Name, Kind, State string }
+	}
+	body, _ := clientFor(url).Get(t.Context(), "/api/v1/destinations", nil)
+	json.Unmarshal(body, &dests)
+	if len(dests.Data) != 1 || dests.Data[0].Name != "app" || dests.Data[0].State != "active" || dests.Data[0].Kind != "http" {
+		t.Errorf("destinations: %s", body)
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func clientFor(url string) *client.Client { return client.New(url, cliToken) }
