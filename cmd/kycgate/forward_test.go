@@ -42,6 +42,13 @@ func (r *slowReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Unlock()
 }
 
+// received returns a copy of what arrived, in order.
+func (r *slowReceiver) received() []struct{ event, verification string } {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.seen)
+}
+
 func (r *slowReceiver) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -126,7 +133,8 @@ destinations:
 	}
 	rows.Close()
 	got := map[string][]string{}
-	for _, s := range rcv.seen {
+	seen := rcv.received()
+	for _, s := range seen {
 		if !slices.Contains(got[s.verification], s.event) {
 			got[s.verification] = append(got[s.verification], s.event)
 		}
@@ -139,5 +147,5 @@ destinations:
 	if killedAt >= stored {
 		t.Fatalf("everything was delivered before the kill (%d of %d): the test proves little", killedAt, stored)
 	}
-	t.Logf("%d events stored; %d received before SIGKILL, %d requests in all", stored, killedAt, len(rcv.seen))
+	t.Logf("%d events stored; %d received before SIGKILL, %d requests in all", stored, killedAt, len(seen))
 }
