@@ -15,8 +15,8 @@ import (
 // Destination defaults.
 const (
 	DefaultDeliveryTimeout     = 10 * time.Second
-	DefaultDeliveryMaxAttempts = 12
-	DefaultDeliveryMaxAge      = 24 * time.Hour
+	DefaultDeliveryMaxAttempts = 24
+	DefaultDeliveryMaxAge      = 72 * time.Hour
 	DefaultDeliveryConcurrency = 4
 )
 
