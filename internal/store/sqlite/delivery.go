@@ -172,27 +172,8 @@ func (s *Store) ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([
 	if err != nil {
 		return nil, "", err
 	}
-	limit := kycgate.PageSize(f.Limit)
-	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries`+w.sql()+` ORDER BY seq DESC LIMIT ?`, append(w.args, limit+1)...)
-	if err != nil {
-		return nil, "", unavailable(err)
-	}
-	defer rows.Close()
-	var (
-		out  []*kycgate.Delivery
-		seqs []int64
-	)
-	for rows.Next() {
-		d, seq, err := scanDelivery(rows)
-		if err != nil {
-			return nil, "", unavailable(err)
-		}
-		out, seqs = append(out, d), append(seqs, seq)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", unavailable(err)
-	}
-	return page(out, seqs, limit)
+	return queryPage(ctx, s.read, `SELECT `+deliveryColumns+` FROM deliveries`, w, f.Limit,
+		func(rows *sql.Rows) (*kycgate.Delivery, int64, error) { return scanDelivery(rows) })
 }
 
 // RetryDeliveries makes matching dead or pending deliveries due now.

@@ -143,27 +143,8 @@ func (s *Store) ListEvents(ctx context.Context, f kycgate.EventFilter) ([]*kycga
 	if err := w.cursor(f.Cursor); err != nil {
 		return nil, "", err
 	}
-	limit := kycgate.PageSize(f.Limit)
-	rows, err := s.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM events`+w.sql()+` ORDER BY seq DESC LIMIT ?`, append(w.args, limit+1)...)
-	if err != nil {
-		return nil, "", unavailable(err)
-	}
-	defer rows.Close()
-	var (
-		out  []*kycgate.Event
-		seqs []int64
-	)
-	for rows.Next() {
-		ev, seq, err := scanEvent(rows, false)
-		if err != nil {
-			return nil, "", unavailable(err)
-		}
-		out, seqs = append(out, ev), append(seqs, seq)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", unavailable(err)
-	}
-	return page(out, seqs, limit)
+	return queryPage(ctx, s.read, `SELECT `+eventColumns+` FROM events`, &w, f.Limit,
+		func(rows *sql.Rows) (*kycgate.Event, int64, error) { return scanEvent(rows, false) })
 }
 
 // where builds a WHERE clause from optional conditions.
@@ -204,10 +185,29 @@ func (w *where) sql() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-// page trims the extra row fetched to know whether another page follows.
-func page[T any](items []T, seqs []int64, limit int) ([]T, string, error) {
-	if len(items) <= limit {
-		return items, "", nil
+// queryPage runs query with w, newest first by seq, and returns one page
+// and the cursor of the next ("" on the last). It fetches one row more than
+// the page to know whether another follows.
+func queryPage[T any](ctx context.Context, db *sql.DB, query string, w *where, limit int, scan func(*sql.Rows) (T, int64, error)) ([]T, string, error) {
+	limit = kycgate.PageSize(limit)
+	rows, err := db.QueryContext(ctx, query+w.sql()+` ORDER BY seq DESC LIMIT ?`, append(w.args, limit+1)...)
+	if err != nil {
+		return nil, "", unavailable(err)
 	}
-	return items[:limit], strconv.FormatInt(seqs[limit-1], 10), nil
+	defer rows.Close()
+	var (
+		items []T
+		last  int64
+	)
+	for rows.Next() {
+		item, seq, err := scan(rows)
+		if err != nil {
+			return nil, "", unavailable(err)
+		}
+		if len(items) == limit {
+			return items, strconv.FormatInt(last, 10), nil
+		}
+		items, last = append(items, item), seq
+	}
+	return items, "", unavailable(rows.Err())
 }

@@ -118,34 +118,17 @@ func (s *Store) ListVerifications(ctx context.Context, f kycgate.VerificationFil
 	if err := w.cursor(f.Cursor); err != nil {
 		return nil, "", err
 	}
-	limit := kycgate.PageSize(f.Limit)
-	rows, err := s.read.QueryContext(ctx, `SELECT seq, doc FROM verifications`+w.sql()+` ORDER BY seq DESC LIMIT ?`, append(w.args, limit+1)...)
-	if err != nil {
-		return nil, "", unavailable(err)
-	}
-	defer rows.Close()
-	var (
-		out  []*kycgate.Verification
-		seqs []int64
-	)
-	for rows.Next() {
+	return queryPage(ctx, s.read, `SELECT seq, doc FROM verifications`, &w, f.Limit, func(rows *sql.Rows) (*kycgate.Verification, int64, error) {
 		var (
 			seq int64
 			doc string
 		)
 		if err := rows.Scan(&seq, &doc); err != nil {
-			return nil, "", unavailable(err)
+			return nil, 0, err
 		}
 		v, err := decodeVerification(doc)
-		if err != nil {
-			return nil, "", err
-		}
-		out, seqs = append(out, v), append(seqs, seq)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", unavailable(err)
-	}
-	return page(out, seqs, limit)
+		return v, seq, err
+	})
 }
 
 func decodeVerification(doc string) (*kycgate.Verification, error) {
