@@ -1,0 +1,208 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kycgate/kycgate"
+)
+
+func createDeliveries(ctx context.Context, tx pgx.Tx, ev *kycgate.Event, destinations []string) error {
+	for _, d := range destinations {
+		if _, err := tx.Exec(ctx, `INSERT INTO deliveries (id, destination, event_id, source, verification_id, state,
+			next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6, $6)`,
+			kycgate.NewID("dlv", ev.ReceivedAt), d, ev.ID, ev.Source, ev.VerificationID, ev.ReceivedAt); err != nil {
+			return unavailable(err)
+		}
+	}
+	return nil
+}
+
+const deliveryColumns = `seq, id, destination, event_id, source, verification_id, state, attempts,
+	next_attempt_at, last_status, last_error, created_at, updated_at`
+
+func scanDelivery(row pgx.Row) (*kycgate.Delivery, int64, error) {
+	var (
+		d     kycgate.Delivery
+		seq   int64
+		state string
+	)
+	if err := row.Scan(&seq, &d.ID, &d.Destination, &d.EventID, &d.Source, &d.VerificationID, &state,
+		&d.Attempts, &d.NextAttemptAt, &d.LastStatus, &d.LastError, &d.CreatedAt, &d.UpdatedAt); err != nil {
+		return nil, 0, err
+	}
+	d.State = kycgate.DeliveryState(state)
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = d.NextAttemptAt.UTC(), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	return &d, seq, nil
+}
+
+// ClaimDeliveries leases the due deliveries first in line for their
+// verification. Rows another instance is claiming are skipped, not waited for.
+func (s *Store) ClaimDeliveries(ctx context.Context, destination string, now time.Time, lease time.Duration, limit int) ([]*kycgate.Delivery, error) {
+	rows, err := s.pool.Query(ctx, `WITH due AS (
+		SELECT d.seq FROM deliveries d
+		WHERE d.destination = $1 AND d.state = 'pending' AND d.next_attempt_at <= $2
+		  AND (d.lease_until IS NULL OR d.lease_until <= $2)
+		  AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.destination = d.destination
+		      AND p.source = d.source AND p.verification_id = d.verification_id
+		      AND p.state = 'pending' AND p.seq < d.seq)
+		ORDER BY d.next_attempt_at, d.seq LIMIT $3
+		FOR UPDATE SKIP LOCKED)
+		UPDATE deliveries SET lease_until = $4 FROM due WHERE deliveries.seq = due.seq
+		RETURNING deliveries.seq, deliveries.id, deliveries.destination, deliveries.event_id, deliveries.source,
+			deliveries.verification_id, deliveries.state, deliveries.attempts, deliveries.next_attempt_at,
+			deliveries.last_status, deliveries.last_error, deliveries.created_at, deliveries.updated_at`,
+		destination, now, limit, now.Add(lease))
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	type claimed struct {
+		d   *kycgate.Delivery
+		seq int64
+	}
+	var out []claimed
+	for rows.Next() {
+		d, seq, err := scanDelivery(rows)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		out = append(out, claimed{d, seq})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(err)
+	}
+	slices.SortFunc(out, func(a, b claimed) int {
+		return cmp.Or(a.d.NextAttemptAt.Compare(b.d.NextAttemptAt), cmp.Compare(a.seq, b.seq))
+	})
+	ds := make([]*kycgate.Delivery, len(out))
+	for i, c := range out {
+		ds[i] = c.d
+	}
+	return ds, nil
+}
+
+// CompleteDelivery records an attempt and its outcome.
+func (s *Store) CompleteDelivery(ctx context.Context, id string, o kycgate.Outcome) error {
+	return unavailable(pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		a := o.Attempt
+		if _, err := tx.Exec(ctx, `INSERT INTO delivery_attempts (delivery_id, at, status_code, latency_ms, error) VALUES ($1, $2, $3, $4, $5)`,
+			id, a.At, a.StatusCode, a.LatencyMS, a.Error); err != nil {
+			return err
+		}
+		next := o.RetryAt
+		if next.IsZero() {
+			next = a.At
+		}
+		tag, err := tx.Exec(ctx, `UPDATE deliveries SET state = $1, attempts = attempts + 1, next_attempt_at = $2,
+			lease_until = NULL, last_status = $3, last_error = $4, updated_at = $5 WHERE id = $6`,
+			string(o.State), next, a.StatusCode, a.Error, a.At, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return kycgate.Errorf(kycgate.ENOTFOUND, "delivery %q not found", id)
+		}
+		return nil
+	}))
+}
+
+// ReleaseDeliveries ends leases.
+func (s *Store) ReleaseDeliveries(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE deliveries SET lease_until = NULL WHERE id = ANY($1)`, ids)
+	return unavailable(err)
+}
+
+// FindDelivery returns one delivery with its attempts.
+func (s *Store) FindDelivery(ctx context.Context, id string) (*kycgate.Delivery, error) {
+	d, _, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, kycgate.Errorf(kycgate.ENOTFOUND, "delivery %q not found", id)
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT at, status_code, latency_ms, error FROM delivery_attempts WHERE delivery_id = $1 ORDER BY at`, id)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	d.History = []kycgate.Attempt{}
+	for rows.Next() {
+		var a kycgate.Attempt
+		if err := rows.Scan(&a.At, &a.StatusCode, &a.LatencyMS, &a.Error); err != nil {
+			return nil, unavailable(err)
+		}
+		a.At = a.At.UTC()
+		d.History = append(d.History, a)
+	}
+	return d, unavailable(rows.Err())
+}
+
+func deliveryWhere(f kycgate.DeliveryFilter) (*where, error) {
+	w := &where{}
+	w.eq("id", f.ID)
+	w.eq("destination", f.Destination)
+	w.eq("state", string(f.State))
+	w.eq("event_id", f.EventID)
+	return w, w.cursor(f.Cursor)
+}
+
+// ListDeliveries returns deliveries matching f, newest first.
+func (s *Store) ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([]*kycgate.Delivery, string, error) {
+	w, err := deliveryWhere(f)
+	if err != nil {
+		return nil, "", err
+	}
+	return queryPage(ctx, s, `SELECT `+deliveryColumns+` FROM deliveries`, w, f.Limit,
+		func(rows pgx.Rows) (*kycgate.Delivery, int64, error) { return scanDelivery(rows) })
+}
+
+// RetryDeliveries makes matching dead or pending deliveries due now.
+func (s *Store) RetryDeliveries(ctx context.Context, f kycgate.DeliveryFilter, now time.Time) (int, error) {
+	f.Cursor = ""
+	w, err := deliveryWhere(f)
+	if err != nil {
+		return 0, err
+	}
+	w.conds = append(w.conds, "state IN ('dead', 'pending')")
+	n := len(w.args)
+	tag, err := s.pool.Exec(ctx, `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = $`+itoa(n+1)+`,
+		lease_until = NULL, updated_at = $`+itoa(n+1)+w.sql(), append(w.args, now)...)
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// ReplayEvent creates new deliveries of a stored event.
+func (s *Store) ReplayEvent(ctx context.Context, eventID string, destinations []string, now time.Time) ([]*kycgate.Delivery, error) {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		ev := &kycgate.Event{ID: eventID, ReceivedAt: now}
+		var typ string
+		err := tx.QueryRow(ctx, `SELECT source, verification_id, type FROM events WHERE id = $1`, eventID).Scan(&ev.Source, &ev.VerificationID, &typ)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return kycgate.Errorf(kycgate.ENOTFOUND, "event %q not found", eventID)
+		}
+		if err != nil {
+			return err
+		}
+		if typ == "" || ev.VerificationID == "" {
+			return kycgate.Errorf(kycgate.EUNPROCESSABLE, "event %q was not understood, so it is not forwarded; see its flag", eventID)
+		}
+		return createDeliveries(ctx, tx, ev, destinations)
+	})
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	out, _, err := s.ListDeliveries(ctx, kycgate.DeliveryFilter{EventID: eventID, Limit: len(destinations)})
+	return out, err
+}

@@ -1,0 +1,142 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kycgate/kycgate"
+)
+
+const reprocessBatch = 500
+
+// Reprocess renormalizes every event that still has its raw body, in
+// batches, then rebuilds every verification from its log.
+func (s *Store) Reprocess(ctx context.Context, renormalize func(*kycgate.Event)) (kycgate.ReprocessResult, error) {
+	var res kycgate.ReprocessResult
+	var after int64
+	for {
+		n, last, changed, err := s.reprocessBatch(ctx, after, renormalize)
+		if err != nil {
+			return res, err
+		}
+		res.Events += n
+		res.Changed += changed
+		if n < reprocessBatch {
+			break
+		}
+		after = last
+	}
+	n, err := s.rebuildAll(ctx)
+	res.Verifications = n
+	return res, err
+}
+
+func (s *Store) reprocessBatch(ctx context.Context, after int64, renormalize func(*kycgate.Event)) (n int, last int64, changed int, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+eventColumns+`, headers, body FROM events
+			WHERE seq > $1 AND body IS NOT NULL ORDER BY seq LIMIT $2`, after, reprocessBatch)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			seq    int64
+			before kycgate.Event
+			ev     *kycgate.Event
+		}
+		var batch []row
+		for rows.Next() {
+			ev, seq, err := scanEvent(rows, true)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, row{seq: seq, before: *ev, ev: ev})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range batch {
+			renormalize(r.ev)
+			if sameMeaning(&r.before, r.ev) {
+				continue
+			}
+			changed++
+			data, err := json.Marshal(r.ev.Data)
+			if err != nil {
+				return fmt.Errorf("postgres: encode data: %w", err)
+			}
+			// The dedup key stays: it is what recognises the provider's retries.
+			if _, err := tx.Exec(ctx, `UPDATE events SET provider_event = $1, verification_id = $2,
+				occurred_at = $3, type = $4, data = $5, flag = $6, flag_detail = $7 WHERE seq = $8`,
+				r.ev.ProviderEvent, r.ev.VerificationID, nullTime(r.ev.OccurredAt), string(r.ev.Type),
+				string(data), string(r.ev.Flag), r.ev.FlagDetail, r.seq); err != nil {
+				return err
+			}
+		}
+		n = len(batch)
+		if n > 0 {
+			last = batch[n-1].seq
+		}
+		return nil
+	})
+	return n, last, changed, unavailable(err)
+}
+
+// sameMeaning compares what is stored of two versions of an event.
+func sameMeaning(a, b *kycgate.Event) bool {
+	da, errA := json.Marshal(a.Data)
+	db, errB := json.Marshal(b.Data)
+	return a.ProviderEvent == b.ProviderEvent && a.VerificationID == b.VerificationID &&
+		a.OccurredAt.Equal(b.OccurredAt) && a.Type == b.Type && a.Flag == b.Flag &&
+		a.FlagDetail == b.FlagDetail && errA == nil && errB == nil && bytes.Equal(da, db)
+}
+
+// rebuildAll rebuilds every verification that has events, and drops the
+// ones that no longer do.
+func (s *Store) rebuildAll(ctx context.Context) (int, error) {
+	var n int
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT DISTINCT source, verification_id, provider FROM events
+			WHERE verification_id != '' AND type != '' ORDER BY source, verification_id`)
+		if err != nil {
+			return err
+		}
+		type key struct {
+			k        verificationKey
+			provider string
+		}
+		var keys []key
+		for rows.Next() {
+			var k key
+			if err := rows.Scan(&k.k.source, &k.k.id, &k.provider); err != nil {
+				rows.Close()
+				return err
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM verifications v WHERE NOT EXISTS (SELECT 1 FROM events e
+			WHERE e.source = v.source AND e.verification_id = v.id AND e.type != '')`); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := rebuild(ctx, tx, k.k, k.provider); err != nil {
+				return err
+			}
+		}
+		n = len(keys)
+		return nil
+	})
+	return n, unavailable(err)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,216 @@
+// Package postgres is kycgate's PostgreSQL store, for running several
+// stateless instances side by side on one database. It passes the same
+// behavioural suite as the embedded SQLite store. Concurrent instances stay
+// correct by the database's own means: unique indexes deduplicate, a
+// transaction-scoped advisory lock per verification serializes its
+// rebuilds, and delivery claims skip rows another instance holds.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kycgate/kycgate"
+)
+
+var _ kycgate.Store = (*Store)(nil)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a kycgate.Store on PostgreSQL.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// IsURL reports whether storage names a PostgreSQL database.
+func IsURL(storage string) bool {
+	return strings.HasPrefix(storage, "postgres://") || strings.HasPrefix(storage, "postgresql://")
+}
+
+// Open connects to the database at dsn (a postgres:// URL; pool settings
+// such as pool_max_conns may be added as parameters). Call Migrate before
+// using a new or older database.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store unavailable")
+	}
+	return nil
+}
+
+// migrationLock is the advisory lock held while migrating, so that
+// instances starting together apply each migration once.
+const migrationLock = 7_533_118_420
+
+// Migrate applies the embedded migrations the database has not seen yet,
+// under an advisory lock, and returns how many it applied.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return 0, unavailable(err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
+		return 0, unavailable(err)
+	}
+	entries, err := fs.ReadDir(migrations, "migrations")
+	if err != nil {
+		return 0, err
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	slices.Sort(names)
+	applied := 0
+	for _, name := range names {
+		prefix, _, _ := strings.Cut(name, "_")
+		version, err := strconv.Atoi(prefix)
+		if err != nil {
+			return applied, fmt.Errorf("postgres: migration %s: name must start with a number", name)
+		}
+		var seen bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, version).Scan(&seen); err != nil {
+			return applied, unavailable(err)
+		}
+		if seen {
+			continue
+		}
+		sql, err := fs.ReadFile(migrations, "migrations/"+name)
+		if err != nil {
+			return applied, err
+		}
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, string(sql)); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`, version, name, time.Now())
+			return err
+		})
+		if err != nil {
+			return applied, fmt.Errorf("postgres: migration %s: %w", name, err)
+		}
+		applied++
+	}
+	return applied, nil
+}
+
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	var app *kycgate.Error
+	if errors.As(err, &app) {
+		return err
+	}
+	return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store unavailable")
+}
+
+// nullTime is t, or NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// where builds a WHERE clause with numbered parameters.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, arg any) {
+	w.args = append(w.args, arg)
+	w.conds = append(w.conds, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(w.args))))
+}
+
+func (w *where) eq(column, value string) {
+	if value != "" {
+		w.add(column+" = ?", value)
+	}
+}
+
+func (w *where) cursor(c string) error {
+	if c == "" {
+		return nil
+	}
+	seq, err := strconv.ParseInt(c, 10, 64)
+	if err != nil || seq <= 0 {
+		return kycgate.Errorf(kycgate.EINVALID, "cursor %q is not one this server returned", c)
+	}
+	w.add("seq < ?", seq)
+	return nil
+}
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// queryPage runs query with w, newest first by seq, and returns one page
+// and the cursor of the next ("" on the last).
+func queryPage[T any](ctx context.Context, s *Store, query string, w *where, limit int, scan func(pgx.Rows) (T, int64, error)) ([]T, string, error) {
+	limit = kycgate.PageSize(limit)
+	args := append(w.args, limit+1)
+	rows, err := s.pool.Query(ctx, query+w.sql()+` ORDER BY seq DESC LIMIT $`+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return nil, "", unavailable(err)
+	}
+	defer rows.Close()
+	var (
+		items []T
+		last  int64
+	)
+	for rows.Next() {
+		item, seq, err := scan(rows)
+		if err != nil {
+			return nil, "", unavailable(err)
+		}
+		if len(items) == limit {
+			return items, strconv.FormatInt(last, 10), nil
+		}
+		items, last = append(items, item), seq
+	}
+	return items, "", unavailable(rows.Err())
+}

@@ -1,0 +1,197 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/store/postgres"
+	"github.com/kycgate/kycgate/internal/store/storetest"
+)
+
+// testDSN returns the database the tests use: $TEST_DATABASE_URL, or the
+// machine's PostgreSQL. Without one the tests are skipped, except in CI,
+// where .ci/run starts it and they must run.
+func testDSN(t *testing.T) string {
+	dsn := os.Getenv("TEST_DATABASE_URL")
+	if dsn == "" {
+		dsn = "postgres://root@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI needs PostgreSQL at %s: %v", dsn, err)
+		}
+		t.Skipf("no PostgreSQL at %s (set TEST_DATABASE_URL): %v", dsn, err)
+	}
+	conn.Close(ctx)
+	return dsn
+}
+
+// openIsolated opens a store in a schema of its own, dropped after the test.
+func openIsolated(t *testing.T, dsn string) *postgres.Store {
+	t.Helper()
+	ctx := context.Background()
+	schema := fmt.Sprintf("kycgate_test_%d", time.Now().UnixNano())
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close(context.Background())
+	})
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	s, err := postgres.Open(ctx, dsn+sep+"search_path="+schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestStore(t *testing.T) {
+	dsn := testDSN(t)
+	storetest.Run(t, func(t *testing.T) kycgate.Store { return openIsolated(t, dsn) })
+}
+
+func TestStore_MigrateIsIdempotent(t *testing.T) {
+	s := openIsolated(t, testDSN(t))
+	if n, err := s.Migrate(context.Background()); err != nil || n != 0 {
+		t.Fatalf("second Migrate applied %d, %v", n, err)
+	}
+}
+
+// openTwin opens a second store, as a second kycgate instance would, on the
+// schema of s.
+func openTwin(t *testing.T, dsn, schema string) *postgres.Store {
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	s, err := postgres.Open(context.Background(), dsn+sep+"search_path="+schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestTwoInstances: instances migrating together apply each migration
+// once; storing the same deliveries and the same verifications at once,
+// they store each event once and keep every verification equal to a
+// rebuild of its log.
+func TestTwoInstances(t *testing.T) {
+	dsn := testDSN(t)
+	ctx := context.Background()
+	schema := fmt.Sprintf("kycgate_twins_%d", time.Now().UnixNano())
+	admin, _ := pgx.Connect(ctx, dsn)
+	admin.Exec(ctx, "CREATE SCHEMA "+schema)
+	t.Cleanup(func() {
+		admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close(context.Background())
+	})
+	a, b := openTwin(t, dsn, schema), openTwin(t, dsn, schema)
+
+	applied := make(chan int, 2)
+	for _, s := range []*postgres.Store{a, b} {
+		go func() {
+			n, err := s.Migrate(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			applied <- n
+		}()
+	}
+	if total := <-applied + <-applied; total != 1 {
+		t.Fatalf("two instances applied %d migrations together, want 1", total)
+	}
+
+	// 20 verifications, 5 events each; every event is delivered to both
+	// instances, in batches of different orders.
+	var events [][]*kycgate.Event
+	for v := range 20 {
+		for n := range 5 {
+			ev := storetest.NewEvent("src")
+			ev.VerificationID = fmt.Sprintf("v%02d", v)
+			ev.OccurredAt = time.Date(2026, 11, 22, 10, n, 0, 0, time.UTC)
+			ev.Type, ev.Data = kycgate.EventStepCompleted, kycgate.Change{Step: &kycgate.Step{Name: fmt.Sprint(n), Outcome: "passed"}}
+			if n == 4 {
+				ev.Type, ev.Data = kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved}
+			}
+			ev.Destinations = []string{"app"}
+			twin := *ev
+			twin.ID = ev.ID + "b" // the other instance names its copy differently
+			events = append(events, []*kycgate.Event{ev, &twin})
+		}
+	}
+	errs := make(chan error, 2)
+	for i, s := range []*postgres.Store{a, b} {
+		go func() {
+			var batch []*kycgate.Event
+			for j := range events {
+				k := j
+				if i == 1 {
+					k = len(events) - 1 - j // the other instance sees them in reverse
+				}
+				batch = append(batch, events[k][i])
+				if len(batch) == 7 || j == len(events)-1 {
+					for {
+						_, err := s.CreateEvents(ctx, batch)
+						if err == nil {
+							break
+						}
+						if kycgate.ErrorCode(err) != kycgate.EUNAVAILABLE {
+							errs <- err
+							return
+						}
+						// A deadlock between the two instances' batches is
+						// refused by the database; the committer retries.
+					}
+					batch = nil
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stored, deliveries int
+	admin.QueryRow(ctx, "SELECT count(*) FROM "+schema+".events").Scan(&stored)
+	admin.QueryRow(ctx, "SELECT count(*) FROM "+schema+".deliveries").Scan(&deliveries)
+	if stored != 100 || deliveries != 100 {
+		t.Fatalf("%d events and %d deliveries stored, want 100 and 100", stored, deliveries)
+	}
+	for v := range 20 {
+		vid := fmt.Sprintf("v%02d", v)
+		got, err := a.FindVerification(ctx, "src", vid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log, _ := a.ListLog(ctx, "src", vid)
+		want := kycgate.Rebuild("src", "sumsub", vid, log)
+		if got.Status != kycgate.StatusApproved || got.Events != 5 || got.Events != want.Events || len(got.Steps) != len(want.Steps) {
+			t.Errorf("%s: stored %+v, rebuilt %+v", vid, got, want)
+		}
+	}
+}
