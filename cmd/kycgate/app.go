@@ -12,10 +12,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/config"
 	"github.com/kycgate/kycgate/internal/delivery"
 	"github.com/kycgate/kycgate/internal/ingest"
 	"github.com/kycgate/kycgate/internal/server"
+	"github.com/kycgate/kycgate/internal/store/postgres"
 	"github.com/kycgate/kycgate/internal/store/sqlite"
 )
 
@@ -32,7 +34,7 @@ type App struct {
 	Config *config.Config
 	Logger *slog.Logger
 
-	store        *sqlite.Store
+	store        store
 	committer    *ingest.Committer
 	forwarder    *delivery.Forwarder
 	closeTargets func()
@@ -142,23 +144,38 @@ func (a *App) Close() error {
 	return nil
 }
 
-// openStore opens the configured store and applies pending migrations,
-// returning how many it applied.
-func openStore(ctx context.Context, cfg *config.Config) (*sqlite.Store, int, error) {
-	path, err := sqlite.PathFromURL(cfg.Storage)
-	if err != nil {
-		return nil, 0, usageError{fmt.Errorf("storage: %w", err)}
+// store is a kycgate.Store that also migrates its schema.
+type store interface {
+	kycgate.Store
+	Migrate(ctx context.Context) (int, error)
+}
+
+// openStore opens the store the storage URL names (sqlite:// or
+// postgres://) and applies pending migrations, returning how many it
+// applied.
+func openStore(ctx context.Context, cfg *config.Config) (store, int, error) {
+	var (
+		st  store
+		err error
+	)
+	if postgres.IsURL(cfg.Storage) {
+		st, err = postgres.Open(ctx, cfg.Storage)
+	} else {
+		path, perr := sqlite.PathFromURL(cfg.Storage)
+		if perr != nil {
+			return nil, 0, usageError{fmt.Errorf("storage: %w", perr)}
+		}
+		st, err = sqlite.Open(ctx, path)
 	}
-	store, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, 0, err
 	}
-	n, err := store.Migrate(ctx)
+	n, err := st.Migrate(ctx)
 	if err != nil {
-		store.Close()
+		st.Close()
 		return nil, 0, err
 	}
-	return store, n, nil
+	return st, n, nil
 }
 
 func newLogger(w io.Writer, c config.Log) *slog.Logger {

@@ -67,9 +67,11 @@ func token() string {
 	return hex.EncodeToString(b)
 }
 
-func demoConfig(listen, storePath string, s demoSecrets) (*config.Config, error) {
+// demoConfig is the demo's configuration: one source per provider with the
+// secrets s, the store at storage (a sqlite:// or postgres:// URL).
+func demoConfig(listen, storage string, s demoSecrets) (*config.Config, error) {
 	yml := fmt.Sprintf(`listen: %q
-storage: "sqlite://%s"
+storage: %q
 api_tokens: [%q]
 log: {level: warn}
 sources:
@@ -78,7 +80,7 @@ sources:
   - {name: verifyyou, provider: verifyyou, secrets: [%q]}
   - {name: idwise, provider: idwise, auth: {bearer: %q}}
   - {name: vericato, provider: vericato, auth: {url_token: %q}}
-`, listen, storePath, s.api, s.sumsub, s.metamap, s.verifyyou, s.idwise, s.vericato)
+`, listen, storage, s.api, s.sumsub, s.metamap, s.verifyyou, s.idwise, s.vericato)
 	return config.Parse([]byte(yml), func(string) (string, bool) { return "", false })
 }
 
@@ -92,7 +94,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath st
 		storePath = filepath.Join(dir, "kycgate.db")
 	}
 	secrets := newDemoSecrets()
-	cfg, err := demoConfig(listen, storePath, secrets)
+	cfg, err := demoConfig(listen, "sqlite://"+storePath, secrets)
 	if err != nil {
 		return err
 	}

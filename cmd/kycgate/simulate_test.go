@@ -4,22 +4,21 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/simulator"
-	"github.com/kycgate/kycgate/internal/store/sqlite"
+	"github.com/kycgate/kycgate/internal/store/postgres"
 )
 
 // flakyProxy stands between the providers and the gateway and fails the
@@ -68,10 +67,14 @@ func flakyProxy(t *testing.T, target string) (string, *atomic.Int64) {
 // induced 503s. Each verification ends in the status its scenario promises,
 // and each distinct delivery is stored exactly once.
 func TestSimulate_EveryScenario(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "k.db")
+	for name, storage := range backends(t) {
+		t.Run(name, func(t *testing.T) { testEveryScenario(t, storage) })
+	}
+}
+
+func testEveryScenario(t *testing.T, storage string) {
 	secrets := newDemoSecrets()
-	cfg, err := demoConfig("127.0.0.1:0", db, secrets)
+	cfg, err := demoConfig("127.0.0.1:0", storage, secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +121,14 @@ func TestSimulate_EveryScenario(t *testing.T) {
 		t.Fatal("no 503 was induced; the retry path went untested")
 	}
 
-	store, err := sqlite.Open(context.Background(), db)
+	store, _, err := openStore(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
+	if _, isPG := store.(*postgres.Store); isPG != strings.HasPrefix(storage, "postgres://") {
+		t.Fatalf("storage %s opened a %T", storage, store)
+	}
 	distinct := map[string]int{}
 	for _, s := range all {
 		v, err := store.FindVerification(context.Background(), s.source, s.journey.VerificationID)
@@ -138,11 +144,23 @@ func TestSimulate_EveryScenario(t *testing.T) {
 		}
 		distinct[s.source] += len(s.journey.Deliveries)
 	}
-	raw, _ := sql.Open("sqlite3", "file:"+db)
-	defer raw.Close()
 	for source, want := range distinct {
-		var got, flagged int
-		raw.QueryRow(`SELECT count(*), count(NULLIF(flag, '')) FROM events WHERE source = ?`, source).Scan(&got, &flagged)
+		got, flagged := 0, 0
+		for cursor := ""; ; {
+			evs, next, err := store.ListEvents(context.Background(), kycgate.EventFilter{Source: source, Cursor: cursor, Limit: kycgate.MaxPageSize})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range evs {
+				got++
+				if ev.Flag != "" {
+					flagged++
+				}
+			}
+			if cursor = next; cursor == "" {
+				break
+			}
+		}
 		if got != want || flagged != 0 {
 			t.Errorf("%s: %d events stored (%d flagged), want each of %d deliveries once, none flagged", source, got, flagged, want)
 		}

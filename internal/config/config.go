@@ -253,8 +253,8 @@ func (c *Config) setDefaults() {
 var sourceName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 func (c *Config) validate() error {
-	if !strings.HasPrefix(c.Storage, "sqlite://") {
-		return fmt.Errorf("storage: unsupported store %q: want sqlite://PATH", c.Storage)
+	if !strings.HasPrefix(c.Storage, "sqlite://") && !strings.HasPrefix(c.Storage, "postgres://") && !strings.HasPrefix(c.Storage, "postgresql://") {
+		return fmt.Errorf("storage: unsupported store %q: want sqlite://PATH or postgres://USER@HOST/DB", c.Storage)
 	}
 	if c.MaxBodyBytes < 0 || c.MaxBodyBytes > maxMaxBodyBytes {
 		return fmt.Errorf("max_body_bytes: %d is outside 1 B to %d B", c.MaxBodyBytes, maxMaxBodyBytes)

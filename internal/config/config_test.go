@@ -118,7 +118,7 @@ func TestParse_Invalid(t *testing.T) {
 		{"short url token", "sources:\n  - name: a\n    provider: vericato\n    auth: {url_token: short}", "sources[0] (a).auth.url_token: at least 16"},
 		{"bad allow_ips", "sources:\n  - name: a\n    provider: vericato\n    allow_ips: [\"300.1.1.1\"]", "sources[0] (a).allow_ips[0]"},
 		{"bad trusted proxy", "trusted_proxies: [\"nope\"]", "trusted_proxies[0]"},
-		{"bad storage", "storage: \"mysql://x\"", "storage: unsupported store"},
+		{"bad storage", "storage: \"mysql://x\"", "storage: unsupported store \"mysql://x\": want sqlite://PATH or postgres://"},
 		{"bad size", "max_body_bytes: lots", "not a size"},
 		{"huge size", "max_body_bytes: 1GiB", "max_body_bytes"},
 		{"bad duration", "shutdown_timeout: soon", "not a duration"},
