@@ -98,16 +98,29 @@ func (b *syncBuffer) String() string {
 
 func newGateway(t testing.TB) *gateway {
 	t.Helper()
-	cfg, err := config.Parse([]byte(gatewayConfig), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "kycgate.db")
 	store, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	g := newGatewayOn(t, store)
+	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	g.store, g.db = store, db
+	return g
+}
+
+// newGatewayOn is the same real stack on any store.
+func newGatewayOn(t testing.TB, store gatewayStore) *gateway {
+	t.Helper()
+	cfg, err := config.Parse([]byte(gatewayConfig), func(string) (string, bool) { return "", false })
+	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
@@ -132,17 +145,19 @@ func newGateway(t testing.TB) *gateway {
 	}
 	srv := server.New(server.Options{Ingest: svc, Store: store, APITokens: cfg.APITokens, Gatherer: reg, Logger: log})
 	ts := httptest.NewServer(srv.Handler())
-	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
 		ts.Close()
 		committer.Close()
 		store.Close()
-		db.Close()
 	})
-	return &gateway{URL: ts.URL, store: store, db: db, reg: reg, logs: logs}
+	return &gateway{URL: ts.URL, reg: reg, logs: logs}
+}
+
+// gatewayStore is what the test gateway needs of a store.
+type gatewayStore interface {
+	server.Store
+	ingest.EventCreator
+	Close() error
 }
 
 // count returns how many events are stored.

@@ -12,15 +12,22 @@ import (
 	"github.com/kycgate/kycgate"
 )
 
-func createDeliveries(ctx context.Context, tx pgx.Tx, ev *kycgate.Event, destinations []string) error {
+// queueDeliveries queues ev's deliveries; each is inserted only when ev
+// itself was (a retry's copy of an event has an id of its own, which the
+// store never keeps).
+func queueDeliveries(b *pgx.Batch, ev *kycgate.Event, destinations []string) {
 	for _, d := range destinations {
-		if _, err := tx.Exec(ctx, `INSERT INTO deliveries (id, destination, event_id, source, verification_id, state,
-			next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6, $6)`,
-			kycgate.NewID("dlv", ev.ReceivedAt), d, ev.ID, ev.Source, ev.VerificationID, ev.ReceivedAt); err != nil {
-			return unavailable(err)
-		}
+		b.Queue(`INSERT INTO deliveries (id, destination, event_id, source, verification_id, state,
+			next_attempt_at, created_at, updated_at)
+			SELECT $1, $2, $3, $4, $5, 'pending', $6, $6, $6 WHERE EXISTS (SELECT 1 FROM events WHERE id = $3)`,
+			kycgate.NewID("dlv", ev.ReceivedAt), d, ev.ID, ev.Source, ev.VerificationID, ev.ReceivedAt)
 	}
-	return nil
+}
+
+func createDeliveries(ctx context.Context, tx pgx.Tx, ev *kycgate.Event, destinations []string) error {
+	b := &pgx.Batch{}
+	queueDeliveries(b, ev, destinations)
+	return tx.SendBatch(ctx, b).Close()
 }
 
 const deliveryColumns = `seq, id, destination, event_id, source, verification_id, state, attempts,

@@ -1,13 +1,11 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,65 +15,78 @@ import (
 
 type verificationKey struct{ source, id string }
 
-// CreateEvents stores a batch in one transaction; see kycgate.Store.
+// CreateEvents stores a batch in one transaction; see kycgate.Store. The
+// statements go to the server in pipelined batches, so a batch of events
+// costs a few round trips, not a few per event.
 func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]kycgate.Receipt, error) {
 	var receipts []kycgate.Receipt
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		receipts = make([]kycgate.Receipt, len(events))
+		var err error
+		receipts, err = insertEvents(ctx, tx, events)
+		if err != nil {
+			return err
+		}
 		touched := map[verificationKey]string{}
 		for i, ev := range events {
-			headers, err := json.Marshal(ev.Header)
-			if err != nil {
-				return fmt.Errorf("postgres: encode headers: %w", err)
-			}
-			data, err := json.Marshal(ev.Data)
-			if err != nil {
-				return fmt.Errorf("postgres: encode data: %w", err)
-			}
-			var id string
-			err = tx.QueryRow(ctx, `INSERT INTO events (id, source, provider, dedup_key, provider_event,
-				verification_id, occurred_at, received_at, remote_ip, headers, body, flag, flag_detail, type, data)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-				ON CONFLICT (source, dedup_key) DO NOTHING RETURNING id`,
-				ev.ID, ev.Source, ev.Provider, ev.DedupKey, ev.ProviderEvent, ev.VerificationID,
-				nullTime(ev.OccurredAt), ev.ReceivedAt, ev.RemoteIP, string(headers), ev.Body,
-				string(ev.Flag), ev.FlagDetail, string(ev.Type), string(data)).Scan(&id)
-			if errors.Is(err, pgx.ErrNoRows) {
-				if err := tx.QueryRow(ctx, `SELECT id FROM events WHERE source = $1 AND dedup_key = $2`, ev.Source, ev.DedupKey).Scan(&id); err != nil {
-					return unavailable(err)
-				}
-				receipts[i] = kycgate.Receipt{ID: id, Duplicate: true}
-				continue
-			}
-			if err != nil {
-				return unavailable(err)
-			}
-			receipts[i] = kycgate.Receipt{ID: id}
-			if err := createDeliveries(ctx, tx, ev, ev.Destinations); err != nil {
-				return err
-			}
-			if ev.VerificationID != "" && ev.Type != "" {
+			if !receipts[i].Duplicate && ev.VerificationID != "" && ev.Type != "" {
 				touched[verificationKey{ev.Source, ev.VerificationID}] = ev.Provider
 			}
 		}
-		// Rebuild in a fixed order, so that two instances locking the same
-		// verifications cannot deadlock.
-		keys := make([]verificationKey, 0, len(touched))
-		for k := range touched {
-			keys = append(keys, k)
-		}
-		slices.SortFunc(keys, func(a, b verificationKey) int {
-			return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.id, b.id))
-		})
-		for _, k := range keys {
-			if err := rebuild(ctx, tx, k, touched[k]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return rebuildAllOf(ctx, tx, touched)
 	})
 	if err != nil {
 		return nil, unavailable(err)
+	}
+	return receipts, nil
+}
+
+// insertEvents inserts the events and their deliveries in one pipelined
+// batch, then looks up the stored ids of the duplicates in another.
+func insertEvents(ctx context.Context, tx pgx.Tx, events []*kycgate.Event) ([]kycgate.Receipt, error) {
+	batch := &pgx.Batch{}
+	for _, ev := range events {
+		headers, err := json.Marshal(ev.Header)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: encode headers: %w", err)
+		}
+		data, err := json.Marshal(ev.Data)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: encode data: %w", err)
+		}
+		batch.Queue(`INSERT INTO events (id, source, provider, dedup_key, provider_event,
+			verification_id, occurred_at, received_at, remote_ip, headers, body, flag, flag_detail, type, data)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			ON CONFLICT (source, dedup_key) DO NOTHING`,
+			ev.ID, ev.Source, ev.Provider, ev.DedupKey, ev.ProviderEvent, ev.VerificationID,
+			nullTime(ev.OccurredAt), ev.ReceivedAt, ev.RemoteIP, string(headers), ev.Body,
+			string(ev.Flag), ev.FlagDetail, string(ev.Type), string(data))
+		queueDeliveries(batch, ev, ev.Destinations)
+	}
+	results := tx.SendBatch(ctx, batch)
+	receipts := make([]kycgate.Receipt, len(events))
+	for i, ev := range events {
+		tag, err := results.Exec()
+		if err != nil {
+			results.Close()
+			return nil, err
+		}
+		receipts[i] = kycgate.Receipt{ID: ev.ID, Duplicate: tag.RowsAffected() == 0}
+		for range ev.Destinations {
+			if _, err := results.Exec(); err != nil {
+				results.Close()
+				return nil, err
+			}
+		}
+	}
+	if err := results.Close(); err != nil {
+		return nil, err
+	}
+	for i, ev := range events {
+		if receipts[i].Duplicate {
+			if err := tx.QueryRow(ctx, `SELECT id FROM events WHERE source = $1 AND dedup_key = $2`, ev.Source, ev.DedupKey).Scan(&receipts[i].ID); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return receipts, nil
 }

@@ -128,13 +128,12 @@ func (s *Store) rebuildAll(ctx context.Context) (int, error) {
 			WHERE e.source = v.source AND e.verification_id = v.id AND e.type != '')`); err != nil {
 			return err
 		}
+		all := make(map[verificationKey]string, len(keys))
 		for _, k := range keys {
-			if err := rebuild(ctx, tx, k.k, k.provider); err != nil {
-				return err
-			}
+			all[k.k] = k.provider
 		}
 		n = len(keys)
-		return nil
+		return rebuildAllOf(ctx, tx, all)
 	})
 	return n, unavailable(err)
 }

@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,11 +20,15 @@ type queryer interface {
 }
 
 func readLog(ctx context.Context, q queryer, source, vid string) ([]kycgate.LogEntry, error) {
-	rows, err := q.Query(ctx, `SELECT id, dedup_key, type, data, occurred_at, received_at
-		FROM events WHERE source = $1 AND verification_id = $2 AND type != ''`, source, vid)
+	rows, err := q.Query(ctx, selectLog, source, vid)
 	if err != nil {
 		return nil, unavailable(err)
 	}
+	return scanLog(rows)
+}
+
+// scanLog reads and closes rows of selectLog.
+func scanLog(rows pgx.Rows) ([]kycgate.LogEntry, error) {
 	defer rows.Close()
 	var log []kycgate.LogEntry
 	for rows.Next() {
@@ -47,23 +53,66 @@ func readLog(ctx context.Context, q queryer, source, vid string) ([]kycgate.LogE
 	return log, unavailable(rows.Err())
 }
 
-// rebuild recomputes one verification from its whole log under a lock of
-// that verification, so that instances storing its events at the same time
-// take turns; a verification that ends deleted has its raw bodies purged.
-func rebuild(ctx context.Context, tx pgx.Tx, k verificationKey, provider string) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 0))`, k.source, k.id); err != nil {
-		return unavailable(err)
+const selectLog = `SELECT id, dedup_key, type, data, occurred_at, received_at
+	FROM events WHERE source = $1 AND verification_id = $2 AND type != ''`
+
+// rebuildAllOf rebuilds the verifications of keys, each under a lock of
+// that verification so that instances storing its events at the same time
+// take turns. Locks are taken in a fixed order, so that two instances
+// cannot deadlock, and the statements go in pipelined batches.
+func rebuildAllOf(ctx context.Context, tx pgx.Tx, keys map[verificationKey]string) error {
+	if len(keys) == 0 {
+		return nil
 	}
-	log, err := readLog(ctx, tx, k.source, k.id)
-	if err != nil {
+	sorted := make([]verificationKey, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	slices.SortFunc(sorted, func(a, b verificationKey) int {
+		return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.id, b.id))
+	})
+	batch := &pgx.Batch{}
+	for _, k := range sorted {
+		batch.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 0))`, k.source, k.id)
+		batch.Queue(selectLog, k.source, k.id)
+	}
+	results := tx.SendBatch(ctx, batch)
+	logs := make([][]kycgate.LogEntry, len(sorted))
+	for i := range sorted {
+		if _, err := results.Exec(); err != nil {
+			results.Close()
+			return err
+		}
+		rows, err := results.Query()
+		if err != nil {
+			results.Close()
+			return err
+		}
+		if logs[i], err = scanLog(rows); err != nil {
+			results.Close()
+			return err
+		}
+	}
+	if err := results.Close(); err != nil {
 		return err
 	}
-	v := kycgate.Rebuild(k.source, provider, k.id, log)
+	batch = &pgx.Batch{}
+	for i, k := range sorted {
+		if err := queueSave(batch, kycgate.Rebuild(k.source, keys[k], k.id, logs[i])); err != nil {
+			return err
+		}
+	}
+	return tx.SendBatch(ctx, batch).Close()
+}
+
+// queueSave queues the upsert of v, and the purge of its raw bodies when it
+// ends deleted.
+func queueSave(b *pgx.Batch, v kycgate.Verification) error {
 	doc, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("postgres: encode verification: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO verifications
+	b.Queue(`INSERT INTO verifications
 		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (source, id) DO UPDATE SET provider = excluded.provider,
@@ -71,13 +120,9 @@ func rebuild(ctx context.Context, tx pgx.Tx, k verificationKey, provider string)
 			decision = excluded.decision, created_at = excluded.created_at,
 			updated_at = excluded.updated_at, doc = excluded.doc`,
 		v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
-		v.CreatedAt, v.UpdatedAt, string(doc)); err != nil {
-		return unavailable(err)
-	}
+		v.CreatedAt, v.UpdatedAt, string(doc))
 	if v.Status == kycgate.StatusDeleted {
-		if _, err := tx.Exec(ctx, `UPDATE events SET body = NULL WHERE source = $1 AND verification_id = $2 AND body IS NOT NULL`, k.source, k.id); err != nil {
-			return unavailable(err)
-		}
+		b.Queue(`UPDATE events SET body = NULL WHERE source = $1 AND verification_id = $2 AND body IS NOT NULL`, v.Source, v.ID)
 	}
 	return nil
 }
