@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/store/sqlstore"
 )
 
 // queueDeliveries queues ev's deliveries; each is inserted only when ev
@@ -154,18 +156,9 @@ func (s *Store) FindDelivery(ctx context.Context, id string) (*kycgate.Delivery,
 	return d, unavailable(rows.Err())
 }
 
-func deliveryWhere(f kycgate.DeliveryFilter) (*where, error) {
-	w := &where{}
-	w.eq("id", f.ID)
-	w.eq("destination", f.Destination)
-	w.eq("state", string(f.State))
-	w.eq("event_id", f.EventID)
-	return w, w.cursor(f.Cursor)
-}
-
 // ListDeliveries returns deliveries matching f, newest first.
 func (s *Store) ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([]*kycgate.Delivery, string, error) {
-	w, err := deliveryWhere(f)
+	w, err := sqlstore.Deliveries(dialect, f)
 	if err != nil {
 		return nil, "", err
 	}
@@ -176,14 +169,14 @@ func (s *Store) ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([
 // RetryDeliveries makes matching dead or pending deliveries due now.
 func (s *Store) RetryDeliveries(ctx context.Context, f kycgate.DeliveryFilter, now time.Time) (int, error) {
 	f.Cursor = ""
-	w, err := deliveryWhere(f)
+	w, err := sqlstore.Deliveries(dialect, f)
 	if err != nil {
 		return 0, err
 	}
-	w.conds = append(w.conds, "state IN ('dead', 'pending')")
-	n := len(w.args)
-	tag, err := s.pool.Exec(ctx, `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = $`+itoa(n+1)+`,
-		lease_until = NULL, updated_at = $`+itoa(n+1)+w.sql(), append(w.args, now)...)
+	w.AddRaw("state IN ('dead', 'pending')")
+	n := len(w.Args())
+	tag, err := s.pool.Exec(ctx, `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = $`+strconv.Itoa(n+1)+`,
+		lease_until = NULL, updated_at = $`+strconv.Itoa(n+1)+w.SQL(), append(w.Args(), now)...)
 	if err != nil {
 		return 0, unavailable(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/store/sqlstore"
 )
 
 type verificationKey struct{ source, id string }
@@ -142,21 +143,10 @@ func (s *Store) FindEvent(ctx context.Context, id string) (*kycgate.Event, error
 
 // ListEvents returns events matching f, newest first.
 func (s *Store) ListEvents(ctx context.Context, f kycgate.EventFilter) ([]*kycgate.Event, string, error) {
-	var w where
-	w.eq("source", f.Source)
-	w.eq("provider", f.Provider)
-	w.eq("verification_id", f.VerificationID)
-	w.eq("type", string(f.Type))
-	w.eq("flag", string(f.Flag))
-	if f.Flagged {
-		w.conds = append(w.conds, "flag != ''")
-	}
-	if !f.Since.IsZero() {
-		w.add("received_at >= ?", f.Since)
-	}
-	if err := w.cursor(f.Cursor); err != nil {
+	w, err := sqlstore.Events(dialect, f)
+	if err != nil {
 		return nil, "", err
 	}
-	return queryPage(ctx, s, `SELECT `+eventColumns+` FROM events`, &w, f.Limit,
+	return queryPage(ctx, s, `SELECT `+eventColumns+` FROM events`, w, f.Limit,
 		func(rows pgx.Rows) (*kycgate.Event, int64, error) { return scanEvent(rows, false) })
 }

@@ -1,45 +1,28 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/store/sqlstore"
 )
-
-const reprocessBatch = 500
 
 // Reprocess renormalizes every event that still has its raw body, in
 // batches, then rebuilds every verification from its log.
 func (s *Store) Reprocess(ctx context.Context, renormalize func(*kycgate.Event)) (kycgate.ReprocessResult, error) {
-	var res kycgate.ReprocessResult
-	var after int64
-	for {
-		n, last, changed, err := s.reprocessBatch(ctx, after, renormalize)
-		if err != nil {
-			return res, err
-		}
-		res.Events += n
-		res.Changed += changed
-		if n < reprocessBatch {
-			break
-		}
-		after = last
-	}
-	n, err := s.rebuildAll(ctx)
-	res.Verifications = n
-	return res, err
+	return sqlstore.Reprocess(
+		func(after int64) (int, int64, int, error) { return s.reprocessBatch(ctx, after, renormalize) },
+		func() (int, error) { return s.rebuildAll(ctx) })
 }
 
 func (s *Store) reprocessBatch(ctx context.Context, after int64, renormalize func(*kycgate.Event)) (n int, last int64, changed int, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+eventColumns+`, headers, body FROM events
-			WHERE seq > $1 AND body IS NOT NULL ORDER BY seq LIMIT $2`, after, reprocessBatch)
+			WHERE seq > $1 AND body IS NOT NULL ORDER BY seq LIMIT $2`, after, sqlstore.ReprocessBatch)
 		if err != nil {
 			return err
 		}
@@ -63,7 +46,7 @@ func (s *Store) reprocessBatch(ctx context.Context, after int64, renormalize fun
 		}
 		for _, r := range batch {
 			renormalize(r.ev)
-			if sameMeaning(&r.before, r.ev) {
+			if sqlstore.SameMeaning(&r.before, r.ev) {
 				continue
 			}
 			changed++
@@ -86,15 +69,6 @@ func (s *Store) reprocessBatch(ctx context.Context, after int64, renormalize fun
 		return nil
 	})
 	return n, last, changed, unavailable(err)
-}
-
-// sameMeaning compares what is stored of two versions of an event.
-func sameMeaning(a, b *kycgate.Event) bool {
-	da, errA := json.Marshal(a.Data)
-	db, errB := json.Marshal(b.Data)
-	return a.ProviderEvent == b.ProviderEvent && a.VerificationID == b.VerificationID &&
-		a.OccurredAt.Equal(b.OccurredAt) && a.Type == b.Type && a.Flag == b.Flag &&
-		a.FlagDetail == b.FlagDetail && errA == nil && errB == nil && bytes.Equal(da, db)
 }
 
 // rebuildAll rebuilds every verification that has events, and drops the
@@ -137,5 +111,3 @@ func (s *Store) rebuildAll(ctx context.Context) (int, error) {
 	})
 	return n, unavailable(err)
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

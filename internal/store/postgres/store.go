@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/store/sqlstore"
 )
 
 var _ kycgate.Store = (*Store)(nil)
@@ -152,65 +153,30 @@ func nullTime(t time.Time) *time.Time {
 	return &t
 }
 
-// where builds a WHERE clause with numbered parameters.
-type where struct {
-	conds []string
-	args  []any
-}
-
-func (w *where) add(cond string, arg any) {
-	w.args = append(w.args, arg)
-	w.conds = append(w.conds, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(w.args))))
-}
-
-func (w *where) eq(column, value string) {
-	if value != "" {
-		w.add(column+" = ?", value)
-	}
-}
-
-func (w *where) cursor(c string) error {
-	if c == "" {
-		return nil
-	}
-	seq, err := strconv.ParseInt(c, 10, 64)
-	if err != nil || seq <= 0 {
-		return kycgate.Errorf(kycgate.EINVALID, "cursor %q is not one this server returned", c)
-	}
-	w.add("seq < ?", seq)
-	return nil
-}
-
-func (w *where) sql() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
+// dialect is how PostgreSQL takes parameters and times.
+var dialect = sqlstore.Dialect{
+	Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
+	Time:        func(t time.Time) any { return t },
 }
 
 // queryPage runs query with w, newest first by seq, and returns one page
 // and the cursor of the next ("" on the last).
-func queryPage[T any](ctx context.Context, s *Store, query string, w *where, limit int, scan func(pgx.Rows) (T, int64, error)) ([]T, string, error) {
-	limit = kycgate.PageSize(limit)
-	args := append(w.args, limit+1)
-	rows, err := s.pool.Query(ctx, query+w.sql()+` ORDER BY seq DESC LIMIT $`+strconv.Itoa(len(args)), args...)
+func queryPage[T any](ctx context.Context, s *Store, query string, w *sqlstore.Where, limit int, scan func(pgx.Rows) (T, int64, error)) ([]T, string, error) {
+	p := sqlstore.Pager[T]{Limit: kycgate.PageSize(limit)}
+	rows, err := s.pool.Query(ctx, query+w.SQL()+w.Limit(p.Limit+1), w.Args()...)
 	if err != nil {
 		return nil, "", unavailable(err)
 	}
 	defer rows.Close()
-	var (
-		items []T
-		last  int64
-	)
 	for rows.Next() {
 		item, seq, err := scan(rows)
 		if err != nil {
 			return nil, "", unavailable(err)
 		}
-		if len(items) == limit {
-			return items, strconv.FormatInt(last, 10), nil
+		if !p.Add(item, seq) {
+			break
 		}
-		items, last = append(items, item), seq
 	}
-	return items, "", unavailable(rows.Err())
+	items, next := p.Page()
+	return items, next, unavailable(rows.Err())
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/store/sqlstore"
 )
 
 // createDeliveries adds ev's deliveries to the outbox, inside tx.
@@ -157,18 +158,9 @@ func (s *Store) FindDelivery(ctx context.Context, id string) (*kycgate.Delivery,
 	return d, unavailable(rows.Err())
 }
 
-func deliveryWhere(f kycgate.DeliveryFilter) (*where, error) {
-	w := &where{}
-	w.eq("id", f.ID)
-	w.eq("destination", f.Destination)
-	w.eq("state", string(f.State))
-	w.eq("event_id", f.EventID)
-	return w, w.cursor(f.Cursor)
-}
-
 // ListDeliveries returns deliveries matching f, newest first.
 func (s *Store) ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([]*kycgate.Delivery, string, error) {
-	w, err := deliveryWhere(f)
+	w, err := sqlstore.Deliveries(dialect, f)
 	if err != nil {
 		return nil, "", err
 	}
@@ -179,14 +171,14 @@ func (s *Store) ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([
 // RetryDeliveries makes matching dead or pending deliveries due now.
 func (s *Store) RetryDeliveries(ctx context.Context, f kycgate.DeliveryFilter, now time.Time) (int, error) {
 	f.Cursor = ""
-	w, err := deliveryWhere(f)
+	w, err := sqlstore.Deliveries(dialect, f)
 	if err != nil {
 		return 0, err
 	}
-	w.add("state IN ('dead', 'pending')")
+	w.AddRaw("state IN ('dead', 'pending')")
 	at := now.UnixMicro()
 	res, err := s.write.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?,
-		lease_until = NULL, updated_at = ?`+w.sql(), append([]any{at, at}, w.args...)...)
+		lease_until = NULL, updated_at = ?`+w.SQL(), append([]any{at, at}, w.Args()...)...)
 	if err != nil {
 		return 0, unavailable(err)
 	}

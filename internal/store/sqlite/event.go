@@ -7,11 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/store/sqlstore"
 )
 
 // CreateEvents stores a batch in one transaction; see kycgate.Store.
@@ -128,86 +127,38 @@ func (s *Store) FindEvent(ctx context.Context, id string) (*kycgate.Event, error
 
 // ListEvents returns events matching f, newest first.
 func (s *Store) ListEvents(ctx context.Context, f kycgate.EventFilter) ([]*kycgate.Event, string, error) {
-	var w where
-	w.eq("source", f.Source)
-	w.eq("provider", f.Provider)
-	w.eq("verification_id", f.VerificationID)
-	w.eq("type", string(f.Type))
-	w.eq("flag", string(f.Flag))
-	if f.Flagged {
-		w.add("flag != ''")
-	}
-	if !f.Since.IsZero() {
-		w.add("received_at >= ?", f.Since.UnixMicro())
-	}
-	if err := w.cursor(f.Cursor); err != nil {
+	w, err := sqlstore.Events(dialect, f)
+	if err != nil {
 		return nil, "", err
 	}
-	return queryPage(ctx, s.read, `SELECT `+eventColumns+` FROM events`, &w, f.Limit,
+	return queryPage(ctx, s.read, `SELECT `+eventColumns+` FROM events`, w, f.Limit,
 		func(rows *sql.Rows) (*kycgate.Event, int64, error) { return scanEvent(rows, false) })
 }
 
-// where builds a WHERE clause from optional conditions.
-type where struct {
-	conds []string
-	args  []any
-}
-
-func (w *where) add(cond string, args ...any) {
-	w.conds = append(w.conds, cond)
-	w.args = append(w.args, args...)
-}
-
-// eq adds "column = value" unless value is empty.
-func (w *where) eq(column, value string) {
-	if value != "" {
-		w.add(column+" = ?", value)
-	}
-}
-
-// cursor continues after the page that ended at the cursor's seq.
-func (w *where) cursor(c string) error {
-	if c == "" {
-		return nil
-	}
-	seq, err := strconv.ParseInt(c, 10, 64)
-	if err != nil || seq <= 0 {
-		return kycgate.Errorf(kycgate.EINVALID, "cursor %q is not one this server returned", c)
-	}
-	w.add("seq < ?", seq)
-	return nil
-}
-
-func (w *where) sql() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
+// dialect is how SQLite takes parameters and times.
+var dialect = sqlstore.Dialect{
+	Placeholder: func(int) string { return "?" },
+	Time:        func(t time.Time) any { return t.UnixMicro() },
 }
 
 // queryPage runs query with w, newest first by seq, and returns one page
-// and the cursor of the next ("" on the last). It fetches one row more than
-// the page to know whether another follows.
-func queryPage[T any](ctx context.Context, db *sql.DB, query string, w *where, limit int, scan func(*sql.Rows) (T, int64, error)) ([]T, string, error) {
-	limit = kycgate.PageSize(limit)
-	rows, err := db.QueryContext(ctx, query+w.sql()+` ORDER BY seq DESC LIMIT ?`, append(w.args, limit+1)...)
+// and the cursor of the next ("" on the last).
+func queryPage[T any](ctx context.Context, db *sql.DB, query string, w *sqlstore.Where, limit int, scan func(*sql.Rows) (T, int64, error)) ([]T, string, error) {
+	p := sqlstore.Pager[T]{Limit: kycgate.PageSize(limit)}
+	rows, err := db.QueryContext(ctx, query+w.SQL()+w.Limit(p.Limit+1), w.Args()...)
 	if err != nil {
 		return nil, "", unavailable(err)
 	}
 	defer rows.Close()
-	var (
-		items []T
-		last  int64
-	)
 	for rows.Next() {
 		item, seq, err := scan(rows)
 		if err != nil {
 			return nil, "", unavailable(err)
 		}
-		if len(items) == limit {
-			return items, strconv.FormatInt(last, 10), nil
+		if !p.Add(item, seq) {
+			break
 		}
-		items, last = append(items, item), seq
 	}
-	return items, "", unavailable(rows.Err())
+	items, next := p.Page()
+	return items, next, unavailable(rows.Err())
 }

@@ -1,37 +1,20 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/store/sqlstore"
 )
-
-// reprocessBatch is how many events one transaction renormalizes.
-const reprocessBatch = 500
 
 // Reprocess renormalizes every event that still has its raw body, in
 // batches, then rebuilds every verification from its log.
 func (s *Store) Reprocess(ctx context.Context, renormalize func(*kycgate.Event)) (kycgate.ReprocessResult, error) {
-	var res kycgate.ReprocessResult
-	var after int64
-	for {
-		n, last, changed, err := s.reprocessBatch(ctx, after, renormalize)
-		if err != nil {
-			return res, err
-		}
-		res.Events += n
-		res.Changed += changed
-		if n < reprocessBatch {
-			break
-		}
-		after = last
-	}
-	n, err := s.rebuildAll(ctx)
-	res.Verifications = n
-	return res, err
+	return sqlstore.Reprocess(
+		func(after int64) (int, int64, int, error) { return s.reprocessBatch(ctx, after, renormalize) },
+		func() (int, error) { return s.rebuildAll(ctx) })
 }
 
 func (s *Store) reprocessBatch(ctx context.Context, after int64, renormalize func(*kycgate.Event)) (n int, last int64, changed int, err error) {
@@ -41,7 +24,7 @@ func (s *Store) reprocessBatch(ctx context.Context, after int64, renormalize fun
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+`, headers, body FROM events
-		WHERE seq > ? AND body IS NOT NULL ORDER BY seq LIMIT ?`, after, reprocessBatch)
+		WHERE seq > ? AND body IS NOT NULL ORDER BY seq LIMIT ?`, after, sqlstore.ReprocessBatch)
 	if err != nil {
 		return 0, 0, 0, unavailable(err)
 	}
@@ -65,7 +48,7 @@ func (s *Store) reprocessBatch(ctx context.Context, after int64, renormalize fun
 	}
 	for _, r := range batch {
 		renormalize(r.ev)
-		if sameMeaning(&r.before, r.ev) {
+		if sqlstore.SameMeaning(&r.before, r.ev) {
 			continue
 		}
 		changed++
@@ -88,15 +71,6 @@ func (s *Store) reprocessBatch(ctx context.Context, after int64, renormalize fun
 		last = batch[len(batch)-1].seq
 	}
 	return len(batch), last, changed, nil
-}
-
-// sameMeaning compares what is stored of two versions of an event.
-func sameMeaning(a, b *kycgate.Event) bool {
-	da, errA := json.Marshal(a.Data)
-	db, errB := json.Marshal(b.Data)
-	return a.ProviderEvent == b.ProviderEvent && a.VerificationID == b.VerificationID &&
-		a.OccurredAt.Equal(b.OccurredAt) && a.Type == b.Type && a.Flag == b.Flag &&
-		a.FlagDetail == b.FlagDetail && errA == nil && errB == nil && bytes.Equal(da, db)
 }
 
 // rebuildAll rebuilds every verification that has events, and drops the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/store/sqlstore"
 )
 
 type verificationKey struct{ source, id string }
@@ -107,18 +108,11 @@ func (s *Store) FindVerification(ctx context.Context, source, id string) (*kycga
 
 // ListVerifications returns verifications matching f, newest first.
 func (s *Store) ListVerifications(ctx context.Context, f kycgate.VerificationFilter) ([]*kycgate.Verification, string, error) {
-	var w where
-	w.eq("source", f.Source)
-	w.eq("provider", f.Provider)
-	w.eq("status", string(f.Status))
-	w.eq("external_user_id", f.ExternalUserID)
-	if !f.Since.IsZero() {
-		w.add("updated_at >= ?", f.Since.UnixMicro())
-	}
-	if err := w.cursor(f.Cursor); err != nil {
+	w, err := sqlstore.Verifications(dialect, f)
+	if err != nil {
 		return nil, "", err
 	}
-	return queryPage(ctx, s.read, `SELECT seq, doc FROM verifications`, &w, f.Limit, func(rows *sql.Rows) (*kycgate.Verification, int64, error) {
+	return queryPage(ctx, s.read, `SELECT seq, doc FROM verifications`, w, f.Limit, func(rows *sql.Rows) (*kycgate.Verification, int64, error) {
 		var (
 			seq int64
 			doc string

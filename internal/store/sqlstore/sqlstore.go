@@ -1,0 +1,177 @@
+// Package sqlstore holds what kycgate's two SQL stores share beyond their
+// dialects: turning filters into WHERE clauses, paging cursors, and the
+// reprocess loop. Each store keeps its own SQL.
+package sqlstore
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kycgate/kycgate"
+)
+
+// Dialect is how a store writes parameters and times.
+type Dialect struct {
+	Placeholder func(n int) string    // the nth parameter, from 1: "?" or "$n"
+	Time        func(t time.Time) any // a time as the store keeps it
+}
+
+// Where builds a WHERE clause from optional conditions.
+type Where struct {
+	d     Dialect
+	conds []string
+	args  []any
+}
+
+// NewWhere returns an empty clause in dialect d.
+func NewWhere(d Dialect) *Where { return &Where{d: d} }
+
+// Add adds a condition with one parameter, written "?".
+func (w *Where) Add(cond string, arg any) {
+	w.args = append(w.args, arg)
+	w.conds = append(w.conds, strings.Replace(cond, "?", w.d.Placeholder(len(w.args)), 1))
+}
+
+// AddRaw adds a condition without parameters.
+func (w *Where) AddRaw(cond string) { w.conds = append(w.conds, cond) }
+
+// Eq adds "column = value" unless value is empty.
+func (w *Where) Eq(column, value string) {
+	if value != "" {
+		w.Add(column+" = ?", value)
+	}
+}
+
+// Cursor continues after the page that ended at the cursor's seq.
+func (w *Where) Cursor(c string) error {
+	if c == "" {
+		return nil
+	}
+	seq, err := strconv.ParseInt(c, 10, 64)
+	if err != nil || seq <= 0 {
+		return kycgate.Errorf(kycgate.EINVALID, "cursor %q is not one this server returned", c)
+	}
+	w.Add("seq < ?", seq)
+	return nil
+}
+
+// SQL returns " WHERE …", or "" with no conditions.
+func (w *Where) SQL() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// Args returns the parameters in order.
+func (w *Where) Args() []any { return w.args }
+
+// Limit appends limit as the next parameter and returns " ORDER BY seq
+// DESC LIMIT …" for a page of newest-first rows.
+func (w *Where) Limit(limit int) string {
+	w.args = append(w.args, limit)
+	return " ORDER BY seq DESC LIMIT " + w.d.Placeholder(len(w.args))
+}
+
+// Events returns the clause for an event filter.
+func Events(d Dialect, f kycgate.EventFilter) (*Where, error) {
+	w := NewWhere(d)
+	w.Eq("source", f.Source)
+	w.Eq("provider", f.Provider)
+	w.Eq("verification_id", f.VerificationID)
+	w.Eq("type", string(f.Type))
+	w.Eq("flag", string(f.Flag))
+	if f.Flagged {
+		w.AddRaw("flag != ''")
+	}
+	if !f.Since.IsZero() {
+		w.Add("received_at >= ?", d.Time(f.Since))
+	}
+	return w, w.Cursor(f.Cursor)
+}
+
+// Verifications returns the clause for a verification filter.
+func Verifications(d Dialect, f kycgate.VerificationFilter) (*Where, error) {
+	w := NewWhere(d)
+	w.Eq("source", f.Source)
+	w.Eq("provider", f.Provider)
+	w.Eq("status", string(f.Status))
+	w.Eq("external_user_id", f.ExternalUserID)
+	if !f.Since.IsZero() {
+		w.Add("updated_at >= ?", d.Time(f.Since))
+	}
+	return w, w.Cursor(f.Cursor)
+}
+
+// Deliveries returns the clause for a delivery filter.
+func Deliveries(d Dialect, f kycgate.DeliveryFilter) (*Where, error) {
+	w := NewWhere(d)
+	w.Eq("id", f.ID)
+	w.Eq("destination", f.Destination)
+	w.Eq("state", string(f.State))
+	w.Eq("event_id", f.EventID)
+	return w, w.Cursor(f.Cursor)
+}
+
+// Pager collects one page of rows fetched with Where.Limit(limit+1).
+type Pager[T any] struct {
+	Limit int
+	items []T
+	last  int64
+	more  bool
+}
+
+// Add takes the next row and reports whether to go on reading.
+func (p *Pager[T]) Add(item T, seq int64) bool {
+	if len(p.items) == p.Limit {
+		p.more = true
+		return false
+	}
+	p.items, p.last = append(p.items, item), seq
+	return true
+}
+
+// Page returns the page and the cursor of the next ("" on the last).
+func (p *Pager[T]) Page() ([]T, string) {
+	if p.more {
+		return p.items, strconv.FormatInt(p.last, 10)
+	}
+	return p.items, ""
+}
+
+// ReprocessBatch is how many events one transaction renormalizes.
+const ReprocessBatch = 500
+
+// Reprocess runs batch over the events in batches of ReprocessBatch, each
+// starting after the last seq of the one before, then rebuildAll.
+func Reprocess(batch func(after int64) (n int, last int64, changed int, err error), rebuildAll func() (int, error)) (kycgate.ReprocessResult, error) {
+	var res kycgate.ReprocessResult
+	var after int64
+	for {
+		n, last, changed, err := batch(after)
+		if err != nil {
+			return res, err
+		}
+		res.Events += n
+		res.Changed += changed
+		if n < ReprocessBatch {
+			break
+		}
+		after = last
+	}
+	n, err := rebuildAll()
+	res.Verifications = n
+	return res, err
+}
+
+// SameMeaning compares what is stored of two versions of an event.
+func SameMeaning(a, b *kycgate.Event) bool {
+	da, errA := json.Marshal(a.Data)
+	db, errB := json.Marshal(b.Data)
+	return a.ProviderEvent == b.ProviderEvent && a.VerificationID == b.VerificationID &&
+		a.OccurredAt.Equal(b.OccurredAt) && a.Type == b.Type && a.Flag == b.Flag &&
+		a.FlagDetail == b.FlagDetail && errA == nil && errB == nil && bytes.Equal(da, db)
+}
