@@ -66,6 +66,10 @@ type Store interface {
 	// destinations, after the verification's other deliveries.
 	ReplayEvent(ctx context.Context, eventID string, destinations []string, now time.Time) ([]*Delivery, error)
 
+	// PurgeRawBodies removes the raw bodies of events received before
+	// before, at most limit of them, and returns how many it purged.
+	PurgeRawBodies(ctx context.Context, before time.Time, limit int) (int, error)
+
 	// Ping reports whether the store can serve reads and writes.
 	Ping(ctx context.Context) error
 

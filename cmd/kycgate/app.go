@@ -105,6 +105,9 @@ func (a *App) Run(ctx context.Context) error {
 	fwdCtx, stopForwarding := context.WithCancel(context.Background())
 	forwarded := make(chan struct{})
 	go func() { a.forwarder.Run(fwdCtx); close(forwarded) }()
+	if age := time.Duration(a.Config.Retention.RawBodies); age > 0 {
+		go a.purgeRawBodies(fwdCtx, age)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.ln) }()
 	var serveErr error
@@ -124,6 +127,34 @@ func (a *App) Run(ctx context.Context) error {
 		a.Logger.Warn("deliveries still in flight at the shutdown timeout; their leases will expire and they will be sent again")
 	}
 	return errors.Join(serveErr, err, a.Close())
+}
+
+// purgeRawBodies applies retention.raw_bodies at start and then hourly, in
+// chunks, so that ingest never waits long behind it.
+func (a *App) purgeRawBodies(ctx context.Context, age time.Duration) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		total := 0
+		for ctx.Err() == nil {
+			n, err := a.store.PurgeRawBodies(ctx, time.Now().Add(-age), 1000)
+			if err != nil {
+				a.Logger.Warn("retention: cannot purge raw bodies", "err", err)
+				break
+			}
+			if total += n; n == 0 {
+				break
+			}
+		}
+		if total > 0 {
+			a.Logger.Info("retention: purged raw bodies", "events", total, "older_than", age)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // Close releases what Open acquired, in reverse order.

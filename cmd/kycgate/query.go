@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -209,7 +210,32 @@ func newVerificationsCmd() *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.AddCommand(list, show)
+	del := &cobra.Command{
+		Use:   "delete SOURCE ID",
+		Short: "Erase a verification's personal data, keeping a tombstone",
+		Long: `Erase a verification's personal data at your request (e.g. a GDPR erasure):
+the verification becomes a tombstone that keeps its ids, status, decision and
+timestamps, and the raw bodies and metadata of its events are purged. Events
+the provider sends later are purged too. The deletion is forwarded to your
+destinations as verification.deleted. Running it twice changes nothing.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			body, err := c.Do(cmd.Context(), http.MethodDelete, "/api/v1/verifications/"+url.PathEscape(args[0])+"/"+url.PathEscape(args[1]), nil)
+			if err != nil {
+				return err
+			}
+			if cf.output == "json" {
+				return printJSON(cmd.OutOrStdout(), body)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "verification %s of %s erased; a tombstone remains\n", args[1], args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(list, show, del)
 	return cmd
 }
 

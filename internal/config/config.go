@@ -38,9 +38,17 @@ type Config struct {
 	Log             Log           `yaml:"log"`
 	Sources         []Source      `yaml:"sources"`
 	Destinations    []Destination `yaml:"destinations"`
+	Retention       Retention     `yaml:"retention"`
 
 	// TrustedProxyPrefixes is TrustedProxies parsed.
 	TrustedProxyPrefixes []netip.Prefix `yaml:"-"`
+}
+
+// Retention bounds how long personal data is kept.
+type Retention struct {
+	// RawBodies purges raw bodies older than this (e.g. 90d); 0 keeps them.
+	// Canonical events and verification state remain.
+	RawBodies Duration `yaml:"raw_bodies"`
 }
 
 // Log configures the process's structured log.
@@ -261,6 +269,9 @@ func (c *Config) validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		return errors.New("shutdown_timeout: must not be negative")
+	}
+	if c.Retention.RawBodies != 0 && time.Duration(c.Retention.RawBodies) < time.Hour {
+		return errors.New("retention.raw_bodies: at least 1h (or 0 to keep raw bodies)")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -37,6 +37,7 @@ sources:
   - name: verifyyou-test
     provider: verifyyou
     insecure: ${INSECURE}
+retention: { raw_bodies: 90d }
 destinations:
   - name: my-app
     url: "https://app.internal/hooks/kyc"
@@ -78,6 +79,9 @@ destinations:
 	}
 	if !cfg.Destinations[0].Filter.Match("verification.decided", "sumsub", "sumsub-prod") || cfg.Destinations[0].Filter.Match("verification.created", "sumsub", "sumsub-prod") {
 		t.Error("filter does not select as configured")
+	}
+	if time.Duration(cfg.Retention.RawBodies) != 90*24*time.Hour {
+		t.Errorf("retention = %v", cfg.Retention.RawBodies)
 	}
 	if time.Duration(cfg.ShutdownTimeout) != DefaultShutdownTimeout || cfg.Log.Format != "text" {
 		t.Errorf("defaults not applied: %+v", cfg)
@@ -139,6 +143,7 @@ func TestParse_Invalid(t *testing.T) {
 		{"nats wildcard subject", "destinations:\n  - {name: d, nats: {url: \"nats://127.0.0.1:4222\", subject: \"kycgate.>\"}}", "nats.subject"},
 		{"duplicate destination", "destinations:\n  - {name: d, nats: {url: \"nats://h:1\", subject: s}}\n  - {name: d, nats: {url: \"nats://h:1\", subject: s}}", "destination \"d\" is configured twice"},
 		{"destination zero attempts", "destinations:\n  - {name: d, nats: {url: \"nats://h:1\", subject: s}, max_attempts: -1}", "max_attempts"},
+		{"retention too short", "retention: {raw_bodies: 5m}", "retention.raw_bodies: at least 1h"},
 		{"empty api token", "api_tokens: [\"${EMPTY}\"]", "api_tokens[0]: empty token"},
 	}
 	for _, tt := range tests {

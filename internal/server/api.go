@@ -31,6 +31,7 @@ type apiRoute struct {
 var apiRoutes = []apiRoute{
 	{"GET", "/api/v1/verifications", (*Server).listVerifications},
 	{"GET", "/api/v1/verifications/{source}/{id}", (*Server).getVerification},
+	{"DELETE", "/api/v1/verifications/{source}/{id}", (*Server).deleteVerification},
 	{"GET", "/api/v1/users/{external_user_id}", (*Server).getUser},
 	{"GET", "/api/v1/events", (*Server).listEvents},
 	{"GET", "/api/v1/events/{id}", (*Server).getEvent},
@@ -153,6 +154,48 @@ func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
 		out.Timeline[i] = newEventJSON(ev, false)
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// ErasureEvent is the provider event name of an erasure requested through
+// the API.
+const ErasureEvent = "kycgate.erasure_requested"
+
+// deleteVerification erases a verification's personal data at the
+// company's request: it records a verification.deleted event, so that the
+// verification stays a function of its log, ends as a tombstone, and has its
+// raw bodies and metadata purged. The deletion is forwarded like any event.
+func (s *Server) deleteVerification(w http.ResponseWriter, r *http.Request) error {
+	source, id := r.PathValue("source"), r.PathValue("id")
+	v, err := s.reader.FindVerification(r.Context(), source, id)
+	if err != nil {
+		return err
+	}
+	if v.Status != kycgate.StatusDeleted {
+		now := time.Now().UTC()
+		// After every provider event, even one stamped ahead of this clock.
+		at := now
+		if !v.LastEventAt.Before(at) {
+			at = v.LastEventAt.Add(time.Microsecond)
+		}
+		ev := &kycgate.Event{
+			ID: kycgate.NewID("evt", now), Source: source, Provider: v.Provider,
+			Identity:   kycgate.Identity{ProviderEvent: ErasureEvent, VerificationID: id, OccurredAt: at, DedupKey: "erasure|" + id},
+			Type:       kycgate.EventDeleted,
+			ReceivedAt: now, Header: http.Header{},
+		}
+		if s.router != nil {
+			ev.Destinations = s.router.Route(ev.Type, ev.Provider, ev.Source)
+		}
+		if _, err := s.store.CreateEvents(r.Context(), []*kycgate.Event{ev}); err != nil {
+			return err
+		}
+		s.notify()
+		if v, err = s.reader.FindVerification(r.Context(), source, id); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 

@@ -45,6 +45,7 @@ type Store interface {
 	FindDelivery(ctx context.Context, id string) (*kycgate.Delivery, error)
 	ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([]*kycgate.Delivery, string, error)
 	RetryDeliveries(ctx context.Context, f kycgate.DeliveryFilter, now time.Time) (int, error)
+	CreateEvents(ctx context.Context, events []*kycgate.Event) ([]kycgate.Receipt, error)
 	ReplayEvent(ctx context.Context, eventID string, destinations []string, now time.Time) ([]*kycgate.Delivery, error)
 }
 

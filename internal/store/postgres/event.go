@@ -150,3 +150,13 @@ func (s *Store) ListEvents(ctx context.Context, f kycgate.EventFilter) ([]*kycga
 	return queryPage(ctx, s, `SELECT `+eventColumns+` FROM events`, w, f.Limit,
 		func(rows pgx.Rows) (*kycgate.Event, int64, error) { return scanEvent(rows, false) })
 }
+
+// PurgeRawBodies removes the raw bodies of events received before before.
+func (s *Store) PurgeRawBodies(ctx context.Context, before time.Time, limit int) (int, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE events SET body = NULL WHERE seq IN
+		(SELECT seq FROM events WHERE received_at < $1 AND body IS NOT NULL LIMIT $2)`, before, limit)
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	return int(tag.RowsAffected()), nil
+}

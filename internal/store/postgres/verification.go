@@ -123,7 +123,8 @@ func queueSave(b *pgx.Batch, v kycgate.Verification) error {
 		v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
 		v.CreatedAt, v.UpdatedAt, string(doc))
 	if v.Status == kycgate.StatusDeleted {
-		b.Queue(`UPDATE events SET body = NULL WHERE source = $1 AND verification_id = $2 AND body IS NOT NULL`, v.Source, v.ID)
+		b.Queue(`UPDATE events SET body = NULL, data = data - 'metadata'
+			WHERE source = $1 AND verification_id = $2 AND (body IS NOT NULL OR data ? 'metadata')`, v.Source, v.ID)
 	}
 	return nil
 }

@@ -162,3 +162,14 @@ func queryPage[T any](ctx context.Context, db *sql.DB, query string, w *sqlstore
 	items, next := p.Page()
 	return items, next, unavailable(rows.Err())
 }
+
+// PurgeRawBodies removes the raw bodies of events received before before.
+func (s *Store) PurgeRawBodies(ctx context.Context, before time.Time, limit int) (int, error) {
+	res, err := s.write.ExecContext(ctx, `UPDATE events SET body = NULL WHERE seq IN
+		(SELECT seq FROM events WHERE received_at < ? AND body IS NOT NULL LIMIT ?)`, before.UnixMicro(), limit)
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), unavailable(err)
+}

@@ -60,7 +60,8 @@ var statements = [statementCount]string{
 			external_user_id = excluded.external_user_id, status = excluded.status,
 			decision = excluded.decision, created_at = excluded.created_at,
 			updated_at = excluded.updated_at, doc = excluded.doc`,
-	stmtPurgeBodies: `UPDATE events SET body = NULL WHERE source = ? AND verification_id = ? AND body IS NOT NULL`,
+	stmtPurgeBodies: `UPDATE events SET body = NULL, data = json_remove(data, '$.metadata')
+		WHERE source = ? AND verification_id = ? AND (body IS NOT NULL OR json_extract(data, '$.metadata') IS NOT NULL)`,
 	stmtInsertDelivery: `INSERT INTO deliveries (id, destination, event_id, source, verification_id, state,
 		next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
 }

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("deliveries are written with their event", func(t *testing.T) { testDeliveriesCreated(t, open(t)) })
 	t.Run("deliveries go out in line per verification", func(t *testing.T) { testDeliveryLine(t, open(t)) })
 	t.Run("retry and replay", func(t *testing.T) { testRetryReplay(t, open(t)) })
+	t.Run("retention purges old raw bodies", func(t *testing.T) { testRetention(t, open(t)) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(context.Background()); err != nil {
 			t.Fatal(err)
@@ -248,7 +249,7 @@ func testReasonsCleared(t *testing.T, s kycgate.Store) {
 }
 
 func testDeletionPurges(t *testing.T, s kycgate.Store) {
-	a := journeyEvent("src", "v1", 1, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved})
+	a := journeyEvent("src", "v1", 1, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved, Metadata: []byte(`{"name":"Jane Roe"}`)})
 	other := journeyEvent("src", "v2", 1, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved})
 	create(t, s, a, other)
 	del := journeyEvent("src", "v1", 2, kycgate.EventDeleted, kycgate.Change{})
@@ -267,6 +268,9 @@ func testDeletionPurges(t *testing.T, s kycgate.Store) {
 		}
 		if ev.Type == "" || ev.VerificationID != "v1" {
 			t.Errorf("event %s lost its identity: %+v", id, ev)
+		}
+		if len(ev.Data.Metadata) != 0 {
+			t.Errorf("event %s kept its metadata %s after deletion", id, ev.Data.Metadata)
 		}
 	}
 	if ev, _ := s.FindEvent(context.Background(), other.ID); ev.Body == nil {
@@ -539,5 +543,26 @@ func testRetryReplay(t *testing.T, s kycgate.Store) {
 	}
 	if _, err := s.FindDelivery(ctx, "dlv_nope"); kycgate.ErrorCode(err) != kycgate.ENOTFOUND {
 		t.Errorf("unknown delivery: %v", err)
+	}
+}
+
+func testRetention(t *testing.T, s kycgate.Store) {
+	ctx := context.Background()
+	old, recent := NewEvent("src"), NewEvent("src")
+	old.ReceivedAt = t0.Add(-100 * 24 * time.Hour)
+	recent.ReceivedAt = t0
+	create(t, s, old, recent)
+	n, err := s.PurgeRawBodies(ctx, t0.Add(-90*24*time.Hour), 100)
+	if err != nil || n != 1 {
+		t.Fatalf("PurgeRawBodies: %d, %v; want 1", n, err)
+	}
+	if ev, _ := s.FindEvent(ctx, old.ID); ev.Body != nil || ev.Type == "" {
+		t.Errorf("old event: body %q type %q", ev.Body, ev.Type)
+	}
+	if ev, _ := s.FindEvent(ctx, recent.ID); ev.Body == nil {
+		t.Error("a recent body was purged")
+	}
+	if n, _ := s.PurgeRawBodies(ctx, t0.Add(-90*24*time.Hour), 100); n != 0 {
+		t.Errorf("second purge: %d", n)
 	}
 }
