@@ -47,6 +47,9 @@ func TestRun_ExitCodes(t *testing.T) {
 		{"missing secret", []string{"serve", "--config", write("s.yaml", "sources:\n  - {name: a, provider: sumsub}\n")}, 2, "sources[0] (a).secrets"},
 		{"accepts anyone", []string{"serve", "--config", write("i.yaml", "sources:\n  - {name: a, provider: idwise}\n")}, 2, "would accept anyone"},
 		{"unset variable", []string{"serve", "--config", write("v.yaml", "api_tokens: [\"${KYCGATE_TEST_UNSET}\"]\n")}, 2, "api_tokens[0]: environment variable KYCGATE_TEST_UNSET is not set"},
+		{"config check valid", []string{"config", "check", "--config", write("c.yaml", "api_tokens: [\"tok-secret-1\"]\nsources:\n  - {name: a, provider: sumsub, secrets: [\"sumsub-secret-9\"]}\n")}, 0, "is valid: 1 source(s)"},
+		{"config check invalid", []string{"config", "check", "--config", write("bad.yaml", "sources:\n  - {name: a, provider: sumsub}\n")}, 2, "sources[0] (a).secrets"},
+		{"config check without file", []string{"config", "check"}, 2, "--config: required"},
 		{"address in use", []string{"serve", "--listen", "256.0.0.1:1", "--config", write("ok.yaml", "storage: \"sqlite://"+dir+"/k.db\"\n")}, 1, "listen on 256.0.0.1:1"},
 	}
 	for _, tt := range tests {
@@ -58,6 +61,11 @@ func TestRun_ExitCodes(t *testing.T) {
 			}
 			if !strings.Contains(out.String()+errb.String(), tt.want) {
 				t.Errorf("output %q lacks %q", out.String()+errb.String(), tt.want)
+			}
+			for _, secret := range []string{"tok-secret-1", "sumsub-secret-9"} {
+				if strings.Contains(out.String()+errb.String(), secret) {
+					t.Errorf("output shows the secret %q", secret)
+				}
 			}
 		})
 	}

@@ -32,6 +32,7 @@ type Config struct {
 	Listen          string        `yaml:"listen"`
 	Storage         string        `yaml:"storage"`
 	APITokens       []string      `yaml:"api_tokens"`
+	APITokensFile   []string      `yaml:"api_tokens_file,omitempty"`
 	TrustedProxies  []string      `yaml:"trusted_proxies"`
 	MaxBodyBytes    ByteSize      `yaml:"max_body_bytes"`
 	ShutdownTimeout Duration      `yaml:"shutdown_timeout"`
@@ -62,6 +63,7 @@ type Source struct {
 	Name         string   `yaml:"name"`
 	Provider     string   `yaml:"provider"`
 	Secrets      []string `yaml:"secrets"`
+	SecretsFile  []string `yaml:"secrets_file,omitempty"`
 	Auth         *Auth    `yaml:"auth"`
 	AllowIPs     []string `yaml:"allow_ips"`
 	Insecure     bool     `yaml:"insecure"`
@@ -77,22 +79,26 @@ type Source struct {
 // Auth is the credential a provider that signs nothing is configured to send.
 // Exactly one method is set.
 type Auth struct {
-	Basic    *BasicAuth  `yaml:"basic"`
-	Bearer   string      `yaml:"bearer"`
-	Header   *HeaderAuth `yaml:"header"`
-	URLToken string      `yaml:"url_token"`
+	Basic        *BasicAuth  `yaml:"basic"`
+	Bearer       string      `yaml:"bearer"`
+	BearerFile   string      `yaml:"bearer_file,omitempty"`
+	Header       *HeaderAuth `yaml:"header"`
+	URLToken     string      `yaml:"url_token"`
+	URLTokenFile string      `yaml:"url_token_file,omitempty"`
 }
 
 // BasicAuth is an HTTP Basic credential.
 type BasicAuth struct {
-	Username string `yaml:"username"`
-	Password string `yaml:"password"`
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password_file,omitempty"`
 }
 
 // HeaderAuth is a custom header that must carry a fixed value.
 type HeaderAuth struct {
-	Name  string `yaml:"name"`
-	Value string `yaml:"value"`
+	Name      string `yaml:"name"`
+	Value     string `yaml:"value"`
+	ValueFile string `yaml:"value_file,omitempty"`
 }
 
 // Default returns the configuration used when no file is given.
@@ -134,6 +140,9 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
 		if err := root.Decode(cfg); err != nil {
 			return nil, cleanYAMLError(err)
 		}
+	}
+	if err := cfg.readSecretFiles(); err != nil {
+		return nil, err
 	}
 	cfg.setDefaults()
 	if err := cfg.validate(); err != nil {

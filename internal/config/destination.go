@@ -27,6 +27,8 @@ type Destination struct {
 	URL         string   `yaml:"url"`
 	Secret      string   `yaml:"secret"`  // whsec_...
 	Secrets     []string `yaml:"secrets"` // several: each request is signed with all (rotation)
+	SecretFile  string   `yaml:"secret_file,omitempty"`
+	SecretsFile []string `yaml:"secrets_file,omitempty"`
 	NATS        *NATS    `yaml:"nats"`
 	Filter      Filter   `yaml:"filter"`
 	IncludeRaw  bool     `yaml:"include_raw"`
