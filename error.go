@@ -19,6 +19,7 @@ const (
 	ECONFLICT      = "conflict"           // the change conflicts with stored state
 	ERATELIMITED   = "rate_limited"       // too many requests
 	EUNPROCESSABLE = "unprocessable"      // understood but cannot be acted upon
+	EUNSUPPORTED   = "unsupported_media"  // e.g. a compressed body
 )
 
 // Error is an application error: a code for machines and a message for people.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/net/netutil"
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/config"
@@ -92,6 +93,9 @@ func (a *App) Open(ctx context.Context) error {
 		a.Close()
 		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
 	}
+	// Past max_connections, new connections wait in the kernel's backlog
+	// rather than exhausting memory and file descriptors.
+	a.ln = netutil.LimitListener(a.ln, a.Config.MaxConnections)
 	return nil
 }
 

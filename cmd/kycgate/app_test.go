@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -96,4 +97,35 @@ func runApp(t *testing.T, cfg *config.Config) (*App, func() error) {
 	}
 	t.Cleanup(func() { stop() })
 	return app, stop
+}
+
+// TestApp_ConnectionLimit: past max_connections a new connection waits
+// until one closes.
+func TestApp_ConnectionLimit(t *testing.T) {
+	cfg, err := config.Parse(fmt.Appendf(nil, "listen: \"127.0.0.1:0\"\nstorage: \"sqlite://%s\"\nmax_connections: 2\n", filepath.Join(t.TempDir(), "k.db")), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _ := runApp(t, cfg)
+	var idle []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", app.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")) // served, then kept alive
+		idle = append(idle, c)
+	}
+	client := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	if _, err := client.Get("http://" + app.Addr() + "/healthz"); err == nil {
+		t.Fatal("a third connection was served while two were open")
+	}
+	idle[0].Close()
+	client.Timeout = 5 * time.Second
+	if resp, err := client.Get("http://" + app.Addr() + "/healthz"); err != nil {
+		t.Fatalf("after one closed: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	idle[1].Close()
 }

@@ -24,6 +24,7 @@ const (
 	DefaultStorage         = "sqlite://./kycgate.db"
 	DefaultMaxBodyBytes    = 1 << 20 // 1 MiB
 	DefaultShutdownTimeout = 15 * time.Second
+	DefaultMaxConnections  = 1024
 	maxMaxBodyBytes        = 64 << 20
 )
 
@@ -35,6 +36,7 @@ type Config struct {
 	APITokensFile   []string      `yaml:"api_tokens_file,omitempty"`
 	TrustedProxies  []string      `yaml:"trusted_proxies"`
 	MaxBodyBytes    ByteSize      `yaml:"max_body_bytes"`
+	MaxConnections  int           `yaml:"max_connections"`
 	ShutdownTimeout Duration      `yaml:"shutdown_timeout"`
 	Log             Log           `yaml:"log"`
 	Sources         []Source      `yaml:"sources"`
@@ -251,6 +253,9 @@ func (c *Config) setDefaults() {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = Duration(DefaultShutdownTimeout)
 	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = DefaultMaxConnections
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -275,6 +280,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxBodyBytes < 0 || c.MaxBodyBytes > maxMaxBodyBytes {
 		return fmt.Errorf("max_body_bytes: %d is outside 1 B to %d B", c.MaxBodyBytes, maxMaxBodyBytes)
+	}
+	if c.MaxConnections < 1 {
+		return errors.New("max_connections: at least 1")
 	}
 	if c.ShutdownTimeout < 0 {
 		return errors.New("shutdown_timeout: must not be negative")

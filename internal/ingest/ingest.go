@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/kycgate/kycgate"
@@ -109,15 +110,24 @@ func (s *Service) Ingest(ctx context.Context, d Delivery) (Result, error) {
 
 func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.Time) (Result, string, error) {
 	ip := clientIP(d.RemoteAddr, d.Header, s.trustedProxies)
+	if !src.failures.allow(ip, now) {
+		return Result{}, OutcomeRateLimited, kycgate.Errorf(kycgate.ERATELIMITED, "too many failed authentications from %s; try again in a minute", ip)
+	}
 	if !src.allowed(ip) {
 		s.refused(src, ip, "address not in allow_ips")
 		return Result{}, OutcomeForbidden, kycgate.Errorf(kycgate.EFORBIDDEN, "address %s may not deliver to source %q", ip, src.Name)
 	}
 	if src.credential != nil {
 		if err := src.credential(d.Token, d.Header); err != nil {
+			src.failures.failed(ip, now)
 			s.refused(src, ip, err.Error())
 			return Result{}, OutcomeUnauthenticated, kycgate.Errorf(kycgate.EUNAUTHORIZED, "authentication failed: %v", err)
 		}
+	}
+	// Providers send plain JSON; kycgate never inflates a body, so a
+	// compression bomb costs nothing.
+	if enc := d.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+		return Result{}, OutcomeBadRequest, kycgate.Errorf(kycgate.EUNSUPPORTED, "Content-Encoding %q is not accepted: send the body uncompressed", enc)
 	}
 	if d.ContentLength > src.MaxBody {
 		return Result{}, OutcomeTooLarge, tooLarge(src)
@@ -131,6 +141,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 	}
 	if src.checkSignature {
 		if err := src.Provider.Authenticate(d.Header, body); err != nil {
+			src.failures.failed(ip, now)
 			s.refused(src, ip, err.Error())
 			return Result{}, OutcomeUnauthenticated, kycgate.Errorf(kycgate.EUNAUTHORIZED, "authentication failed: %v", err)
 		}

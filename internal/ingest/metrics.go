@@ -16,6 +16,7 @@ const (
 	OutcomeUnknownSource   = "unknown_source"
 	OutcomeBadRequest      = "bad_request"
 	OutcomeUnavailable     = "unavailable"
+	OutcomeRateLimited     = "rate_limited"
 )
 
 // Metrics are ingest's Prometheus instruments.

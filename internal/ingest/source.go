@@ -22,6 +22,7 @@ type Source struct {
 	MaxBody  int64
 
 	checkSignature bool // false only for an insecure source of a signing provider without secrets
+	failures       *failureLimiter
 	credential     credential
 	allow          []netip.Prefix
 	urlToken       bool
@@ -43,6 +44,7 @@ func NewSource(c config.Source) (*Source, error) {
 		Provider:       p,
 		MaxBody:        int64(c.MaxBodyBytes),
 		checkSignature: !adapter.Signs || len(c.Secrets) > 0,
+		failures:       newFailureLimiter(),
 		allow:          c.AllowPrefixes,
 	}
 	if s.MaxBody <= 0 {

@@ -180,6 +180,7 @@ var statuses = map[string]int{
 	kycgate.ECONFLICT:      http.StatusConflict,
 	kycgate.ETOOLARGE:      http.StatusRequestEntityTooLarge,
 	kycgate.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	kycgate.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
 	kycgate.ERATELIMITED:   http.StatusTooManyRequests,
 	kycgate.EINTERNAL:      http.StatusInternalServerError,
 	kycgate.EUNAVAILABLE:   http.StatusServiceUnavailable,
@@ -199,8 +200,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case kycgate.EUNAVAILABLE:
 		s.log.Warn("unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", "5")
-	case kycgate.ETOOLARGE:
+	case kycgate.ETOOLARGE, kycgate.EUNSUPPORTED:
 		w.Header().Set("Connection", "close") // do not read the rest of the body
+	case kycgate.ERATELIMITED:
+		w.Header().Set("Retry-After", "60")
 	}
 	writeJSON(w, status, errorBody(code, kycgate.ErrorMessage(err)))
 }

@@ -114,6 +114,7 @@ func TestWebhook_Hostile(t *testing.T) {
 		{"allowed address forged left of the proxy's entry", "POST", "/webhooks/vericato-ip", http.Header{"X-Forwarded-For": {"203.0.113.9, 198.51.100.1"}}, body(vericatoVerified), 403, "forbidden"},
 		{"oversized, declared", "POST", "/webhooks/sumsub", good, strings.NewReader(huge), 413, "too_large"},
 		{"oversized, chunked", "POST", "/webhooks/sumsub", good, io.MultiReader(strings.NewReader(huge)), 413, "too_large"},
+		{"compressed body", "POST", "/webhooks/sumsub", merge(good, http.Header{"Content-Encoding": {"gzip"}}), body("\x1f\x8b\x08\x00"), 415, "unsupported_media"},
 		{"empty body, unsigned", "POST", "/webhooks/sumsub", nil, body(""), 401, "unauthorized"},
 		{"not JSON, unsigned", "POST", "/webhooks/metamap", nil, body("hello"), 401, "unauthorized"},
 		{"wrong method", "GET", "/webhooks/sumsub", nil, nil, 405, "method_not_allowed"},
@@ -331,5 +332,27 @@ func TestMetrics_CountOutcomes(t *testing.T) {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestWebhook_ForgeryFlood: an address that keeps failing authentication is
+// answered 429 without any work, and the provider, at its own address, is
+// still served.
+func TestWebhook_ForgeryFlood(t *testing.T) {
+	g := newGateway(t)
+	forged := merge(sumsubSigned(t, "guessed", "HMAC_SHA256_HEX", sumsubReviewed), http.Header{"X-Forwarded-For": {"198.51.100.66"}})
+	statuses := map[int]int{}
+	for range 40 {
+		statuses[g.post(t, "/webhooks/sumsub", forged, body(sumsubReviewed)).Status]++
+	}
+	if statuses[401] != 20 || statuses[429] != 20 {
+		t.Fatalf("answers to 40 forged requests: %v, want 20 401s then 20 429s", statuses)
+	}
+	real := merge(sumsubSigned(t, sumsubSecret, "HMAC_SHA256_HEX", sumsubReviewed), http.Header{"X-Forwarded-For": {"203.0.113.7"}})
+	if a := g.post(t, "/webhooks/sumsub", real, body(sumsubReviewed)); a.Status != 200 {
+		t.Fatalf("the provider during the flood: %+v", a)
+	}
+	if got := g.count(t); got != 1 {
+		t.Fatalf("%d events stored, want the provider's 1", got)
 	}
 }
