@@ -34,10 +34,12 @@ lint: ## check formatting and vet
 bench: ## run the ingest benchmarks (durable ingest beside the bare-handler floor)
 	$(GO) test -run '^$$' -bench . -benchtime 5s ./internal/server
 
-fuzz: ## fuzz every provider adapter for FUZZTIME executions each (default 100000x)
+fuzz: ## fuzz every adapter, the config loader and the API's query parameters, FUZZTIME executions each
 	@for p in $(FUZZ_PKGS); do \
 		$(GO) test -run '^$$' -fuzz FuzzProvider -fuzztime $(FUZZTIME) ./internal/provider/$$p || exit 1; \
 	done
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz FuzzAPIQuery -fuzztime $(FUZZTIME) ./internal/server
 
 clean: ## remove build output and the example database
 	rm -rf bin kycgate.db kycgate.db-wal kycgate.db-shm

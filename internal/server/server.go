@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -71,6 +72,10 @@ type Options struct {
 	APITokens  []string // bearer tokens for /api/v1
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger
+	// ReadHeaderTimeout and ReadTimeout cut slow clients; zero for the
+	// defaults (5 s and 15 s).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
 }
 
 // Server serves kycgate's HTTP surface.
@@ -94,8 +99,8 @@ func New(opts Options) *Server {
 	}
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
+		ReadHeaderTimeout: cmp.Or(opts.ReadHeaderTimeout, readHeaderTimeout),
+		ReadTimeout:       cmp.Or(opts.ReadTimeout, readTimeout),
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
