@@ -43,7 +43,7 @@ from the API. It keeps serving until Ctrl-C. Nothing leaves this machine.`,
 			if count < 1 {
 				return usageError{fmt.Errorf("--count: at least 1")}
 			}
-			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), listen, store, count)
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), listen, store, count, "warn")
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on")
@@ -84,7 +84,7 @@ sources:
 	return config.Parse([]byte(yml), func(string) (string, bool) { return "", false })
 }
 
-func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath string, count int) error {
+func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath string, count int, logLevel string) error {
 	if storePath == "" {
 		dir, err := os.MkdirTemp("", "kycgate-demo-")
 		if err != nil {
@@ -98,6 +98,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath st
 	if err != nil {
 		return err
 	}
+	cfg.Log.Level = logLevel
 	app := &App{Config: cfg, Logger: newLogger(stderr, cfg.Log)}
 	if err := app.Open(ctx); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -199,9 +200,9 @@ func TestSimulate_CLI(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
-	out := &syncWriter{}
+	out, logs := &syncWriter{}, &syncWriter{}
 	done := make(chan error, 1)
-	go func() { done <- runDemo(ctx, out, io.Discard, "127.0.0.1:0", "", 6) }()
+	go func() { done <- runDemo(ctx, out, logs, "127.0.0.1:0", "", 6, "debug") }()
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(out.String(), "Serving until Ctrl-C") {
 		if time.Now().After(deadline) {
@@ -222,6 +223,21 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{"approved", "kycgate verifications list --server http://127.0.0.1:", "--token "} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)
+		}
+	}
+	// The secrets the demo shows the user, and the personal data in the
+	// simulated payloads, never reach the log.
+	token := regexp.MustCompile(`--token ([0-9a-f]{32})`).FindStringSubmatch(text)
+	secret := regexp.MustCompile(`--secret ([0-9a-f]{32})`).FindStringSubmatch(text)
+	if token == nil || secret == nil {
+		t.Fatalf("the demo did not print its token and secret:\n%s", text)
+	}
+	if !strings.Contains(logs.String(), "listening") {
+		t.Fatalf("the demo logged nothing at debug level; the check below would prove nothing:\n%s", logs.String())
+	}
+	for _, leak := range []string{token[1], secret[1], "Demo Person", "demo.person@example.com"} {
+		if strings.Contains(logs.String(), leak) {
+			t.Errorf("the log contains %q:\n%s", leak, logs.String())
 		}
 	}
 }
