@@ -70,6 +70,10 @@ type Store interface {
 	// before, at most limit of them, and returns how many it purged.
 	PurgeRawBodies(ctx context.Context, before time.Time, limit int) (int, error)
 
+	// Counts returns how many verifications there are by provider and
+	// status, and the deliveries by destination and state, for metrics.
+	Counts(ctx context.Context) (Counts, error)
+
 	// Ping reports whether the store can serve reads and writes.
 	Ping(ctx context.Context) error
 
@@ -122,4 +126,26 @@ func PageSize(limit int) int {
 		return MaxPageSize
 	}
 	return limit
+}
+
+// Counts are the store's totals, for metrics.
+type Counts struct {
+	Verifications []VerificationCount
+	Deliveries    []DeliveryCount
+}
+
+// VerificationCount counts verifications of one provider in one status.
+type VerificationCount struct {
+	Provider string
+	Status   Status
+	Count    int
+}
+
+// DeliveryCount counts deliveries to one destination in one state; Oldest
+// is when the oldest of them was created.
+type DeliveryCount struct {
+	Destination string
+	State       DeliveryState
+	Count       int
+	Oldest      time.Time
 }

@@ -53,6 +53,7 @@ func (a *App) Open(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := ingest.NewMetrics(reg)
+	reg.MustRegister(server.NewStateCollector(a.store))
 
 	sources := make([]*ingest.Source, 0, len(a.Config.Sources))
 	for _, c := range a.Config.Sources {

@@ -12,12 +12,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/simulator"
+	"github.com/kycgate/kycgate/internal/store/sqlite"
 )
 
 // slowReceiver records the events it is sent, in arrival order, taking a
@@ -55,12 +58,18 @@ func (r *slowReceiver) count() int {
 	return len(r.seen)
 }
 
-// TestDurability_SIGKILLMidDelivery: the gateway is killed while it forwards;
-// after a restart every stored event reaches the destination at least once,
-// and each verification's events in the order they were stored.
+// TestDurability_SIGKILLMidDelivery: the gateway is killed while it ingests
+// and forwards, cycle after cycle (KYCGATE_CRASH_CYCLES, default 2; make
+// crash runs 20). After a last restart every stored event reaches the
+// destination at least once, each verification's events in the order they
+// were stored, and every verification equals a rebuild of its log.
 func TestDurability_SIGKILLMidDelivery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
+	}
+	cycles := 2
+	if n, err := strconv.Atoi(os.Getenv("KYCGATE_CRASH_CYCLES")); err == nil && n > 0 {
+		cycles = n
 	}
 	rcv := &slowReceiver{}
 	dest := httptest.NewServer(rcv)
@@ -77,24 +86,29 @@ destinations:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startServe(t, cfgPath)
-	journeys, err := simulator.NewJourneys(simulator.Options{Provider: "sumsub", Count: 60, Rand: rand.New(rand.NewPCG(5, 5)), Creds: simulator.Credentials{Secret: durabilitySecret}})
-	if err != nil {
-		t.Fatal(err)
+	var journeys []simulator.Journey
+	for cycle := range cycles {
+		p := startServe(t, cfgPath)
+		js, err := simulator.NewJourneys(simulator.Options{Provider: "sumsub", Count: 30, Rand: rand.New(rand.NewPCG(5, uint64(cycle))), Creds: simulator.Credentials{Secret: durabilitySecret}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		journeys = append(journeys, js...)
+		sent := make(chan struct{})
+		go func() {
+			defer close(sent)
+			s := &simulator.Sender{URL: "http://" + p.addr + "/webhooks/sumsub", Concurrency: 8, TimeScale: 0}
+			s.Run(context.Background(), "sumsub", js)
+		}()
+		target := rcv.count() + 20
+		deadline := time.Now().Add(30 * time.Second)
+		for rcv.count() < target && time.Now().Before(deadline) {
+			time.Sleep(2 * time.Millisecond)
+		}
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.done
+		<-sent
 	}
-	sent := make(chan struct{})
-	go func() {
-		defer close(sent)
-		s := &simulator.Sender{URL: "http://" + p.addr + "/webhooks/sumsub", Concurrency: 8, TimeScale: 0}
-		s.Run(context.Background(), "sumsub", journeys)
-	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for rcv.count() < 40 && time.Now().Before(deadline) {
-		time.Sleep(2 * time.Millisecond)
-	}
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-	<-sent
 	killedAt := rcv.count()
 
 	startServe(t, cfgPath)
@@ -103,9 +117,9 @@ destinations:
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	// Claims of the killed process expire after one attempt's timeout and
+	// Claims of the killed processes expire after one attempt's timeout and
 	// a grace of 5 seconds.
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var pending int
 		raw.QueryRow(`SELECT count(*) FROM deliveries WHERE state != 'delivered'`).Scan(&pending)
@@ -145,7 +159,23 @@ destinations:
 		}
 	}
 	if killedAt >= stored {
-		t.Fatalf("everything was delivered before the kill (%d of %d): the test proves little", killedAt, stored)
+		t.Fatalf("everything was delivered before the kills (%d of %d): the test proves little", killedAt, stored)
 	}
-	t.Logf("%d events stored; %d received before SIGKILL, %d requests in all", stored, killedAt, len(seen))
+	// Every verification equals a rebuild of its log.
+	store, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for v := range want {
+		got, err := store.FindVerification(context.Background(), "sumsub", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log, _ := store.ListLog(context.Background(), "sumsub", v)
+		if r := kycgate.Rebuild("sumsub", "sumsub", v, log); got.Status != r.Status || got.Events != r.Events || got.Decision != r.Decision {
+			t.Errorf("%s: stored %s/%d, rebuilt %s/%d", v, got.Status, got.Events, r.Status, r.Events)
+		}
+	}
+	t.Logf("%d cycles: %d events stored; %d received before the last restart, %d requests in all", cycles, stored, killedAt, len(seen))
 }

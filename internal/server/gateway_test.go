@@ -127,6 +127,7 @@ func newGatewayOn(t testing.TB, store gatewayStore) *gateway {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := prometheus.NewRegistry()
 	metrics := ingest.NewMetrics(reg)
+	reg.MustRegister(server.NewStateCollector(store))
 	committer := ingest.NewCommitter(store, 512, 5*time.Second, log, metrics)
 	var sources []*ingest.Source
 	for _, c := range cfg.Sources {

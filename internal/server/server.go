@@ -47,6 +47,7 @@ type Store interface {
 	ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([]*kycgate.Delivery, string, error)
 	RetryDeliveries(ctx context.Context, f kycgate.DeliveryFilter, now time.Time) (int, error)
 	CreateEvents(ctx context.Context, events []*kycgate.Event) ([]kycgate.Receipt, error)
+	Counts(ctx context.Context) (kycgate.Counts, error)
 	ReplayEvent(ctx context.Context, eventID string, destinations []string, now time.Time) ([]*kycgate.Delivery, error)
 }
 

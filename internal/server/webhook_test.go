@@ -328,6 +328,8 @@ func TestMetrics_CountOutcomes(t *testing.T) {
 	for _, want := range []string{
 		`kycgate_ingest_requests_total{outcome="accepted",provider="sumsub",source="sumsub"} 1`,
 		`kycgate_ingest_requests_total{outcome="unauthenticated",provider="sumsub",source="sumsub"} 1`,
+		`kycgate_verifications{provider="sumsub",status="approved"} 1`,
+		`kycgate_store_up 1`,
 	} {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("/metrics lacks %s", want)

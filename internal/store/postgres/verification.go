@@ -173,3 +173,39 @@ func decodeVerification(doc string) (*kycgate.Verification, error) {
 	}
 	return &v, nil
 }
+
+// Counts returns totals for metrics.
+func (s *Store) Counts(ctx context.Context) (kycgate.Counts, error) {
+	var c kycgate.Counts
+	rows, err := s.pool.Query(ctx, `SELECT provider, status, count(*) FROM verifications GROUP BY provider, status`)
+	if err != nil {
+		return c, unavailable(err)
+	}
+	for rows.Next() {
+		var v kycgate.VerificationCount
+		var status string
+		if err := rows.Scan(&v.Provider, &status, &v.Count); err != nil {
+			rows.Close()
+			return c, unavailable(err)
+		}
+		v.Status = kycgate.Status(status)
+		c.Verifications = append(c.Verifications, v)
+	}
+	rows.Close()
+	rows, err = s.pool.Query(ctx, `SELECT destination, state, count(*), min(created_at) FROM deliveries
+		WHERE state != 'delivered' GROUP BY destination, state`)
+	if err != nil {
+		return c, unavailable(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d kycgate.DeliveryCount
+		var state string
+		if err := rows.Scan(&d.Destination, &state, &d.Count, &d.Oldest); err != nil {
+			return c, unavailable(err)
+		}
+		d.State, d.Oldest = kycgate.DeliveryState(state), d.Oldest.UTC()
+		c.Deliveries = append(c.Deliveries, d)
+	}
+	return c, unavailable(rows.Err())
+}

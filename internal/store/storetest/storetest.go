@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("deliveries go out in line per verification", func(t *testing.T) { testDeliveryLine(t, open(t)) })
 	t.Run("retry and replay", func(t *testing.T) { testRetryReplay(t, open(t)) })
 	t.Run("retention purges old raw bodies", func(t *testing.T) { testRetention(t, open(t)) })
+	t.Run("counts for metrics", func(t *testing.T) { testCounts(t, open(t)) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(context.Background()); err != nil {
 			t.Fatal(err)
@@ -564,5 +565,35 @@ func testRetention(t *testing.T, s kycgate.Store) {
 	}
 	if n, _ := s.PurgeRawBodies(ctx, t0.Add(-90*24*time.Hour), 100); n != 0 {
 		t.Errorf("second purge: %d", n)
+	}
+}
+
+func testCounts(t *testing.T, s kycgate.Store) {
+	create(t, s,
+		forwarded("src", "a", 1, "app"),
+		forwarded("src", "a", 2, "app"),
+		journeyEvent("src", "b", 1, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved}))
+	d := claim(t, s, "app", t0.Add(time.Hour))[0]
+	complete(t, s, d, kycgate.DeliveryDead, time.Time{})
+	c, err := s.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, v := range c.Verifications {
+		got[v.Provider+"/"+string(v.Status)] = v.Count
+	}
+	if fmt.Sprint(got) != "map[sumsub/approved:1 sumsub/pending:1]" {
+		t.Errorf("verifications: %v", got)
+	}
+	dl := map[kycgate.DeliveryState]int{}
+	for _, x := range c.Deliveries {
+		if x.Destination != "app" || x.Oldest.IsZero() {
+			t.Errorf("delivery count %+v", x)
+		}
+		dl[x.State] = x.Count
+	}
+	if dl[kycgate.DeliveryPending] != 1 || dl[kycgate.DeliveryDead] != 1 {
+		t.Errorf("deliveries: %v", dl)
 	}
 }
