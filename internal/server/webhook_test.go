@@ -358,3 +358,45 @@ func TestWebhook_ForgeryFlood(t *testing.T) {
 		t.Fatalf("%d events stored, want the provider's 1", got)
 	}
 }
+
+// TestWebhook_AuthenticHostileBodies: bodies signed with the real secret
+// that are built to hurt a parser are stored (flagged when not understood)
+// and answered 200, and the gateway goes on serving.
+func TestWebhook_AuthenticHostileBodies(t *testing.T) {
+	g := newGateway(t)
+	tests := []struct {
+		name, body, contentType string
+		flag                    string
+	}{
+		{"deeply nested, within the source's 4 KiB", strings.Repeat("[", 2000) + strings.Repeat("]", 2000), "application/json", "unparseable"},
+		{"duplicate keys", `{"type":"applicantCreated","type":"applicantReviewed","applicantId":"a1","correlationId":"dup","reviewStatus":"completed","reviewResult":{"reviewAnswer":"GREEN"}}`, "application/json", ""},
+		{"invalid UTF-8", "{\"type\":\"applicantCreated\",\"applicantId\":\"\xff\xfe\",\"correlationId\":\"utf\"}", "application/json", ""},
+		// Valid JSON: the number is in a field the adapter does not read.
+		{"huge number", `{"type":"applicantCreated","applicantId":"a2","correlationId":"num","reviewResult":{"score":1e999999}}`, "application/json", ""},
+		{"huge number where a string belongs", `{"type":"applicantCreated","applicantId":1e999999,"correlationId":"num2"}`, "application/json", "unparseable"},
+		// A raw control character inside a string is not JSON.
+		{"NUL bytes", "{\"type\":\"applicantCreated\",\"applicantId\":\"a3\u0000\",\"correlationId\":\"nul\"}", "application/json", "unparseable"},
+		{"wrong content type", `{"type":"applicantCreated","applicantId":"a4","correlationId":"ct"}`, "text/plain", ""},
+		{"binary", "\x00\x01\x02\x03\xff", "application/octet-stream", "unparseable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := sumsubSigned(t, sumsubSecret, "HMAC_SHA256_HEX", tt.body)
+			h.Set("Content-Type", tt.contentType)
+			a := g.post(t, "/webhooks/sumsub", h, body(tt.body))
+			if a.Status != 200 {
+				t.Fatalf("answer %+v, want 200", a)
+			}
+			ev, err := g.store.FindEvent(context.Background(), a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(ev.Flag) != tt.flag || string(ev.Body) != tt.body {
+				t.Errorf("stored flag %q (%s), body kept: %v; want flag %q", ev.Flag, ev.FlagDetail, string(ev.Body) == tt.body, tt.flag)
+			}
+		})
+	}
+	if a := g.post(t, "/webhooks/sumsub", sumsubSigned(t, sumsubSecret, "HMAC_SHA256_HEX", sumsubReviewed), body(sumsubReviewed)); a.Status != 200 {
+		t.Fatalf("legitimate request afterwards: %+v", a)
+	}
+}
