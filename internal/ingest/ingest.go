@@ -22,6 +22,7 @@ import (
 
 // Delivery is one webhook request as it arrived.
 type Delivery struct {
+	RequestID     string // for the log
 	Source        string // the {source} path segment
 	Token         string // the {token} path segment of a url_token source; "" otherwise
 	RemoteAddr    string
@@ -114,13 +115,13 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 		return Result{}, OutcomeRateLimited, kycgate.Errorf(kycgate.ERATELIMITED, "too many failed authentications from %s; try again in a minute", ip)
 	}
 	if !src.allowed(ip) {
-		s.refused(src, ip, "address not in allow_ips")
+		s.refused(d.RequestID, src, ip, "address not in allow_ips")
 		return Result{}, OutcomeForbidden, kycgate.Errorf(kycgate.EFORBIDDEN, "address %s may not deliver to source %q", ip, src.Name)
 	}
 	if src.credential != nil {
 		if err := src.credential(d.Token, d.Header); err != nil {
 			src.failures.failed(ip, now)
-			s.refused(src, ip, err.Error())
+			s.refused(d.RequestID, src, ip, err.Error())
 			return Result{}, OutcomeUnauthenticated, kycgate.Errorf(kycgate.EUNAUTHORIZED, "authentication failed: %v", err)
 		}
 	}
@@ -142,7 +143,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 	if src.checkSignature {
 		if err := src.Provider.Authenticate(d.Header, body); err != nil {
 			src.failures.failed(ip, now)
-			s.refused(src, ip, err.Error())
+			s.refused(d.RequestID, src, ip, err.Error())
 			return Result{}, OutcomeUnauthenticated, kycgate.Errorf(kycgate.EUNAUTHORIZED, "authentication failed: %v", err)
 		}
 	}
@@ -171,7 +172,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 	}
 	if ev.Flag != kycgate.FlagNone && !receipt.Duplicate {
 		s.metrics.flagged.WithLabelValues(src.Name, src.Adapter.Name, string(ev.Flag)).Inc()
-		s.log.Warn("stored an event kycgate does not understand", "source", src.Name, "event_id", receipt.ID, "flag", ev.Flag, "detail", ev.FlagDetail)
+		s.log.Warn("stored an event kycgate does not understand", "request_id", d.RequestID, "source", src.Name, "event_id", receipt.ID, "flag", ev.Flag, "detail", ev.FlagDetail)
 	}
 	if receipt.Duplicate {
 		return Result{ID: receipt.ID, Duplicate: true}, OutcomeDuplicate, nil
@@ -198,8 +199,8 @@ func Normalize(a provider.Adapter, p provider.Provider, h http.Header, ev *kycga
 }
 
 // refused logs a refused request: never its body, secrets or signature.
-func (s *Service) refused(src *Source, ip netip.Addr, reason string) {
-	s.log.Info("webhook refused", "source", src.Name, "provider", src.Adapter.Name, "remote_ip", ip.String(), "reason", reason)
+func (s *Service) refused(requestID string, src *Source, ip netip.Addr, reason string) {
+	s.log.Info("webhook refused", "request_id", requestID, "source", src.Name, "provider", src.Adapter.Name, "remote_ip", ip.String(), "reason", reason)
 }
 
 func tooLarge(src *Source) error {

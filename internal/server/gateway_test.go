@@ -145,7 +145,9 @@ func newGatewayOn(t testing.TB, store gatewayStore) *gateway {
 		t.Fatal(err)
 	}
 	srv := server.New(server.Options{Ingest: svc, Store: store, APITokens: cfg.APITokens, Gatherer: reg, Logger: log})
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Config = srv.HTTPServer()
+	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
 		committer.Close()

@@ -99,7 +99,7 @@ func New(opts Options) *Server {
 		s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
 	}
 	s.srv = &http.Server{
-		Handler:           s.Handler(),
+		Handler:           withRequestID(s.Handler()),
 		ReadHeaderTimeout: cmp.Or(opts.ReadHeaderTimeout, readHeaderTimeout),
 		ReadTimeout:       cmp.Or(opts.ReadTimeout, readTimeout),
 		WriteTimeout:      writeTimeout,
@@ -109,6 +109,10 @@ func New(opts Options) *Server {
 	}
 	return s
 }
+
+// HTTPServer returns the configured http.Server, for tests that serve it
+// themselves.
+func (s *Server) HTTPServer() *http.Server { return s.srv }
 
 // Handler returns the routes.
 func (s *Server) Handler() http.Handler {
@@ -144,6 +148,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	res, err := s.ingest.Ingest(r.Context(), ingest.Delivery{
+		RequestID:     w.Header().Get(headerRequestID),
 		Source:        r.PathValue("source"),
 		Token:         r.PathValue("token"),
 		RemoteAddr:    r.RemoteAddr,
@@ -200,11 +205,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	rid := w.Header().Get(headerRequestID)
 	switch code {
 	case kycgate.EINTERNAL:
-		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("internal error", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err)
 	case kycgate.EUNAVAILABLE:
-		s.log.Warn("unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Warn("unavailable", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", "5")
 	case kycgate.ETOOLARGE, kycgate.EUNSUPPORTED:
 		w.Header().Set("Connection", "close") // do not read the rest of the body

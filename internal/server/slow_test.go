@@ -58,3 +58,23 @@ func TestSlowClients(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// TestHeaderInjection: a header folded onto a second line (the old way of
+// smuggling a header) is refused before any handler runs; nothing is stored.
+func TestHeaderInjection(t *testing.T) {
+	g := newGateway(t)
+	c, err := net.Dial("tcp", strings.TrimPrefix(g.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("POST /webhooks/sumsub HTTP/1.1\r\nHost: kycgate\r\nX-Payload-Digest-Alg: HMAC_SHA256_HEX\r\n X-Payload-Digest: 00\r\nContent-Length: 2\r\n\r\n{}"))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	status, _ := bufio.NewReader(c).ReadString('\n')
+	if !strings.Contains(status, " 400 ") {
+		t.Errorf("answer %q, want 400", status)
+	}
+	if g.count(t) != 0 {
+		t.Error("stored an event from a malformed request")
+	}
+}

@@ -99,6 +99,9 @@ func TestWebhook_Hostile(t *testing.T) {
 		{"signature of another body", "POST", "/webhooks/sumsub", good, body(strings.Replace(sumsubReviewed, "GREEN", "RED", 1)), 401, "unauthorized"},
 		{"unknown digest algorithm", "POST", "/webhooks/sumsub", http.Header{"X-Payload-Digest": good["X-Payload-Digest"], "X-Payload-Digest-Alg": {"HMAC_MD5_HEX"}}, body(sumsubReviewed), 401, "unauthorized"},
 		{"missing signature header", "POST", "/webhooks/sumsub", http.Header{"X-Payload-Digest-Alg": {"HMAC_SHA256_HEX"}}, body(sumsubReviewed), 401, "unauthorized"},
+		{"forged signature header before the real one", "POST", "/webhooks/sumsub", http.Header{"X-Payload-Digest": {strings.Repeat("0", 64), good.Get("X-Payload-Digest")}, "X-Payload-Digest-Alg": {"HMAC_SHA256_HEX"}}, body(sumsubReviewed), 401, "unauthorized"},
+		{"two algorithms", "POST", "/webhooks/sumsub", http.Header{"X-Payload-Digest": good["X-Payload-Digest"], "X-Payload-Digest-Alg": {"HMAC_MD5_HEX", "HMAC_SHA256_HEX"}}, body(sumsubReviewed), 401, "unauthorized"},
+		{"bearer token with trailing junk", "POST", "/webhooks/idwise", http.Header{"Authorization": {"Bearer " + idwiseToken + " x"}}, body(idwiseJourney), 401, "unauthorized"},
 		{"truncated signature", "POST", "/webhooks/metamap", http.Header{"X-Signature": {metamap.Sign(metamapSecret, []byte(metamapStarted)).Get("X-Signature")[:40]}}, body(metamapStarted), 401, "unauthorized"},
 		{"verifyyou without prefix", "POST", "/webhooks/verifyyou", http.Header{"X-Verifyyou-Signature": {strings.TrimPrefix(verifyyou.Sign(verifyyouSecret, []byte(verifyyouCompleted)).Get("X-Verifyyou-Signature"), "sha256=")}}, body(verifyyouCompleted), 401, "unauthorized"},
 		{"wrong bearer token", "POST", "/webhooks/idwise", bearer("guess"), body(idwiseJourney), 401, "unauthorized"},
@@ -148,10 +151,21 @@ func TestWebhook_Hostile(t *testing.T) {
 	if a := g.post(t, "/webhooks/sumsub", good, body(sumsubReviewed)); a.Status != 200 {
 		t.Fatalf("legitimate request after the hostile ones: %+v", a)
 	}
-	// Refusals were logged, with neither credentials, signatures nor bodies.
+	// Refusals were logged with the request's id, with neither credentials,
+	// signatures nor bodies.
 	logs := g.logs.String()
 	if !strings.Contains(logs, "webhook refused") {
 		t.Error("refusals were not logged")
+	}
+	req, _ := http.NewRequest(http.MethodPost, g.URL+"/webhooks/sumsub", body(sumsubReviewed))
+	req.Header.Set("X-Request-Id", "provider-trace-42")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Request-Id") != "provider-trace-42" || !strings.Contains(g.logs.String(), "request_id=provider-trace-42") {
+		t.Errorf("request id: answered %q; not in the log of the refusal", resp.Header.Get("X-Request-Id"))
 	}
 	for _, secret := range []string{sumsubSecret, sumsubOldSecret, metamapSecret, verifyyouSecret, idwiseToken, vericatoToken, "p4ss-w0rd", "k3y", good.Get("X-Payload-Digest"), "5cb56e8e0a975a35f333cb83", "user-42"} {
 		if strings.Contains(logs, secret) {
