@@ -60,7 +60,9 @@ func TestSlowClients(t *testing.T) {
 }
 
 // TestHeaderInjection: a header folded onto a second line (the old way of
-// smuggling a header) is refused before any handler runs; nothing is stored.
+// smuggling a header) never becomes a header of its own: Go's server joins
+// it to the previous header's value, which then fails authentication, and
+// nothing is stored.
 func TestHeaderInjection(t *testing.T) {
 	g := newGateway(t)
 	c, err := net.Dial("tcp", strings.TrimPrefix(g.URL, "http://"))
@@ -71,8 +73,8 @@ func TestHeaderInjection(t *testing.T) {
 	c.Write([]byte("POST /webhooks/sumsub HTTP/1.1\r\nHost: kycgate\r\nX-Payload-Digest-Alg: HMAC_SHA256_HEX\r\n X-Payload-Digest: 00\r\nContent-Length: 2\r\n\r\n{}"))
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	status, _ := bufio.NewReader(c).ReadString('\n')
-	if !strings.Contains(status, " 400 ") {
-		t.Errorf("answer %q, want 400", status)
+	if !strings.HasPrefix(status, "HTTP/1.1 4") {
+		t.Errorf("answer %q, want a refusal", status)
 	}
 	if g.count(t) != 0 {
 		t.Error("stored an event from a malformed request")
