@@ -194,3 +194,12 @@ func TestRebuild_Fields(t *testing.T) {
 		t.Errorf("deleted verification: %+v", v)
 	}
 }
+
+// BenchmarkRebuild rebuilds a MetaMap verification of six events.
+func BenchmarkRebuild(b *testing.B) {
+	vid, log := journeys[8].log(&testing.T{})
+	b.ReportAllocs()
+	for b.Loop() {
+		kycgate.Rebuild("src", "metamap", vid, log)
+	}
+}

@@ -26,3 +26,5 @@ func TestProvider_Hostile(t *testing.T) { providertest.RunHostile(t, idwise.Adap
 func FuzzProvider(f *testing.F) { providertest.Fuzz(f, idwise.Adapter) }
 
 func TestProvider_Golden(t *testing.T) { providertest.RunGolden(t, idwise.Adapter, provider.Config{}) }
+
+func BenchmarkProvider_Parse(b *testing.B) { providertest.BenchParse(b, idwise.Adapter) }

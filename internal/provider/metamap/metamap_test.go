@@ -47,3 +47,5 @@ func TestProvider_Hostile(t *testing.T) { providertest.RunHostile(t, metamap.Ada
 func FuzzProvider(f *testing.F) { providertest.Fuzz(f, metamap.Adapter) }
 
 func TestProvider_Golden(t *testing.T) { providertest.RunGolden(t, metamap.Adapter, provider.Config{}) }
+
+func BenchmarkProvider_Parse(b *testing.B) { providertest.BenchParse(b, metamap.Adapter) }

@@ -312,3 +312,21 @@ func readFile(t testing.TB, name string) []byte {
 	}
 	return b
 }
+
+// BenchParse measures Parse over the adapter's example payloads.
+func BenchParse(b *testing.B, a provider.Adapter) {
+	p, err := a.New(provider.Config{Secrets: []string{"s"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var bodies [][]byte
+	for _, body := range Examples(b) {
+		bodies = append(bodies, body)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, _, err := p.Parse(http.Header{}, bodies[i%len(bodies)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -80,3 +80,17 @@ func TestProvider_Hostile(t *testing.T) { providertest.RunHostile(t, sumsub.Adap
 func FuzzProvider(f *testing.F) { providertest.Fuzz(f, sumsub.Adapter) }
 
 func TestProvider_Golden(t *testing.T) { providertest.RunGolden(t, sumsub.Adapter, provider.Config{}) }
+
+func BenchmarkProvider_Parse(b *testing.B) { providertest.BenchParse(b, sumsub.Adapter) }
+
+func BenchmarkProvider_Authenticate(b *testing.B) {
+	body := providertest.Examples(b)["applicantReviewed_red_final.json"]
+	h, _ := sumsub.Sign("s3cret", "HMAC_SHA256_HEX", body)
+	p, _ := sumsub.New(providerConfig("old", "s3cret"))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Authenticate(h, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -43,3 +43,5 @@ func FuzzProvider(f *testing.F) { providertest.Fuzz(f, vericato.Adapter) }
 func TestProvider_Golden(t *testing.T) {
 	providertest.RunGolden(t, vericato.Adapter, provider.Config{})
 }
+
+func BenchmarkProvider_Parse(b *testing.B) { providertest.BenchParse(b, vericato.Adapter) }

@@ -68,3 +68,5 @@ func signed(sig string) http.Header {
 func TestProvider_Golden(t *testing.T) {
 	providertest.RunGolden(t, verifyyou.Adapter, provider.Config{})
 }
+
+func BenchmarkProvider_Parse(b *testing.B) { providertest.BenchParse(b, verifyyou.Adapter) }

@@ -71,3 +71,25 @@ func TestPathFromURL(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCreateEvents commits batches of 32 events, as the group
+// committer does under load, on a real file with synchronous=FULL.
+func BenchmarkCreateEvents(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "k.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	s.Migrate(context.Background())
+	b.ReportAllocs()
+	for b.Loop() {
+		batch := make([]*kycgate.Event, 32)
+		for i := range batch {
+			batch[i] = storetest.NewEvent("src")
+		}
+		if _, err := s.CreateEvents(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*32)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kycgate/kycgate/internal/loadgen"
+	"github.com/kycgate/kycgate/internal/simulator"
+)
+
+func newBenchCmd() *cobra.Command {
+	var (
+		storage, output         string
+		duration                time.Duration
+		connections, deliveries int
+		rate, duplicates        float64
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure durable ingest against a bare-HTTP floor, in one run",
+		Long: `Measure how fast kycgate ingests, beside what this machine can do at all.
+
+kycgate bench starts a gateway on a fresh store (SQLite in a temporary
+directory, or --store) with one source per provider, and a bare HTTP handler
+that reads the body and answers 200: the floor. It drives both with the same
+pre-signed simulator traffic of all five providers (with --duplicates of
+retries), on --connections keep-alive connections:
+
+  1. closed loop, as fast as each answers: the maximum rate, and the ratio
+     of kycgate's to the floor's;
+  2. open loop against kycgate at --rate (default: half of its maximum),
+     each request timed from when it was due, so that queueing shows.
+
+The load generator runs on the same machine and takes its share of the CPU,
+as it does for the floor. Results: a table, or -o json.`,
+		Example: `  kycgate bench
+  kycgate bench --duration 20s --connections 128
+  kycgate bench --store postgres://root@127.0.0.1:5432/test --rate 3000 -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "table" && output != "json" {
+				return usageError{fmt.Errorf("--output %q: want table or json", output)}
+			}
+			if duration < time.Second || connections < 1 || rate < 0 || duplicates < 0 || duplicates > 1 || deliveries < 1000 {
+				return usageError{errors.New("--duration at least 1s, --connections at least 1, --rate not negative, --duplicates 0 to 1, --deliveries at least 1000")}
+			}
+			results, err := runBench(cmd.Context(), cmd.ErrOrStderr(), benchOptions{storage, duration, connections, deliveries, rate, duplicates})
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(results)
+			}
+			printBench(cmd.OutOrStdout(), results)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&storage, "store", "", "storage URL for the gateway (default: SQLite in a temporary directory)")
+	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "length of each run")
+	cmd.Flags().IntVar(&connections, "connections", 64, "keep-alive connections")
+	cmd.Flags().IntVar(&deliveries, "deliveries", 200_000, "distinct signed webhooks to prepare (a run that sends more wraps around, as retries)")
+	cmd.Flags().Float64Var(&rate, "rate", 0, "open-loop rate in requests per second (default: half the measured maximum)")
+	cmd.Flags().Float64Var(&duplicates, "duplicates", 0.1, "fraction of requests that are retries of one already sent")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	return cmd
+}
+
+type benchOptions struct {
+	storage                 string
+	duration                time.Duration
+	connections, deliveries int
+	rate, duplicates        float64
+}
+
+type benchResults struct {
+	Runs  []loadgen.Result `json:"runs"`
+	Ratio float64          `json:"durable_to_floor"`
+}
+
+func runBench(ctx context.Context, progress io.Writer, o benchOptions) (benchResults, error) {
+	var res benchResults
+	storage := o.storage
+	if storage == "" {
+		dir, err := os.MkdirTemp("", "kycgate-bench-")
+		if err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(dir)
+		storage = "sqlite://" + filepath.Join(dir, "kycgate.db")
+	}
+	secrets := newDemoSecrets()
+	cfg, err := demoConfig("127.0.0.1:0", storage, secrets)
+	if err != nil {
+		return res, usageError{err}
+	}
+	cfg.Log.Level = "error"
+	cfg.MaxConnections = o.connections + 64
+	app := &App{Config: cfg, Logger: newLogger(progress, cfg.Log)}
+	if err := app.Open(ctx); err != nil {
+		return res, err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- app.Run(runCtx) }()
+	defer func() { stop(); <-ran }()
+
+	floor, err := bareHandler()
+	if err != nil {
+		return res, err
+	}
+	defer floor.Close()
+
+	fmt.Fprintf(progress, "preparing %d signed webhooks of five providers...\n", o.deliveries)
+	reqs, err := benchRequests(secrets, o.deliveries, o.duplicates)
+	if err != nil {
+		return res, err
+	}
+	bare := &loadgen.Runner{BaseURL: "http://" + floor.Addr().String(), Requests: reqs, Connections: o.connections}
+	gw := &loadgen.Runner{BaseURL: "http://" + app.Addr(), Requests: reqs, Connections: o.connections}
+
+	fmt.Fprintf(progress, "closed loop, bare handler, %v...\n", o.duration)
+	f := bare.Closed(ctx, "bare handler", o.duration)
+	fmt.Fprintf(progress, "closed loop, kycgate, %v...\n", o.duration)
+	k := gw.Closed(ctx, "kycgate", o.duration)
+	rate := o.rate
+	if rate == 0 {
+		rate = k.Throughput / 2
+	}
+	fmt.Fprintf(progress, "open loop, kycgate at %.0f/s, %v...\n", rate, o.duration)
+	open := gw.Open(ctx, "kycgate", rate, o.duration)
+	res.Runs = []loadgen.Result{f, k, open}
+	if f.Throughput > 0 {
+		res.Ratio = k.Throughput / f.Throughput
+	}
+	return res, nil
+}
+
+// bareHandler serves the floor: read the body, answer 200.
+func bareHandler() (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"id":"evt_01M80RWW3VPBYKXEBS3R6QT5BJ","duplicate":false}` + "\n"))
+	}))
+	return ln, nil
+}
+
+// benchRequests builds n signed webhooks of the five providers, in turn, a
+// fraction dup of them repeats of one sent before.
+func benchRequests(s demoSecrets, n int, dup float64) ([]loadgen.Request, error) {
+	r := rand.New(rand.NewPCG(1, 2))
+	paths := map[string]string{"sumsub": "/webhooks/sumsub", "metamap": "/webhooks/metamap", "verifyyou": "/webhooks/verifyyou",
+		"idwise": "/webhooks/idwise", "vericato": "/webhooks/vericato/" + s.vericato}
+	creds := map[string]string{"sumsub": s.sumsub, "metamap": s.metamap, "verifyyou": s.verifyyou, "idwise": s.idwise}
+	perProvider := map[string][]loadgen.Request{}
+	for _, p := range simulator.Providers() {
+		for len(perProvider[p]) < n/5+1 {
+			js, err := simulator.NewJourneys(simulator.Options{Provider: p, Count: 500, Rand: r, Creds: simulator.Credentials{Secret: creds[p]}})
+			if err != nil {
+				return nil, err
+			}
+			for _, j := range js {
+				for _, d := range j.Deliveries {
+					perProvider[p] = append(perProvider[p], loadgen.Request{Path: paths[p], Header: d.Header, Body: d.Body})
+				}
+			}
+		}
+	}
+	out := make([]loadgen.Request, 0, n)
+	for i := 0; len(out) < n; i++ {
+		if len(out) > 0 && r.Float64() < dup {
+			out = append(out, out[r.IntN(len(out))])
+			continue
+		}
+		p := simulator.Providers()[i%5]
+		out = append(out, perProvider[p][i/5])
+	}
+	return out, nil
+}
+
+func printBench(w io.Writer, res benchResults) {
+	tw := table(w)
+	fmt.Fprintln(tw, "TARGET\tMODE\tRATE\tREQ/S\tP50\tP90\tP99\tP99.9\tERRORS")
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+	for _, r := range res.Runs {
+		rate := "max"
+		if r.Mode == "open" {
+			rate = fmt.Sprintf("%.0f/s", r.Rate)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%d\n", r.Target, r.Mode, rate, r.Throughput, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.P999), r.Errors)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\ndurable ingest / bare-handler floor, in this run: %.2f\n", res.Ratio)
+}
