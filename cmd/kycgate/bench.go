@@ -9,8 +9,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +27,7 @@ func newBenchCmd() *cobra.Command {
 		duration                time.Duration
 		connections, deliveries int
 		rate, duplicates        float64
+		e2eRate                 float64
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -40,7 +43,10 @@ retries), on --connections keep-alive connections:
   1. closed loop, as fast as each answers: the maximum rate, and the ratio
      of kycgate's to the floor's;
   2. open loop against kycgate at --rate (default: half of its maximum),
-     each request timed from when it was due, so that queueing shows.
+     each request timed from when it was due, so that queueing shows;
+  3. with --e2e-rate, end to end: kycgate forwards every event to a local
+     receiver (a Standard Webhooks destination), and each event is timed
+     from when the provider was due to send it to when the receiver got it.
 
 The load generator runs on the same machine and takes its share of the CPU,
 as it does for the floor. Results: a table, or -o json.`,
@@ -55,7 +61,7 @@ as it does for the floor. Results: a table, or -o json.`,
 			if duration < time.Second || connections < 1 || rate < 0 || duplicates < 0 || duplicates > 1 || deliveries < 1000 {
 				return usageError{errors.New("--duration at least 1s, --connections at least 1, --rate not negative, --duplicates 0 to 1, --deliveries at least 1000")}
 			}
-			results, err := runBench(cmd.Context(), cmd.ErrOrStderr(), benchOptions{storage, duration, connections, deliveries, rate, duplicates})
+			results, err := runBench(cmd.Context(), cmd.ErrOrStderr(), benchOptions{storage, duration, connections, deliveries, rate, duplicates, e2eRate})
 			if err != nil {
 				return err
 			}
@@ -74,6 +80,7 @@ as it does for the floor. Results: a table, or -o json.`,
 	cmd.Flags().IntVar(&deliveries, "deliveries", 200_000, "distinct signed webhooks to prepare (a run that sends more wraps around, as retries)")
 	cmd.Flags().Float64Var(&rate, "rate", 0, "open-loop rate in requests per second (default: half the measured maximum)")
 	cmd.Flags().Float64Var(&duplicates, "duplicates", 0.1, "fraction of requests that are retries of one already sent")
+	cmd.Flags().Float64Var(&e2eRate, "e2e-rate", 0, "also measure provider-to-destination latency at this rate (e.g. 1000); 0 to skip")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	return cmd
 }
@@ -83,6 +90,7 @@ type benchOptions struct {
 	duration                time.Duration
 	connections, deliveries int
 	rate, duplicates        float64
+	e2eRate                 float64
 }
 
 type benchResults struct {
@@ -92,31 +100,12 @@ type benchResults struct {
 
 func runBench(ctx context.Context, progress io.Writer, o benchOptions) (benchResults, error) {
 	var res benchResults
-	storage := o.storage
-	if storage == "" {
-		dir, err := os.MkdirTemp("", "kycgate-bench-")
-		if err != nil {
-			return res, err
-		}
-		defer os.RemoveAll(dir)
-		storage = "sqlite://" + filepath.Join(dir, "kycgate.db")
-	}
 	secrets := newDemoSecrets()
-	cfg, err := demoConfig("127.0.0.1:0", storage, secrets)
+	gwURL, stopGateway, err := startBenchGateway(ctx, progress, o.storage, o.connections, secrets)
 	if err != nil {
-		return res, usageError{err}
-	}
-	cfg.Log.Level = "error"
-	cfg.MaxConnections = o.connections + 64
-	app := &App{Config: cfg, Logger: newLogger(progress, cfg.Log)}
-	if err := app.Open(ctx); err != nil {
 		return res, err
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 1)
-	go func() { ran <- app.Run(runCtx) }()
-	defer func() { stop(); <-ran }()
-
+	defer stopGateway()
 	floor, err := bareHandler()
 	if err != nil {
 		return res, err
@@ -129,7 +118,7 @@ func runBench(ctx context.Context, progress io.Writer, o benchOptions) (benchRes
 		return res, err
 	}
 	bare := &loadgen.Runner{BaseURL: "http://" + floor.Addr().String(), Requests: reqs, Connections: o.connections}
-	gw := &loadgen.Runner{BaseURL: "http://" + app.Addr(), Requests: reqs, Connections: o.connections}
+	gw := &loadgen.Runner{BaseURL: gwURL, Requests: reqs, Connections: o.connections}
 
 	fmt.Fprintf(progress, "closed loop, bare handler, %v...\n", o.duration)
 	f := bare.Closed(ctx, "bare handler", o.duration)
@@ -145,7 +134,52 @@ func runBench(ctx context.Context, progress io.Writer, o benchOptions) (benchRes
 	if f.Throughput > 0 {
 		res.Ratio = k.Throughput / f.Throughput
 	}
+	if o.e2eRate > 0 {
+		// A gateway of its own, forwarding to a local receiver, so that no
+		// backlog of the runs above stands in line.
+		rcv := newE2EReceiver()
+		defer rcv.Close()
+		url, stop, err := startBenchGateway(ctx, progress, "", o.connections, secrets,
+			fmt.Sprintf("destinations:\n  - {name: bench, url: %q, secret: \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", concurrency: 32}\n", rcv.URL))
+		if err != nil {
+			return res, err
+		}
+		defer stop()
+		fmt.Fprintf(progress, "end to end at %.0f/s, %v...\n", o.e2eRate, o.duration)
+		e2e := &loadgen.Runner{BaseURL: url, Requests: reqs, Connections: o.connections}
+		res.Runs = append(res.Runs, rcv.measure(ctx, e2e, o.e2eRate, o.duration))
+	}
 	return res, nil
+}
+
+// startBenchGateway runs a gateway on storage (a new SQLite file when
+// empty) with one source per provider, and returns its URL and its stop.
+func startBenchGateway(ctx context.Context, progress io.Writer, storage string, connections int, secrets demoSecrets, extra ...string) (string, func(), error) {
+	cleanup := func() {}
+	if storage == "" {
+		dir, err := os.MkdirTemp("", "kycgate-bench-")
+		if err != nil {
+			return "", nil, err
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+		storage = "sqlite://" + filepath.Join(dir, "kycgate.db")
+	}
+	cfg, err := demoConfig("127.0.0.1:0", storage, secrets, extra...)
+	if err != nil {
+		cleanup()
+		return "", nil, usageError{err}
+	}
+	cfg.Log.Level = "error"
+	cfg.MaxConnections = connections + 64
+	app := &App{Config: cfg, Logger: newLogger(progress, cfg.Log)}
+	if err := app.Open(ctx); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	ran := make(chan error, 1)
+	go func() { ran <- app.Run(runCtx) }()
+	return "http://" + app.Addr(), func() { stop(); <-ran; cleanup() }, nil
 }
 
 // bareHandler serves the floor: read the body, answer 200.
@@ -208,4 +242,67 @@ func printBench(w io.Writer, res benchResults) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\ndurable ingest / bare-handler floor, in this run: %.2f\n", res.Ratio)
+}
+
+// e2eReceiver is the company's service: it notes when each event arrives.
+type e2eReceiver struct {
+	*httptest.Server
+	mu      sync.Mutex
+	arrived map[string]time.Time
+}
+
+func newE2EReceiver() *e2eReceiver {
+	r := &e2eReceiver{arrived: map[string]time.Time{}}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var env struct{ ID string }
+		json.NewDecoder(req.Body).Decode(&env)
+		at := time.Now()
+		r.mu.Lock()
+		if _, seen := r.arrived[env.ID]; !seen {
+			r.arrived[env.ID] = at
+		}
+		r.mu.Unlock()
+	}))
+	return r
+}
+
+// measure sends at rate for d, open loop, and times each new event from
+// its scheduled send to its first arrival at the receiver. An event that
+// never arrives within 30 seconds counts as an error.
+func (r *e2eReceiver) measure(ctx context.Context, gw *loadgen.Runner, rate float64, d time.Duration) loadgen.Result {
+	var mu sync.Mutex
+	sent := map[string]time.Time{}
+	gw.Observe = func(scheduled time.Time, body []byte) {
+		var a struct {
+			ID        string `json:"id"`
+			Duplicate bool   `json:"duplicate"`
+		}
+		if json.Unmarshal(body, &a) == nil && !a.Duplicate {
+			mu.Lock()
+			sent[a.ID] = scheduled
+			mu.Unlock()
+		}
+	}
+	gw.Open(ctx, "kycgate end to end", rate, d)
+	deadline := time.Now().Add(30 * time.Second)
+	var latencies []time.Duration
+	missing := 0
+	for {
+		latencies, missing = latencies[:0], 0
+		r.mu.Lock()
+		for id, at := range sent {
+			if got, ok := r.arrived[id]; ok {
+				latencies = append(latencies, got.Sub(at))
+			} else {
+				missing++
+			}
+		}
+		r.mu.Unlock()
+		if missing == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	res := loadgen.Summarize("kycgate end to end", "open", rate, latencies, missing, d)
+	return res
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,8 +69,9 @@ func token() string {
 }
 
 // demoConfig is the demo's configuration: one source per provider with the
-// secrets s, the store at storage (a sqlite:// or postgres:// URL).
-func demoConfig(listen, storage string, s demoSecrets) (*config.Config, error) {
+// secrets s, the store at storage (a sqlite:// or postgres:// URL), and any
+// extra top-level YAML.
+func demoConfig(listen, storage string, s demoSecrets, extra ...string) (*config.Config, error) {
 	yml := fmt.Sprintf(`listen: %q
 storage: %q
 api_tokens: [%q]
@@ -80,7 +82,7 @@ sources:
   - {name: verifyyou, provider: verifyyou, secrets: [%q]}
   - {name: idwise, provider: idwise, auth: {bearer: %q}}
   - {name: vericato, provider: vericato, auth: {url_token: %q}}
-`, listen, storage, s.api, s.sumsub, s.metamap, s.verifyyou, s.idwise, s.vericato)
+`, listen, storage, s.api, s.sumsub, s.metamap, s.verifyyou, s.idwise, s.vericato) + strings.Join(extra, "\n")
 	return config.Parse([]byte(yml), func(string) (string, bool) { return "", false })
 }
 

@@ -41,8 +41,11 @@ type Runner struct {
 	BaseURL     string
 	Requests    []Request // used in turn; a run past the end wraps around
 	Connections int
-	client      *http.Client
-	next        atomic.Int64
+	// Observe, when set, is given each answered request's scheduled time
+	// and answer body.
+	Observe func(scheduled time.Time, body []byte)
+	client  *http.Client
+	next    atomic.Int64
 }
 
 func (r *Runner) init() {
@@ -55,7 +58,9 @@ func (r *Runner) init() {
 }
 
 // send sends the next request and reports whether it was answered 2xx.
-func (r *Runner) send(ctx context.Context) bool {
+func (r *Runner) send(ctx context.Context) bool { return r.sendAt(ctx, time.Now()) }
+
+func (r *Runner) sendAt(ctx context.Context, scheduled time.Time) bool {
 	req := r.Requests[int(r.next.Add(1)-1)%len(r.Requests)]
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, r.BaseURL+req.Path, bytes.NewReader(req.Body))
 	if err != nil {
@@ -66,8 +71,13 @@ func (r *Runner) send(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	defer resp.Body.Close()
+	if r.Observe != nil && resp.StatusCode/100 == 2 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		r.Observe(scheduled, body)
+	} else {
+		io.Copy(io.Discard, resp.Body)
+	}
 	return resp.StatusCode/100 == 2
 }
 
@@ -130,7 +140,7 @@ func (r *Runner) Open(ctx context.Context, name string, rate float64, d time.Dur
 				if wait := time.Until(at); wait > 0 {
 					time.Sleep(wait)
 				}
-				ok := r.send(ctx)
+				ok := r.sendAt(ctx, at)
 				l := time.Since(at)
 				mu.Lock()
 				latencies = append(latencies, l)
@@ -147,6 +157,11 @@ func (r *Runner) Open(ctx context.Context, name string, rate float64, d time.Dur
 	close(due)
 	wg.Wait()
 	return summarize(name, "open", rate, latencies, errors, time.Since(start))
+}
+
+// Summarize computes a result from latencies measured elsewhere.
+func Summarize(name, mode string, rate float64, latencies []time.Duration, errors int, took time.Duration) Result {
+	return summarize(name, mode, rate, latencies, errors, took)
 }
 
 func summarize(name, mode string, rate float64, latencies []time.Duration, errors int, took time.Duration) Result {
