@@ -325,8 +325,9 @@ func TestForwarder_CircuitBreaker(t *testing.T) {
 	}
 	f.fwd.Notify()
 	waitFor(t, "the circuit to open", func() bool { return f.fwd.Statuses()[0].State == "paused" })
+	time.Sleep(50 * time.Millisecond) // sends already in flight when it opened land
 	hits := rcv.n.Load()
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(150 * time.Millisecond) // still within the 300 ms cool-down
 	if n := rcv.n.Load(); n != hits {
 		t.Fatalf("%d requests while paused", n-hits)
 	}

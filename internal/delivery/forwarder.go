@@ -125,7 +125,17 @@ func (f *Forwarder) Run(ctx context.Context) {
 	wg.Wait()
 }
 
+// loop keeps up to d.Concurrency sends in flight: whenever one finishes, or
+// new deliveries are committed, it claims more for the free slots, so that
+// a slow send holds up no other. It returns when ctx ends and the sends in
+// flight have finished and recorded their outcome.
 func (f *Forwarder) loop(ctx context.Context, d *Destination, wake <-chan struct{}) {
+	var (
+		wg       sync.WaitGroup
+		inflight atomic.Int64
+		done     = make(chan struct{}, d.Concurrency)
+	)
+	defer wg.Wait()
 	idle := time.NewTimer(0)
 	defer idle.Stop()
 	for {
@@ -133,26 +143,42 @@ func (f *Forwarder) loop(ctx context.Context, d *Destination, wake <-chan struct
 		case <-ctx.Done():
 			return
 		case <-wake:
+		case <-done:
 		case <-idle.C:
+			idle.Reset(f.poll)
 		}
-		for f.round(ctx, d) > 0 && ctx.Err() == nil {
+		free := d.Concurrency - int(inflight.Load())
+		if free <= 0 {
+			continue
 		}
-		idle.Reset(f.poll)
+		for _, dl := range f.claim(ctx, d, free) {
+			inflight.Add(1)
+			wg.Go(func() {
+				// A send in flight finishes after ctx ends: it was claimed,
+				// and its outcome must be recorded.
+				f.send(context.WithoutCancel(ctx), d, dl)
+				inflight.Add(-1)
+				select {
+				case done <- struct{}{}:
+				default:
+				}
+			})
+		}
 	}
 }
 
-// round claims and sends one batch, and returns how many it sent.
-func (f *Forwarder) round(ctx context.Context, d *Destination) int {
+// claim claims up to limit deliveries the destination may send now: none
+// while it is disabled or its circuit is open, one while it is probed.
+func (f *Forwarder) claim(ctx context.Context, d *Destination, limit int) []*kycgate.Delivery {
 	if d.disabled.Load() != nil {
-		return 0
+		return nil
 	}
 	now := f.now()
 	ok, probe := d.breaker.allow(now)
 	f.metrics.circuit.WithLabelValues(d.Name).Set(boolFloat(probe))
 	if !ok {
-		return 0
+		return nil
 	}
-	limit := d.Concurrency
 	if probe {
 		limit = 1
 	}
@@ -161,16 +187,9 @@ func (f *Forwarder) round(ctx context.Context, d *Destination) int {
 		if ctx.Err() == nil {
 			f.log.Warn("cannot claim deliveries", "destination", d.Name, "err", err)
 		}
-		return 0
+		return nil
 	}
-	var wg sync.WaitGroup
-	for _, dl := range claimed {
-		// A send in flight finishes after ctx ends: it was claimed, and its
-		// outcome must be recorded.
-		wg.Go(func() { f.send(context.WithoutCancel(ctx), d, dl) })
-	}
-	wg.Wait()
-	return len(claimed)
+	return claimed
 }
 
 func (f *Forwarder) send(ctx context.Context, d *Destination, dl *kycgate.Delivery) {
