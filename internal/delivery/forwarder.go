@@ -215,11 +215,9 @@ func (f *Forwarder) send(ctx context.Context, d *Destination, dl *kycgate.Delive
 		attempt.Error = res.Err.Error()
 	}
 	state, retryAt := d.Policy.Next(dl.Attempts+1, dl.CreatedAt, end, res, nil)
-	if err := f.store.CompleteDelivery(ctx, dl.ID, kycgate.Outcome{Attempt: attempt, State: state, RetryAt: retryAt}); err != nil {
-		// The lease expires and the delivery is sent again: at least once.
-		f.log.Error("cannot record a delivery attempt", "delivery", dl.ID, "err", err)
-	}
-	f.metrics.observe(d.Name, state, res, end.Sub(start))
+	// The destination's state changes before the outcome is recorded: once
+	// recorded, the delivery may be due again at once, and no worker may
+	// claim it for a destination that just said it is gone or keeps failing.
 	switch {
 	case res.Err == nil:
 		d.breaker.success()
@@ -233,6 +231,11 @@ func (f *Forwarder) send(ctx context.Context, d *Destination, dl *kycgate.Delive
 			f.log.Warn("destination keeps failing: paused", "destination", d.Name, "until", until, "err", res.Err)
 		}
 	}
+	if err := f.store.CompleteDelivery(ctx, dl.ID, kycgate.Outcome{Attempt: attempt, State: state, RetryAt: retryAt}); err != nil {
+		// The lease expires and the delivery is sent again: at least once.
+		f.log.Error("cannot record a delivery attempt", "delivery", dl.ID, "err", err)
+	}
+	f.metrics.observe(d.Name, state, res, end.Sub(start))
 	if state == kycgate.DeliveryDead {
 		f.log.Warn("delivery dead-lettered", "destination", d.Name, "delivery", dl.ID, "event", dl.EventID, "attempts", dl.Attempts+1, "err", res.Err)
 	}
