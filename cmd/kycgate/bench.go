@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/loadgen"
 	"github.com/kycgate/kycgate/internal/simulator"
 )
@@ -28,6 +29,7 @@ func newBenchCmd() *cobra.Command {
 		connections, deliveries int
 		rate, duplicates        float64
 		e2eRate                 float64
+		verifications           int
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -46,7 +48,10 @@ retries), on --connections keep-alive connections:
      each request timed from when it was due, so that queueing shows;
   3. with --e2e-rate, end to end: kycgate forwards every event to a local
      receiver (a Standard Webhooks destination), and each event is timed
-     from when the provider was due to send it to when the receiver got it.
+     from when the provider was due to send it to when the receiver got it;
+  4. with --verifications N, the query API: a store seeded with N
+     verifications answers, open loop, a filtered list and one verification
+     with its timeline.
 
 The load generator runs on the same machine and takes its share of the CPU,
 as it does for the floor. Results: a table, or -o json.`,
@@ -61,7 +66,7 @@ as it does for the floor. Results: a table, or -o json.`,
 			if duration < time.Second || connections < 1 || rate < 0 || duplicates < 0 || duplicates > 1 || deliveries < 1000 {
 				return usageError{errors.New("--duration at least 1s, --connections at least 1, --rate not negative, --duplicates 0 to 1, --deliveries at least 1000")}
 			}
-			results, err := runBench(cmd.Context(), cmd.ErrOrStderr(), benchOptions{storage, duration, connections, deliveries, rate, duplicates, e2eRate})
+			results, err := runBench(cmd.Context(), cmd.ErrOrStderr(), benchOptions{storage, duration, connections, deliveries, rate, duplicates, e2eRate, verifications})
 			if err != nil {
 				return err
 			}
@@ -81,6 +86,7 @@ as it does for the floor. Results: a table, or -o json.`,
 	cmd.Flags().Float64Var(&rate, "rate", 0, "open-loop rate in requests per second (default: half the measured maximum)")
 	cmd.Flags().Float64Var(&duplicates, "duplicates", 0.1, "fraction of requests that are retries of one already sent")
 	cmd.Flags().Float64Var(&e2eRate, "e2e-rate", 0, "also measure provider-to-destination latency at this rate (e.g. 1000); 0 to skip")
+	cmd.Flags().IntVar(&verifications, "verifications", 0, "also measure the query API on a store seeded with this many verifications (e.g. 1000000); 0 to skip")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	return cmd
 }
@@ -91,6 +97,7 @@ type benchOptions struct {
 	connections, deliveries int
 	rate, duplicates        float64
 	e2eRate                 float64
+	verifications           int
 }
 
 type benchResults struct {
@@ -149,7 +156,104 @@ func runBench(ctx context.Context, progress io.Writer, o benchOptions) (benchRes
 		e2e := &loadgen.Runner{BaseURL: url, Requests: reqs, Connections: o.connections}
 		res.Runs = append(res.Runs, rcv.measure(ctx, e2e, o.e2eRate, o.duration))
 	}
+	if o.verifications > 0 {
+		runs, err := benchQueries(ctx, progress, o, secrets)
+		if err != nil {
+			return res, err
+		}
+		res.Runs = append(res.Runs, runs...)
+	}
 	return res, nil
+}
+
+// queryRate is the open-loop rate of the query API runs.
+const queryRate = 200
+
+// benchQueries seeds a store of its own with o.verifications
+// verifications, serves it, and times the API's answers.
+func benchQueries(ctx context.Context, progress io.Writer, o benchOptions, secrets demoSecrets) ([]loadgen.Result, error) {
+	dir, err := os.MkdirTemp("", "kycgate-bench-api-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	storage := "sqlite://" + filepath.Join(dir, "kycgate.db")
+	cfg, err := demoConfig("127.0.0.1:0", storage, secrets)
+	if err != nil {
+		return nil, err
+	}
+	st, _, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(progress, "seeding %d verifications...\n", o.verifications)
+	start := time.Now()
+	if err := seedVerifications(ctx, st, o.verifications); err != nil {
+		st.Close()
+		return nil, err
+	}
+	st.Close()
+	fmt.Fprintf(progress, "seeded in %v\n", time.Since(start).Round(time.Second))
+	url, stop, err := startBenchGateway(ctx, progress, storage, o.connections, secrets)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	auth := http.Header{"Authorization": {"Bearer " + secrets.api}}
+	r := rand.New(rand.NewPCG(3, 3))
+	var list, one []loadgen.Request
+	statuses := []string{"approved", "declined", "review_needed"}
+	for i := range 10_000 {
+		list = append(list, loadgen.Request{Method: http.MethodGet, Header: auth,
+			Path: "/api/v1/verifications?limit=50&provider=" + seedProviders[i%5] + "&status=" + statuses[i%3]})
+		n := r.IntN(o.verifications)
+		one = append(one, loadgen.Request{Method: http.MethodGet, Header: auth,
+			Path: fmt.Sprintf("/api/v1/verifications/%s/v%08d", seedProviders[n%5], n)})
+	}
+	var runs []loadgen.Result
+	for _, q := range []struct {
+		name string
+		reqs []loadgen.Request
+	}{{"API list, filtered", list}, {"API one, with timeline", one}} {
+		fmt.Fprintf(progress, "%s at %d/s, %v...\n", q.name, queryRate, o.duration)
+		runner := &loadgen.Runner{BaseURL: url, Requests: q.reqs, Connections: 16}
+		runs = append(runs, runner.Open(ctx, q.name, queryRate, o.duration))
+	}
+	return runs, nil
+}
+
+var seedProviders = []string{"sumsub", "metamap", "idwise", "vericato", "verifyyou"}
+
+// seedVerifications stores n verifications, each with two events, through
+// the store's own batch path: its state is rebuilt as in production.
+func seedVerifications(ctx context.Context, st store, n int) error {
+	decisions := []kycgate.Decision{kycgate.DecisionApproved, kycgate.DecisionDeclined, kycgate.DecisionReviewNeeded}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	batch := make([]*kycgate.Event, 0, 1000)
+	for i := range n {
+		p := seedProviders[i%5]
+		at := base.Add(time.Duration(i) * time.Second)
+		for j, typ := range []kycgate.EventType{kycgate.EventSubmitted, kycgate.EventDecided} {
+			ev := &kycgate.Event{
+				ID: kycgate.NewID("evt", at), Source: p, Provider: p,
+				Identity: kycgate.Identity{ProviderEvent: "seeded", VerificationID: fmt.Sprintf("v%08d", i),
+					OccurredAt: at.Add(time.Duration(j) * time.Minute), DedupKey: fmt.Sprintf("seed|%d|%d", i, j)},
+				Type: typ, ReceivedAt: at, Header: http.Header{}, Body: []byte(`{"seeded":true}`),
+				Data: kycgate.Change{Status: kycgate.StatusSubmitted, ExternalUserID: fmt.Sprintf("user-%d", i%100_000)},
+			}
+			if typ == kycgate.EventDecided {
+				ev.Data = kycgate.Change{Decision: decisions[i%3]}
+			}
+			batch = append(batch, ev)
+		}
+		if len(batch) >= 1000 || i == n-1 {
+			if _, err := st.CreateEvents(ctx, batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	return nil
 }
 
 // startBenchGateway runs a gateway on storage (a new SQLite file when

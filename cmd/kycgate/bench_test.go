@@ -10,7 +10,7 @@ func TestBench(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs load for a few seconds")
 	}
-	code, out, errOut := cli(t, "bench", "--duration", "1s", "--deliveries", "3000", "--connections", "8", "--e2e-rate", "100", "-o", "json")
+	code, out, errOut := cli(t, "bench", "--duration", "1s", "--deliveries", "3000", "--connections", "8", "--e2e-rate", "100", "--verifications", "2000", "-o", "json")
 	if code != 0 {
 		t.Fatalf("bench: %d %s", code, errOut)
 	}
@@ -27,7 +27,7 @@ func TestBench(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if len(res.Runs) != 4 || res.Ratio <= 0 || res.Ratio > 2 || res.Runs[3].Target != "kycgate end to end" {
+	if len(res.Runs) != 6 || res.Ratio <= 0 || res.Ratio > 2 || res.Runs[3].Target != "kycgate end to end" || res.Runs[5].Target != "API one, with timeline" {
 		t.Fatalf("results: %+v", res)
 	}
 	for _, r := range res.Runs {

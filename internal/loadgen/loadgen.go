@@ -17,6 +17,7 @@ import (
 
 // Request is one pre-built request.
 type Request struct {
+	Method string // POST when empty
 	Path   string
 	Header http.Header
 	Body   []byte
@@ -62,7 +63,11 @@ func (r *Runner) send(ctx context.Context) bool { return r.sendAt(ctx, time.Now(
 
 func (r *Runner) sendAt(ctx context.Context, scheduled time.Time) bool {
 	req := r.Requests[int(r.next.Add(1)-1)%len(r.Requests)]
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, r.BaseURL+req.Path, bytes.NewReader(req.Body))
+	method := req.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	hr, err := http.NewRequestWithContext(ctx, method, r.BaseURL+req.Path, bytes.NewReader(req.Body))
 	if err != nil {
 		return false
 	}
