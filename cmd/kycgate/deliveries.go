@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -30,38 +32,19 @@ func newDeliveriesCmd() *cobra.Command {
   kycgate deliveries list --destination my-app --event evt_01K…`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client()
-			if err != nil {
-				return err
-			}
 			q := url.Values{}
 			setIf(q, "destination", f.destination)
 			setIf(q, "state", f.state)
 			setIf(q, "event_id", f.event)
 			pageQuery(q, f.limit, f.cursor)
-			var page struct {
-				Data       []kycgate.Delivery `json:"data"`
-				NextCursor string             `json:"next_cursor"`
-			}
-			body, err := c.GetJSON(cmd.Context(), "/api/v1/deliveries", q, &page)
-			if err != nil {
-				return err
-			}
-			if cf.output == "json" {
-				return printJSON(cmd.OutOrStdout(), body)
-			}
-			tw := table(cmd.OutOrStdout())
-			fmt.Fprintln(tw, "ID\tDESTINATION\tEVENT\tVERIFICATION\tSTATE\tATTEMPTS\tLAST ERROR\tNEXT ATTEMPT")
-			for _, d := range page.Data {
-				next := "-"
-				if d.State == kycgate.DeliveryPending {
-					next = when(d.NextAttemptAt)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.ID, d.Destination, d.EventID, d.VerificationID, d.State, d.Attempts, orDash(d.LastError), next)
-			}
-			tw.Flush()
-			nextPage(cmd.ErrOrStderr(), page.NextCursor)
-			return nil
+			return runList(cmd, &cf, "/api/v1/deliveries", q, "ID\tDESTINATION\tEVENT\tVERIFICATION\tSTATE\tATTEMPTS\tLAST ERROR\tNEXT ATTEMPT",
+				func(d kycgate.Delivery) string {
+					next := "-"
+					if d.State == kycgate.DeliveryPending {
+						next = when(d.NextAttemptAt)
+					}
+					return strings.Join([]string{d.ID, d.Destination, d.EventID, d.VerificationID, string(d.State), strconv.Itoa(d.Attempts), orDash(d.LastError), next}, "\t")
+				})
 		},
 	}
 	list.Flags().StringVar(&f.destination, "destination", "", "only this destination")

@@ -93,6 +93,35 @@ func nextPage(w io.Writer, cursor string) {
 	}
 }
 
+// runList gets one page of path with q and prints it: as the server
+// answered with -o json, else a table of header and one row per item, and
+// the cursor of the next page on stderr.
+func runList[T any](cmd *cobra.Command, cf *clientFlags, path string, q url.Values, header string, row func(T) string) error {
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	var page struct {
+		Data       []T    `json:"data"`
+		NextCursor string `json:"next_cursor"`
+	}
+	body, err := c.GetJSON(cmd.Context(), path, q, &page)
+	if err != nil {
+		return err
+	}
+	if cf.output == "json" {
+		return printJSON(cmd.OutOrStdout(), body)
+	}
+	tw := table(cmd.OutOrStdout())
+	fmt.Fprintln(tw, header)
+	for _, item := range page.Data {
+		fmt.Fprintln(tw, row(item))
+	}
+	tw.Flush()
+	nextPage(cmd.ErrOrStderr(), page.NextCursor)
+	return nil
+}
+
 func newVerificationsCmd() *cobra.Command {
 	var cf clientFlags
 	cmd := &cobra.Command{
@@ -112,10 +141,6 @@ func newVerificationsCmd() *cobra.Command {
   kycgate verifications list --provider sumsub --since 2026-11-01T00:00:00Z -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client()
-			if err != nil {
-				return err
-			}
 			q := url.Values{}
 			setIf(q, "source", f.source)
 			setIf(q, "provider", f.provider)
@@ -123,25 +148,10 @@ func newVerificationsCmd() *cobra.Command {
 			setIf(q, "external_user_id", f.user)
 			setIf(q, "since", f.since)
 			pageQuery(q, f.limit, f.cursor)
-			var page struct {
-				Data       []kycgate.Verification `json:"data"`
-				NextCursor string                 `json:"next_cursor"`
-			}
-			body, err := c.GetJSON(cmd.Context(), "/api/v1/verifications", q, &page)
-			if err != nil {
-				return err
-			}
-			if cf.output == "json" {
-				return printJSON(cmd.OutOrStdout(), body)
-			}
-			tw := table(cmd.OutOrStdout())
-			fmt.Fprintln(tw, "SOURCE\tID\tPROVIDER\tSTATUS\tDECISION\tUSER\tUPDATED")
-			for _, v := range page.Data {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Source, v.ID, v.Provider, v.Status, orDash(string(v.Decision)), orDash(v.ExternalUserID), when(v.UpdatedAt))
-			}
-			tw.Flush()
-			nextPage(cmd.ErrOrStderr(), page.NextCursor)
-			return nil
+			return runList(cmd, &cf, "/api/v1/verifications", q, "SOURCE\tID\tPROVIDER\tSTATUS\tDECISION\tUSER\tUPDATED",
+				func(v kycgate.Verification) string {
+					return strings.Join([]string{v.Source, v.ID, v.Provider, string(v.Status), orDash(string(v.Decision)), orDash(v.ExternalUserID), when(v.UpdatedAt)}, "\t")
+				})
 		},
 	}
 	list.Flags().StringVar(&f.source, "source", "", "only this source")
@@ -239,6 +249,17 @@ destinations as verification.deleted. Running it twice changes nothing.`,
 	return cmd
 }
 
+// eventRow is what the events table shows of an event.
+type eventRow struct {
+	ID             string            `json:"id"`
+	Type           kycgate.EventType `json:"type"`
+	ProviderEvent  string            `json:"provider_event"`
+	Source         string            `json:"source"`
+	VerificationID string            `json:"verification_id"`
+	ReceivedAt     time.Time         `json:"received_at"`
+	Flag           string            `json:"flag"`
+}
+
 func newEventsCmd() *cobra.Command {
 	var cf clientFlags
 	cmd := &cobra.Command{
@@ -259,10 +280,6 @@ func newEventsCmd() *cobra.Command {
   kycgate events list --verification 5cb56e8e0a975a35f333cb83`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client()
-			if err != nil {
-				return err
-			}
 			q := url.Values{}
 			setIf(q, "source", f.source)
 			setIf(q, "provider", f.provider)
@@ -273,33 +290,10 @@ func newEventsCmd() *cobra.Command {
 				q.Set("flagged", "true")
 			}
 			pageQuery(q, f.limit, f.cursor)
-			var page struct {
-				Data []struct {
-					ID             string            `json:"id"`
-					Type           kycgate.EventType `json:"type"`
-					ProviderEvent  string            `json:"provider_event"`
-					Source         string            `json:"source"`
-					VerificationID string            `json:"verification_id"`
-					ReceivedAt     time.Time         `json:"received_at"`
-					Flag           string            `json:"flag"`
-				} `json:"data"`
-				NextCursor string `json:"next_cursor"`
-			}
-			body, err := c.GetJSON(cmd.Context(), "/api/v1/events", q, &page)
-			if err != nil {
-				return err
-			}
-			if cf.output == "json" {
-				return printJSON(cmd.OutOrStdout(), body)
-			}
-			tw := table(cmd.OutOrStdout())
-			fmt.Fprintln(tw, "ID\tRECEIVED\tSOURCE\tPROVIDER EVENT\tTYPE\tVERIFICATION\tFLAG")
-			for _, e := range page.Data {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, when(e.ReceivedAt), e.Source, orDash(e.ProviderEvent), orDash(string(e.Type)), orDash(e.VerificationID), orDash(e.Flag))
-			}
-			tw.Flush()
-			nextPage(cmd.ErrOrStderr(), page.NextCursor)
-			return nil
+			return runList(cmd, &cf, "/api/v1/events", q, "ID\tRECEIVED\tSOURCE\tPROVIDER EVENT\tTYPE\tVERIFICATION\tFLAG",
+				func(e eventRow) string {
+					return strings.Join([]string{e.ID, when(e.ReceivedAt), e.Source, orDash(e.ProviderEvent), orDash(string(e.Type)), orDash(e.VerificationID), orDash(e.Flag)}, "\t")
+				})
 		},
 	}
 	list.Flags().StringVar(&f.source, "source", "", "only this source")
