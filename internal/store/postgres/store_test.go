@@ -3,90 +3,44 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/store/postgres"
+	"github.com/kycgate/kycgate/internal/store/postgres/pgtest"
 	"github.com/kycgate/kycgate/internal/store/storetest"
 )
 
-// testDSN returns the database the tests use: $TEST_DATABASE_URL, or the
-// machine's PostgreSQL. Without one the tests are skipped, except in CI,
-// where .ci/run starts it and they must run.
-func testDSN(t *testing.T) string {
-	dsn := os.Getenv("TEST_DATABASE_URL")
-	if dsn == "" {
-		dsn = "postgres://root@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI needs PostgreSQL at %s: %v", dsn, err)
-		}
-		t.Skipf("no PostgreSQL at %s (set TEST_DATABASE_URL): %v", dsn, err)
-	}
-	conn.Close(ctx)
-	return dsn
-}
-
 // openIsolated opens a store in a schema of its own, dropped after the test.
-func openIsolated(t *testing.T, dsn string) *postgres.Store {
+func openIsolated(t *testing.T) *postgres.Store {
 	t.Helper()
-	ctx := context.Background()
-	schema := fmt.Sprintf("kycgate_test_%d", time.Now().UnixNano())
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close(context.Background())
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	s, err := postgres.Open(ctx, dsn+sep+"search_path="+schema)
+	s, err := postgres.Open(context.Background(), pgtest.Schema(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
+	if _, err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
 func TestStore(t *testing.T) {
-	dsn := testDSN(t)
-	storetest.Run(t, func(t *testing.T) kycgate.Store { return openIsolated(t, dsn) })
+	storetest.Run(t, func(t *testing.T) kycgate.Store { return openIsolated(t) })
 }
 
 func TestStore_MigrateIsIdempotent(t *testing.T) {
-	s := openIsolated(t, testDSN(t))
+	s := openIsolated(t)
 	if n, err := s.Migrate(context.Background()); err != nil || n != 0 {
 		t.Fatalf("second Migrate applied %d, %v", n, err)
 	}
 }
 
-// openTwin opens a second store, as a second kycgate instance would, on the
-// schema of s.
-func openTwin(t *testing.T, dsn, schema string) *postgres.Store {
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	s, err := postgres.Open(context.Background(), dsn+sep+"search_path="+schema)
+// openTwin opens a second store, as a second kycgate instance would, on
+// the same schema.
+func openTwin(t *testing.T, dsn string) *postgres.Store {
+	s, err := postgres.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,16 +53,9 @@ func openTwin(t *testing.T, dsn, schema string) *postgres.Store {
 // they store each event once and keep every verification equal to a
 // rebuild of its log.
 func TestTwoInstances(t *testing.T) {
-	dsn := testDSN(t)
+	dsn := pgtest.Schema(t)
 	ctx := context.Background()
-	schema := fmt.Sprintf("kycgate_twins_%d", time.Now().UnixNano())
-	admin, _ := pgx.Connect(ctx, dsn)
-	admin.Exec(ctx, "CREATE SCHEMA "+schema)
-	t.Cleanup(func() {
-		admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close(context.Background())
-	})
-	a, b := openTwin(t, dsn, schema), openTwin(t, dsn, schema)
+	a, b := openTwin(t, dsn), openTwin(t, dsn)
 
 	applied := make(chan int, 2)
 	for _, s := range []*postgres.Store{a, b} {
@@ -177,8 +124,18 @@ func TestTwoInstances(t *testing.T) {
 		}
 	}
 	var stored, deliveries int
-	admin.QueryRow(ctx, "SELECT count(*) FROM "+schema+".events").Scan(&stored)
-	admin.QueryRow(ctx, "SELECT count(*) FROM "+schema+".deliveries").Scan(&deliveries)
+	for cursor := ""; ; {
+		evs, next, err := a.ListEvents(ctx, kycgate.EventFilter{Cursor: cursor, Limit: kycgate.MaxPageSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored += len(evs)
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	ds, _, _ := a.ListDeliveries(ctx, kycgate.DeliveryFilter{Limit: kycgate.MaxPageSize})
+	deliveries = len(ds)
 	if stored != 100 || deliveries != 100 {
 		t.Fatalf("%d events and %d deliveries stored, want 100 and 100", stored, deliveries)
 	}
