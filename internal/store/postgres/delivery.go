@@ -163,7 +163,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([
 		return nil, "", err
 	}
 	return queryPage(ctx, s, `SELECT `+deliveryColumns+` FROM deliveries`, w, f.Limit,
-		func(rows pgx.Rows) (*kycgate.Delivery, int64, error) { return scanDelivery(rows) })
+		func(rows sqlstore.Rows) (*kycgate.Delivery, int64, error) { return scanDelivery(rows) })
 }
 
 // RetryDeliveries makes matching dead or pending deliveries due now.

@@ -148,7 +148,7 @@ func (s *Store) ListEvents(ctx context.Context, f kycgate.EventFilter) ([]*kycga
 		return nil, "", err
 	}
 	return queryPage(ctx, s, `SELECT `+eventColumns+` FROM events`, w, f.Limit,
-		func(rows pgx.Rows) (*kycgate.Event, int64, error) { return scanEvent(rows, false) })
+		func(rows sqlstore.Rows) (*kycgate.Event, int64, error) { return scanEvent(rows, false) })
 }
 
 // PurgeRawBodies removes the raw bodies of events received before before.

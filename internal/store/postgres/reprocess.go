@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -26,45 +24,25 @@ func (s *Store) reprocessBatch(ctx context.Context, after int64, renormalize fun
 		if err != nil {
 			return err
 		}
-		type row struct {
-			seq    int64
-			before kycgate.Event
-			ev     *kycgate.Event
-		}
-		var batch []row
-		for rows.Next() {
-			ev, seq, err := scanEvent(rows, true)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			batch = append(batch, row{seq: seq, before: *ev, ev: ev})
-		}
+		// Read the batch to the end first: the connection runs one statement at a time.
+		events, seqs, err := sqlstore.ReadAll(rows, func(r sqlstore.Rows) (*kycgate.Event, int64, error) { return scanEvent(r, true) })
 		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err != nil {
 			return err
 		}
-		for _, r := range batch {
-			renormalize(r.ev)
-			if sqlstore.SameMeaning(&r.before, r.ev) {
-				continue
-			}
-			changed++
-			data, err := json.Marshal(r.ev.Data)
-			if err != nil {
-				return fmt.Errorf("postgres: encode data: %w", err)
-			}
-			// The dedup key stays: it is what recognises the provider's retries.
-			if _, err := tx.Exec(ctx, `UPDATE events SET provider_event = $1, verification_id = $2,
+		changed, err = sqlstore.Renormalize(events, seqs, renormalize, func(seq int64, ev *kycgate.Event, data []byte) error {
+			_, err := tx.Exec(ctx, `UPDATE events SET provider_event = $1, verification_id = $2,
 				occurred_at = $3, type = $4, data = $5, flag = $6, flag_detail = $7 WHERE seq = $8`,
-				r.ev.ProviderEvent, r.ev.VerificationID, nullTime(r.ev.OccurredAt), string(r.ev.Type),
-				string(data), string(r.ev.Flag), r.ev.FlagDetail, r.seq); err != nil {
-				return err
-			}
+				ev.ProviderEvent, ev.VerificationID, nullTime(ev.OccurredAt), string(ev.Type),
+				string(data), string(ev.Flag), ev.FlagDetail, seq)
+			return err
+		})
+		if err != nil {
+			return err
 		}
-		n = len(batch)
+		n = len(seqs)
 		if n > 0 {
-			last = batch[n-1].seq
+			last = seqs[n-1]
 		}
 		return nil
 	})

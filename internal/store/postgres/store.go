@@ -161,22 +161,13 @@ var dialect = sqlstore.Dialect{
 
 // queryPage runs query with w, newest first by seq, and returns one page
 // and the cursor of the next ("" on the last).
-func queryPage[T any](ctx context.Context, s *Store, query string, w *sqlstore.Where, limit int, scan func(pgx.Rows) (T, int64, error)) ([]T, string, error) {
-	p := sqlstore.Pager[T]{Limit: kycgate.PageSize(limit)}
-	rows, err := s.pool.Query(ctx, query+w.SQL()+w.Limit(p.Limit+1), w.Args()...)
+func queryPage[T any](ctx context.Context, s *Store, query string, w *sqlstore.Where, limit int, scan func(sqlstore.Rows) (T, int64, error)) ([]T, string, error) {
+	limit = kycgate.PageSize(limit)
+	rows, err := s.pool.Query(ctx, query+w.SQL()+w.Limit(limit+1), w.Args()...)
 	if err != nil {
 		return nil, "", unavailable(err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		item, seq, err := scan(rows)
-		if err != nil {
-			return nil, "", unavailable(err)
-		}
-		if !p.Add(item, seq) {
-			break
-		}
-	}
-	items, next := p.Page()
-	return items, next, unavailable(rows.Err())
+	items, next, err := sqlstore.ReadPage(rows, limit, scan)
+	return items, next, unavailable(err)
 }

@@ -144,7 +144,7 @@ func (s *Store) FindVerification(ctx context.Context, source, id string) (*kycga
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	return decodeVerification(doc)
+	return sqlstore.DecodeVerification(doc)
 }
 
 // ListVerifications returns verifications matching f, newest first.
@@ -153,25 +153,7 @@ func (s *Store) ListVerifications(ctx context.Context, f kycgate.VerificationFil
 	if err != nil {
 		return nil, "", err
 	}
-	return queryPage(ctx, s, `SELECT seq, doc FROM verifications`, w, f.Limit, func(rows pgx.Rows) (*kycgate.Verification, int64, error) {
-		var (
-			seq int64
-			doc string
-		)
-		if err := rows.Scan(&seq, &doc); err != nil {
-			return nil, 0, err
-		}
-		v, err := decodeVerification(doc)
-		return v, seq, err
-	})
-}
-
-func decodeVerification(doc string) (*kycgate.Verification, error) {
-	var v kycgate.Verification
-	if err := json.Unmarshal([]byte(doc), &v); err != nil {
-		return nil, fmt.Errorf("postgres: decode verification: %w", err)
-	}
-	return &v, nil
+	return queryPage(ctx, s, `SELECT seq, doc FROM verifications`, w, f.Limit, sqlstore.ScanVerification)
 }
 
 // Counts returns totals for metrics.
@@ -181,17 +163,11 @@ func (s *Store) Counts(ctx context.Context) (kycgate.Counts, error) {
 	if err != nil {
 		return c, unavailable(err)
 	}
-	for rows.Next() {
-		var v kycgate.VerificationCount
-		var status string
-		if err := rows.Scan(&v.Provider, &status, &v.Count); err != nil {
-			rows.Close()
-			return c, unavailable(err)
-		}
-		v.Status = kycgate.Status(status)
-		c.Verifications = append(c.Verifications, v)
-	}
+	c.Verifications, err = sqlstore.ScanVerificationCounts(rows)
 	rows.Close()
+	if err != nil {
+		return c, unavailable(err)
+	}
 	rows, err = s.pool.Query(ctx, `SELECT destination, state, count(*), min(created_at) FROM deliveries
 		WHERE state != 'delivered' GROUP BY destination, state`)
 	if err != nil {

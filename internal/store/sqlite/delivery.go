@@ -165,7 +165,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([
 		return nil, "", err
 	}
 	return queryPage(ctx, s.read, `SELECT `+deliveryColumns+` FROM deliveries`, w, f.Limit,
-		func(rows *sql.Rows) (*kycgate.Delivery, int64, error) { return scanDelivery(rows) })
+		func(rows sqlstore.Rows) (*kycgate.Delivery, int64, error) { return scanDelivery(rows) })
 }
 
 // RetryDeliveries makes matching dead or pending deliveries due now.

@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/store/sqlstore"
@@ -28,49 +26,28 @@ func (s *Store) reprocessBatch(ctx context.Context, after int64, renormalize fun
 	if err != nil {
 		return 0, 0, 0, unavailable(err)
 	}
-	type row struct {
-		seq    int64
-		before kycgate.Event
-		ev     *kycgate.Event
-	}
-	var batch []row
-	for rows.Next() {
-		ev, seq, err := scanEvent(rows, true)
-		if err != nil {
-			rows.Close()
-			return 0, 0, 0, err
-		}
-		batch = append(batch, row{seq: seq, before: *ev, ev: ev})
-	}
+	events, seqs, err := sqlstore.ReadAll(rows, func(r sqlstore.Rows) (*kycgate.Event, int64, error) { return scanEvent(r, true) })
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return 0, 0, 0, unavailable(err)
 	}
-	for _, r := range batch {
-		renormalize(r.ev)
-		if sqlstore.SameMeaning(&r.before, r.ev) {
-			continue
-		}
-		changed++
-		data, err := json.Marshal(r.ev.Data)
-		if err != nil {
-			return 0, 0, 0, fmt.Errorf("sqlite: encode data: %w", err)
-		}
-		// The dedup key stays: it is what recognises the provider's retries.
-		if _, err := tx.ExecContext(ctx, `UPDATE events SET provider_event = ?, verification_id = ?,
+	changed, err = sqlstore.Renormalize(events, seqs, renormalize, func(seq int64, ev *kycgate.Event, data []byte) error {
+		_, err := tx.ExecContext(ctx, `UPDATE events SET provider_event = ?, verification_id = ?,
 			occurred_at = ?, type = ?, data = ?, flag = ?, flag_detail = ? WHERE seq = ?`,
-			r.ev.ProviderEvent, r.ev.VerificationID, micros(r.ev.OccurredAt), string(r.ev.Type),
-			string(data), string(r.ev.Flag), r.ev.FlagDetail, r.seq); err != nil {
-			return 0, 0, 0, unavailable(err)
-		}
+			ev.ProviderEvent, ev.VerificationID, micros(ev.OccurredAt), string(ev.Type),
+			string(data), string(ev.Flag), ev.FlagDetail, seq)
+		return err
+	})
+	if err != nil {
+		return 0, 0, 0, unavailable(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, 0, 0, unavailable(err)
 	}
-	if len(batch) > 0 {
-		last = batch[len(batch)-1].seq
+	if len(seqs) > 0 {
+		last = seqs[len(seqs)-1]
 	}
-	return len(batch), last, changed, nil
+	return len(seqs), last, changed, nil
 }
 
 // rebuildAll rebuilds every verification that has events, and drops the

@@ -6,6 +6,7 @@ package sqlstore
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -116,30 +117,111 @@ func Deliveries(d Dialect, f kycgate.DeliveryFilter) (*Where, error) {
 	return w, w.Cursor(f.Cursor)
 }
 
-// Pager collects one page of rows fetched with Where.Limit(limit+1).
-type Pager[T any] struct {
-	Limit int
-	items []T
-	last  int64
-	more  bool
+// Rows is what both drivers' result sets offer (*sql.Rows, pgx.Rows). The
+// caller closes them.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
 }
 
-// Add takes the next row and reports whether to go on reading.
-func (p *Pager[T]) Add(item T, seq int64) bool {
-	if len(p.items) == p.Limit {
-		p.more = true
-		return false
+// ReadAll reads every row with scan, which returns the item and its seq.
+func ReadAll[T any](rows Rows, scan func(Rows) (T, int64, error)) ([]T, []int64, error) {
+	var (
+		items []T
+		seqs  []int64
+	)
+	for rows.Next() {
+		item, seq, err := scan(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		items, seqs = append(items, item), append(seqs, seq)
 	}
-	p.items, p.last = append(p.items, item), seq
-	return true
+	return items, seqs, rows.Err()
 }
 
-// Page returns the page and the cursor of the next ("" on the last).
-func (p *Pager[T]) Page() ([]T, string) {
-	if p.more {
-		return p.items, strconv.FormatInt(p.last, 10)
+// ReadPage reads the rows of a query ended by Where.Limit(limit+1) and
+// returns one page and the cursor of the next ("" on the last).
+func ReadPage[T any](rows Rows, limit int, scan func(Rows) (T, int64, error)) ([]T, string, error) {
+	var (
+		items []T
+		last  int64
+	)
+	for rows.Next() {
+		item, seq, err := scan(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(items) == limit {
+			return items, strconv.FormatInt(last, 10), nil
+		}
+		items, last = append(items, item), seq
 	}
-	return p.items, ""
+	return items, "", rows.Err()
+}
+
+// ScanVerification reads a row of (seq, doc).
+func ScanVerification(rows Rows) (*kycgate.Verification, int64, error) {
+	var (
+		seq int64
+		doc string
+	)
+	if err := rows.Scan(&seq, &doc); err != nil {
+		return nil, 0, err
+	}
+	v, err := DecodeVerification(doc)
+	return v, seq, err
+}
+
+// DecodeVerification decodes a verification as the stores keep it.
+func DecodeVerification(doc string) (*kycgate.Verification, error) {
+	var v kycgate.Verification
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		return nil, fmt.Errorf("decode verification: %w", err)
+	}
+	return &v, nil
+}
+
+// ScanVerificationCounts reads rows of (provider, status, count).
+func ScanVerificationCounts(rows Rows) ([]kycgate.VerificationCount, error) {
+	var out []kycgate.VerificationCount
+	for rows.Next() {
+		var (
+			v      kycgate.VerificationCount
+			status string
+		)
+		if err := rows.Scan(&v.Provider, &status, &v.Count); err != nil {
+			return nil, err
+		}
+		v.Status = kycgate.Status(status)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Renormalize passes each stored event (at seqs) to renormalize, and
+// update each whose meaning changed with its new data encoded; it returns
+// how many changed. update must keep the stored dedup key: it is what
+// recognises the provider's retries.
+func Renormalize(events []*kycgate.Event, seqs []int64, renormalize func(*kycgate.Event), update func(seq int64, ev *kycgate.Event, data []byte) error) (int, error) {
+	changed := 0
+	for i, ev := range events {
+		before := *ev
+		renormalize(ev)
+		if SameMeaning(&before, ev) {
+			continue
+		}
+		changed++
+		data, err := json.Marshal(ev.Data)
+		if err != nil {
+			return changed, fmt.Errorf("encode data: %w", err)
+		}
+		if err := update(seqs[i], ev, data); err != nil {
+			return changed, err
+		}
+	}
+	return changed, nil
 }
 
 // ReprocessBatch is how many events one transaction renormalizes.
