@@ -30,6 +30,9 @@ type Verification struct {
 	CreatedAt        time.Time       `json:"created_at"`
 	UpdatedAt        time.Time       `json:"updated_at"`
 	DecidedAt        *time.Time      `json:"decided_at"`
+	FirstDecidedAt   *time.Time      `json:"first_decided_at"` // when the original decision came
+	Stage            Stage           `json:"stage"`            // the furthest funnel stage reached
+	DropOff          string          `json:"drop_off"`         // where it stopped, when it ended without approval
 	LastEventAt      time.Time       `json:"last_event_at"`
 	Events           int             `json:"events"`
 }
@@ -104,7 +107,7 @@ func compareEntries(a, b LogEntry) int {
 func Rebuild(source, provider, id string, log []LogEntry) Verification {
 	entries := slices.Clone(log)
 	slices.SortFunc(entries, compareEntries)
-	v := Verification{Source: source, Provider: provider, ID: id, Status: StatusPending, Reasons: []string{}, Steps: []Step{}}
+	v := Verification{Source: source, Provider: provider, ID: id, Status: StatusPending, Stage: StageCreated, Reasons: []string{}, Steps: []Step{}}
 	seen := make(map[string]bool, len(entries))
 	for _, e := range entries {
 		key := e.DedupKey
@@ -117,6 +120,7 @@ func Rebuild(source, provider, id string, log []LogEntry) Verification {
 		seen[key] = true
 		v.apply(e)
 	}
+	v.DropOff = v.dropOff()
 	return v
 }
 
@@ -144,12 +148,16 @@ func (v *Verification) apply(e LogEntry) {
 
 	switch e.Type {
 	case EventReset:
-		v.Status, v.Decision, v.OriginalDecision, v.DecidedAt = StatusPending, "", "", nil
+		v.Status, v.Decision, v.OriginalDecision, v.DecidedAt, v.FirstDecidedAt = StatusPending, "", "", nil, nil
+		v.Stage = StageCreated
 		v.Reasons, v.Steps = []string{}, []Step{}
 		return
 	case EventDeleted:
 		v.Status, v.Metadata = StatusDeleted, nil
 		return
+	}
+	if s := stageOf(e); s.Rank() > v.Stage.Rank() {
+		v.Stage = s
 	}
 	if c.Step != nil {
 		v.setStep(*c.Step)
@@ -160,6 +168,8 @@ func (v *Verification) apply(e LogEntry) {
 	if c.Decision != "" {
 		if v.OriginalDecision == "" {
 			v.OriginalDecision = cmp.Or(c.OriginalDecision, c.Decision)
+			first := at
+			v.FirstDecidedAt = &first
 		}
 		v.Decision = c.Decision
 		decided := at

@@ -203,3 +203,61 @@ func BenchmarkRebuild(b *testing.B) {
 		kycgate.Rebuild("src", "metamap", vid, log)
 	}
 }
+
+// TestRebuild_Funnel: every journey's furthest stage and drop-off label.
+func TestRebuild_Funnel(t *testing.T) {
+	want := map[string]struct {
+		stage   kycgate.Stage
+		dropOff string
+	}{
+		"sumsub/approved":                   {"decided", ""},
+		"sumsub/declined":                   {"decided", "FORGERY"},
+		"sumsub/resubmission then approval": {"decided", ""},
+		"sumsub/re-review after approval":   {"decided", "FORGERY"},
+		"sumsub/on hold":                    {"submitted", ""},
+		"sumsub/reset":                      {"created", ""},
+		"sumsub/deleted":                    {"decided", ""},
+		"sumsub/action events leave the applicant's decision": {"decided", ""},
+		"metamap/review then manual approval":                 {"decided", ""},
+		"metamap/expired":                                     {"started", "expired"},
+		"metamap/progress reported after the decision":        {"decided", ""},
+		"idwise/refer then manual rejection":                  {"decided", "declined"},
+		"idwise/incomplete":                                   {"started", "Incomplete"},
+		"idwise/AML update after approval":                    {"decided", ""},
+		"idwise/resubmission required":                        {"decided", "RESUBMIT_BAD_QUALITY"},
+		"verifyyou/approved after a failed liveness":          {"decided", ""},
+		"verifyyou/abandoned at liveness":                     {"started", "liveness cancelled"},
+		"verifyyou/face collision":                            {"decided", "face_collision"},
+		"vericato/verified":                                   {"decided", ""},
+		"vericato/failed":                                     {"decided", "Document verification failed"},
+		"vericato/expired":                                    {"created", "expired"},
+	}
+	for _, j := range journeys {
+		name := j.provider + "/" + j.name
+		t.Run(name, func(t *testing.T) {
+			w, ok := want[name]
+			if !ok {
+				t.Fatalf("no expected funnel for journey %q", name)
+			}
+			vid, log := j.log(t)
+			v := kycgate.Rebuild("src", j.provider, vid, log)
+			if v.Stage != w.stage || v.DropOff != w.dropOff {
+				t.Errorf("stage %q drop-off %q; want %q %q", v.Stage, v.DropOff, w.stage, w.dropOff)
+			}
+			if (v.FirstDecidedAt != nil) != (v.OriginalDecision != "") {
+				t.Errorf("first_decided_at %v with original decision %q", v.FirstDecidedAt, v.OriginalDecision)
+			}
+		})
+	}
+}
+
+// TestRebuild_FirstDecision: a post-decision update moves decided_at but
+// not first_decided_at, the start of time to decision.
+func TestRebuild_FirstDecision(t *testing.T) {
+	vid, log := journeys[3].log(t) // sumsub re-review after approval
+	v := kycgate.Rebuild("src", "sumsub", vid, log)
+	first, last := time.Date(2026, 11, 22, 10, 0, 2, 0, time.UTC), time.Date(2026, 11, 22, 10, 0, 3, 0, time.UTC)
+	if v.FirstDecidedAt == nil || !v.FirstDecidedAt.Equal(first) || v.DecidedAt == nil || !v.DecidedAt.Equal(last) {
+		t.Errorf("first decided %v decided %v; want %v and %v", v.FirstDecidedAt, v.DecidedAt, first, last)
+	}
+}

@@ -85,7 +85,7 @@ func (f *payload) change() kycgate.Change {
 	case "Finished Journey":
 		// Incomplete: the user did not finish; that is no decision.
 		if b.SystemDecision == "Incomplete" {
-			c.Status = kycgate.StatusAbandoned
+			c.Status, c.Reasons = kycgate.StatusAbandoned, []string{"Incomplete"}
 		}
 		c.Decision = systemDecision(b.SystemDecision)
 	case "Manually Reviewed", "Updated Journey":
