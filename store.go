@@ -70,6 +70,9 @@ type Store interface {
 	// before, at most limit of them, and returns how many it purged.
 	PurgeRawBodies(ctx context.Context, before time.Time, limit int) (int, error)
 
+	// Funnel counts the funnel of the verifications q selects, per group.
+	Funnel(ctx context.Context, q FunnelQuery) (*Funnel, error)
+
 	// Counts returns how many verifications there are by provider and
 	// status, and the deliveries by destination and state, for metrics.
 	Counts(ctx context.Context) (Counts, error)

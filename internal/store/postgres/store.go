@@ -101,7 +101,7 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		names = append(names, e.Name())
 	}
 	slices.Sort(names)
-	applied := 0
+	applied, rebuild := 0, false
 	for _, name := range names {
 		prefix, _, _ := strings.Cut(name, "_")
 		version, err := strconv.Atoi(prefix)
@@ -130,6 +130,12 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 			return applied, fmt.Errorf("postgres: migration %s: %w", name, err)
 		}
 		applied++
+		rebuild = rebuild || strings.HasPrefix(string(sql), sqlstore.RebuildMarker)
+	}
+	if rebuild {
+		if _, err := s.rebuildAll(ctx); err != nil {
+			return applied, fmt.Errorf("postgres: rebuild verifications after migrating: %w", err)
+		}
 	}
 	return applied, nil
 }

@@ -114,14 +114,17 @@ func queueSave(b *pgx.Batch, v kycgate.Verification) error {
 		return fmt.Errorf("postgres: encode verification: %w", err)
 	}
 	b.Queue(`INSERT INTO verifications
-		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc,
+		 flow, tracker, stage, drop_off, decision_us)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (source, id) DO UPDATE SET provider = excluded.provider,
 			external_user_id = excluded.external_user_id, status = excluded.status,
 			decision = excluded.decision, created_at = excluded.created_at,
-			updated_at = excluded.updated_at, doc = excluded.doc`,
+			updated_at = excluded.updated_at, doc = excluded.doc, flow = excluded.flow,
+			tracker = excluded.tracker, stage = excluded.stage, drop_off = excluded.drop_off,
+			decision_us = excluded.decision_us`,
 		v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
-		v.CreatedAt, v.UpdatedAt, string(doc))
+		v.CreatedAt, v.UpdatedAt, string(doc), v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v))
 	if v.Status == kycgate.StatusDeleted {
 		b.Queue(`UPDATE events SET body = NULL, data = data - 'metadata'
 			WHERE source = $1 AND verification_id = $2 AND (body IS NOT NULL OR data ? 'metadata')`, v.Source, v.ID)
@@ -184,4 +187,16 @@ func (s *Store) Counts(ctx context.Context) (kycgate.Counts, error) {
 		c.Deliveries = append(c.Deliveries, d)
 	}
 	return c, unavailable(rows.Err())
+}
+
+// Funnel counts the funnel of q in the database.
+func (s *Store) Funnel(ctx context.Context, q kycgate.FunnelQuery) (*kycgate.Funnel, error) {
+	f, err := sqlstore.Funnel(dialect, q, func(query string, args ...any) (sqlstore.Rows, func(), error) {
+		rows, err := s.pool.Query(ctx, query, args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rows, rows.Close, nil
+	})
+	return f, unavailable(err)
 }

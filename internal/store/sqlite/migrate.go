@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kycgate/kycgate/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -57,7 +59,7 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		applied_at INTEGER NOT NULL)`); err != nil {
 		return 0, fmt.Errorf("sqlite: create schema_migrations: %w", err)
 	}
-	applied := 0
+	applied, rebuild := 0, false
 	for _, m := range ms {
 		done, err := s.applyMigration(ctx, m)
 		if err != nil {
@@ -65,9 +67,18 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		}
 		if done {
 			applied++
+			rebuild = rebuild || strings.HasPrefix(m.sql, sqlstore.RebuildMarker)
 		}
 	}
-	return applied, s.prepare(ctx)
+	if err := s.prepare(ctx); err != nil {
+		return applied, err
+	}
+	if rebuild {
+		if _, err := s.rebuildAll(ctx); err != nil {
+			return applied, fmt.Errorf("sqlite: rebuild verifications after migrating: %w", err)
+		}
+	}
+	return applied, nil
 }
 
 func (s *Store) applyMigration(ctx context.Context, m migration) (bool, error) {

@@ -54,12 +54,15 @@ var statements = [statementCount]string{
 	stmtSelectLog: `SELECT id, dedup_key, type, data, occurred_at, received_at
 		FROM events WHERE source = ? AND verification_id = ? AND type != ''`,
 	stmtUpsertVerif: `INSERT INTO verifications
-		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc,
+		 flow, tracker, stage, drop_off, decision_us)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source, id) DO UPDATE SET provider = excluded.provider,
 			external_user_id = excluded.external_user_id, status = excluded.status,
 			decision = excluded.decision, created_at = excluded.created_at,
-			updated_at = excluded.updated_at, doc = excluded.doc`,
+			updated_at = excluded.updated_at, doc = excluded.doc, flow = excluded.flow,
+			tracker = excluded.tracker, stage = excluded.stage, drop_off = excluded.drop_off,
+			decision_us = excluded.decision_us`,
 	stmtPurgeBodies: `UPDATE events SET body = NULL, data = json_remove(data, '$.metadata')
 		WHERE source = ? AND verification_id = ? AND (body IS NOT NULL OR json_extract(data, '$.metadata') IS NOT NULL)`,
 	stmtInsertDelivery: `INSERT INTO deliveries (id, destination, event_id, source, verification_id, state,
@@ -168,6 +171,10 @@ func micros(t time.Time) any {
 func unavailable(err error) error {
 	if err == nil {
 		return nil
+	}
+	var app *kycgate.Error
+	if errors.As(err, &app) {
+		return err
 	}
 	return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store unavailable")
 }

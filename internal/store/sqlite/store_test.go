@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -92,4 +93,56 @@ func BenchmarkCreateEvents(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*32)/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestStore_UpgradeFillsFunnel: a database from before the funnel columns
+// gets them filled by rebuilding its verifications when it migrates.
+func TestStore_UpgradeFillsFunnel(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kycgate.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ev := storetest.NewEvent("src") // a submission: stage submitted
+	if _, err := s.CreateEvents(ctx, []*kycgate.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	// Take the database back to before migration 0004.
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP INDEX verifications_by_created`,
+		`ALTER TABLE verifications DROP COLUMN flow`, `ALTER TABLE verifications DROP COLUMN tracker`,
+		`ALTER TABLE verifications DROP COLUMN stage`, `ALTER TABLE verifications DROP COLUMN drop_off`,
+		`ALTER TABLE verifications DROP COLUMN decision_us`, `DELETE FROM schema_migrations WHERE version = 4`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, err := s.Migrate(ctx); err != nil || n != 1 {
+		t.Fatalf("Migrate applied %d, %v; want 1", n, err)
+	}
+	f, err := s.Funnel(ctx, kycgate.FunnelQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Groups) != 1 || f.Groups[0].Stages[2].Count != 1 {
+		t.Fatalf("after the upgrade the submission is not counted as submitted: %+v", f.Groups)
+	}
 }

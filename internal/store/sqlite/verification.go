@@ -39,7 +39,8 @@ func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, prov
 		return err
 	}
 	if _, err := upsert.ExecContext(ctx, v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
-		v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro(), string(doc)); err != nil {
+		v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro(), string(doc),
+		v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v)); err != nil {
 		return unavailable(err)
 	}
 	if v.Status == kycgate.StatusDeleted {
@@ -144,4 +145,16 @@ func (s *Store) Counts(ctx context.Context) (kycgate.Counts, error) {
 		c.Deliveries = append(c.Deliveries, d)
 	}
 	return c, unavailable(rows.Err())
+}
+
+// Funnel counts the funnel of q in the database.
+func (s *Store) Funnel(ctx context.Context, q kycgate.FunnelQuery) (*kycgate.Funnel, error) {
+	f, err := sqlstore.Funnel(dialect, q, func(query string, args ...any) (sqlstore.Rows, func(), error) {
+		rows, err := s.read.QueryContext(ctx, query, args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rows, func() { rows.Close() }, nil
+	})
+	return f, unavailable(err)
 }
