@@ -98,6 +98,18 @@ func TestCLI_Query(t *testing.T) {
 		t.Errorf("events show: %d\n%s", code, out)
 	}
 
+	code, out, _ = cli(t, append([]string{"stats", "funnel"}, conn...)...)
+	for _, want := range []string{"PROVIDER", "sumsub", "1 (100%)", "FORGERY", "5m0s"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("stats funnel lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = cli(t, append([]string{"stats", "funnel", "--group-by", "flow", "-o", "json"}, conn...)...)
+	var funnel kycgate.Funnel
+	if code != 0 || json.Unmarshal([]byte(out), &funnel) != nil || len(funnel.Groups) != 1 || funnel.Groups[0].Group != "basic-kyc-level" {
+		t.Errorf("stats funnel --group-by flow -o json: %d %s", code, out)
+	}
+
 	// Failures say what is wrong.
 	for _, tc := range []struct {
 		args []string
@@ -111,6 +123,7 @@ func TestCLI_Query(t *testing.T) {
 		{[]string{"verifications", "show", "sumsub", "nope", "--server", url, "--token", cliToken}, 1, "not found"},
 		{[]string{"verifications", "show", "only-one-arg", "--server", url, "--token", cliToken}, 2, "accepts 2 arg"},
 		{[]string{"events", "list", "--server", "http://127.0.0.1:1", "--token", cliToken}, 1, "cannot reach kycgate"},
+		{[]string{"stats", "funnel", "--group-by", "colour", "--server", url, "--token", cliToken}, 1, "query parameter group_by"},
 	} {
 		code, out, errOut := cli(t, tc.args...)
 		if code != tc.code || !strings.Contains(out+errOut, tc.want) {

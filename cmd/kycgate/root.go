@@ -26,6 +26,6 @@ Start with "kycgate serve --config kycgate.example.yaml"; see the README.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newServeCmd(), newMigrateCmd(), newReprocessCmd(), newVerificationsCmd(), newEventsCmd(), newDeliveriesCmd(), newSimulateCmd(), newDemoCmd(), newBenchCmd(), newConfigCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newMigrateCmd(), newReprocessCmd(), newVerificationsCmd(), newEventsCmd(), newDeliveriesCmd(), newStatsCmd(), newSimulateCmd(), newDemoCmd(), newBenchCmd(), newConfigCmd(), newVersionCmd())
 	return root, started
 }

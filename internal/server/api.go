@@ -42,6 +42,7 @@ var apiRoutes = []apiRoute{
 	{"POST", "/api/v1/deliveries/retry", (*Server).retryDeliveries},
 	{"GET", "/api/v1/destinations", (*Server).listDestinations},
 	{"POST", "/api/v1/destinations/{name}/enable", (*Server).enableDestination},
+	{"GET", "/api/v1/stats/funnel", (*Server).funnel},
 }
 
 func (s *Server) routeAPI(mux *http.ServeMux) {
@@ -360,17 +361,7 @@ func (q *query) bool(name string) bool {
 	return b
 }
 
-func (q *query) limit() int {
-	v := q.str("limit")
-	if v == "" {
-		return 0
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > kycgate.MaxPageSize {
-		q.fail("limit", "%q is not a number from 1 to %d", v, kycgate.MaxPageSize)
-	}
-	return n
-}
+func (q *query) limit() int { return q.intIn("limit", 1, kycgate.MaxPageSize) }
 
 func nonNil[T any](s []T) []T {
 	if s == nil {

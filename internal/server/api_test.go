@@ -204,6 +204,11 @@ func TestAPI_BadParameters(t *testing.T) {
 		"/api/v1/events?type=verification.teleported",
 		"/api/v1/events?flag=odd",
 		"/api/v1/events?flagged=maybe",
+		"/api/v1/stats/funnel?group_by=status",
+		"/api/v1/stats/funnel?top=0",
+		"/api/v1/stats/funnel?top=101",
+		"/api/v1/stats/funnel?until=2026-11-22",
+		"/api/v1/stats/funnel?since=2026-11-23T00:00:00Z&until=2026-11-22T00:00:00Z",
 	} {
 		var e apiError
 		if status := g.get(t, q, apiToken, &e); status != 400 || e.Error.Code != "invalid" || e.Error.Message == "" {
@@ -227,5 +232,39 @@ func TestAPI_ClosedWithoutTokens(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 401 || !strings.Contains(string(b), "no api_tokens are configured") {
 		t.Errorf("%d %s", resp.StatusCode, b)
+	}
+}
+
+// TestAPI_Funnel: the funnel over HTTP, grouped and filtered.
+func TestAPI_Funnel(t *testing.T) {
+	g := newGateway(t)
+	feed(t, g)
+	var got map[string]any
+	if status := g.get(t, "/api/v1/stats/funnel", apiToken, &got); status != 200 {
+		t.Fatalf("funnel: %d %v", status, got)
+	}
+	groups := got["groups"].([]any)
+	summary := map[string]string{}
+	for _, x := range groups {
+		m := x.(map[string]any)
+		stages := m["stages"].([]any)
+		decided := stages[3].(map[string]any)["count"]
+		summary[m["group"].(string)] = fmt.Sprintf("total %v decided %v decisions %v", m["total"], decided, m["decisions"])
+	}
+	want := map[string]string{
+		"sumsub":  "total 1 decided 1 decisions map[approved:1 declined:0 resubmission_requested:0 review_needed:0]",
+		"metamap": "total 1 decided 1 decisions map[approved:0 declined:0 resubmission_requested:0 review_needed:1]",
+	}
+	if fmt.Sprint(summary) != fmt.Sprint(want) {
+		t.Errorf("funnel %v\nwant %v", summary, want)
+	}
+	if status := g.get(t, "/api/v1/stats/funnel?group_by=flow&provider=metamap", apiToken, &got); status != 200 {
+		t.Fatalf("funnel by flow: %d", status)
+	}
+	if groups := got["groups"].([]any); len(groups) != 1 || groups[0].(map[string]any)["group"] != "f1" {
+		t.Errorf("metamap by flow: %v", got)
+	}
+	if status := g.get(t, "/api/v1/stats/funnel", "", nil); status != 401 {
+		t.Errorf("funnel without a token: %d", status)
 	}
 }

@@ -46,14 +46,19 @@ func TestOpenAPI(t *testing.T) {
 		t.Errorf("documented routes %v\nserved routes %v", documented, served)
 	}
 	for schema, typ := range map[string]reflect.Type{
-		"Verification": reflect.TypeFor[kycgate.Verification](),
-		"Step":         reflect.TypeFor[kycgate.Step](),
-		"Change":       reflect.TypeFor[kycgate.Change](),
-		"Event":        reflect.TypeFor[eventJSON](),
-		"User":         reflect.TypeFor[user](),
-		"Delivery":     reflect.TypeFor[kycgate.Delivery](),
-		"Attempt":      reflect.TypeFor[kycgate.Attempt](),
-		"Destination":  reflect.TypeFor[delivery.Status](),
+		"Verification":      reflect.TypeFor[kycgate.Verification](),
+		"Step":              reflect.TypeFor[kycgate.Step](),
+		"Change":            reflect.TypeFor[kycgate.Change](),
+		"Event":             reflect.TypeFor[eventJSON](),
+		"User":              reflect.TypeFor[user](),
+		"Delivery":          reflect.TypeFor[kycgate.Delivery](),
+		"Attempt":           reflect.TypeFor[kycgate.Attempt](),
+		"Destination":       reflect.TypeFor[delivery.Status](),
+		"Funnel":            reflect.TypeFor[kycgate.Funnel](),
+		"FunnelStats":       reflect.TypeFor[kycgate.FunnelStats](),
+		"StageCount":        reflect.TypeFor[kycgate.StageCount](),
+		"DropOffCount":      reflect.TypeFor[kycgate.DropOffCount](),
+		"DecisionDurations": reflect.TypeFor[kycgate.DecisionDurations](),
 	} {
 		var props []string
 		for p := range doc.Components.Schemas[schema].Properties {

@@ -48,6 +48,7 @@ type Store interface {
 	RetryDeliveries(ctx context.Context, f kycgate.DeliveryFilter, now time.Time) (int, error)
 	CreateEvents(ctx context.Context, events []*kycgate.Event) ([]kycgate.Receipt, error)
 	Counts(ctx context.Context) (kycgate.Counts, error)
+	Funnel(ctx context.Context, q kycgate.FunnelQuery) (*kycgate.Funnel, error)
 	ReplayEvent(ctx context.Context, eventID string, destinations []string, now time.Time) ([]*kycgate.Delivery, error)
 }
 
