@@ -91,6 +91,7 @@ const (
 
 // VerificationFilter selects verifications. Empty fields select all.
 type VerificationFilter struct {
+	ID             string
 	Source         string
 	Provider       string
 	Status         Status

@@ -88,8 +88,12 @@ func (a *App) Open(ctx context.Context) error {
 		a.Close()
 		return err
 	}
+	var infos []server.SourceInfo
+	for _, c := range a.Config.Sources {
+		infos = append(infos, server.SourceInfo{Name: c.Name, Provider: c.Provider})
+	}
 	a.server = server.New(server.Options{Ingest: svc, Store: a.store, Forwarding: a.forwarder, Router: router,
-		APITokens: a.Config.APITokens, Gatherer: reg, Logger: a.Logger})
+		APITokens: a.Config.APITokens, Sources: infos, Gatherer: reg, Logger: a.Logger})
 	if a.ln, err = net.Listen("tcp", a.Config.Listen); err != nil {
 		a.Close()
 		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)

@@ -125,10 +125,12 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath st
 		return err
 	}
 	fmt.Fprintf(stdout, `
+Dashboard: %[1]s/   (log in with the API token %[2]s)
 API:    %[1]s/api/v1/verifications   (Authorization: Bearer %[2]s)
 Try:    kycgate verifications list --server %[1]s --token %[2]s
         kycgate verifications list --server %[1]s --token %[2]s --status review_needed
         kycgate events list --server %[1]s --token %[2]s --flagged
+        kycgate stats funnel --server %[1]s --token %[2]s
 Send your own: kycgate simulate --provider sumsub --url %[1]s/webhooks/sumsub --secret %[3]s
 Metrics: %[1]s/metrics
 
@@ -161,7 +163,10 @@ func feedDemo(ctx context.Context, base string, s demoSecrets, count int) (map[s
 	for provider, t := range targets {
 		journeys, err := simulator.NewJourneys(simulator.Options{
 			Provider: provider, Count: count, Users: shared, Rand: mrand.New(mrand.NewPCG(r.Uint64(), 1)),
-			Start: time.Now().UTC().Add(-2 * time.Hour), Creds: simulator.Credentials{Secret: t[1]},
+			// Journeys start over the past week, so that the dashboard's
+			// charts over time have something to show.
+			Start: time.Now().UTC().Add(-7 * 24 * time.Hour), Every: 7 * 24 * time.Hour / time.Duration(count+1),
+			Creds: simulator.Credentials{Secret: t[1]},
 		})
 		if err != nil {
 			return nil, err

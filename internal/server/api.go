@@ -80,15 +80,21 @@ func (s *Server) checkToken(r *http.Request) error {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return kycgate.Errorf(kycgate.EUNAUTHORIZED, "missing bearer token (Authorization: Bearer TOKEN)")
 	}
+	if !s.validToken(token) {
+		return kycgate.Errorf(kycgate.EUNAUTHORIZED, "the bearer token is not valid")
+	}
+	return nil
+}
+
+// validToken reports whether token is one of the configured API tokens, in
+// constant time.
+func (s *Server) validToken(token string) bool {
 	got := sha256.Sum256([]byte(token))
 	match := 0
 	for _, t := range s.tokens {
 		match |= subtle.ConstantTimeCompare(got[:], t[:])
 	}
-	if match != 1 {
-		return kycgate.Errorf(kycgate.EUNAUTHORIZED, "the bearer token is not valid")
-	}
-	return nil
+	return match == 1
 }
 
 // list is the envelope of every list answer.
@@ -132,11 +138,25 @@ func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	events, err := s.timeline(r, source, id)
+	if err != nil {
+		return err
+	}
+	out := verificationWithTimeline{Verification: v, Timeline: make([]eventJSON, len(events))}
+	for i, ev := range events {
+		out.Timeline[i] = newEventJSON(ev, false)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// timeline returns a verification's events in the order they apply.
+func (s *Server) timeline(r *http.Request, source, id string) ([]*kycgate.Event, error) {
 	var events []*kycgate.Event
 	for cursor := ""; ; {
 		page, next, err := s.reader.ListEvents(r.Context(), kycgate.EventFilter{Source: source, VerificationID: id, Cursor: cursor, Limit: kycgate.MaxPageSize})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		events = append(events, page...)
 		if next == "" {
@@ -150,12 +170,7 @@ func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
 		}
 		return 1
 	})
-	out := verificationWithTimeline{Verification: v, Timeline: make([]eventJSON, len(events))}
-	for i, ev := range events {
-		out.Timeline[i] = newEventJSON(ev, false)
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return events, nil
 }
 
 // ErasureEvent is the provider event name of an erasure requested through
@@ -208,11 +223,22 @@ type user struct {
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
 	uid := r.PathValue("external_user_id")
+	all, err := s.userVerifications(r, uid)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, user{ExternalUserID: uid, Verifications: all})
+	return nil
+}
+
+// userVerifications returns every verification of one end user, or
+// ENOTFOUND when there is none.
+func (s *Server) userVerifications(r *http.Request, uid string) ([]*kycgate.Verification, error) {
 	var all []*kycgate.Verification
 	for cursor := ""; ; {
 		vs, next, err := s.reader.ListVerifications(r.Context(), kycgate.VerificationFilter{ExternalUserID: uid, Cursor: cursor, Limit: kycgate.MaxPageSize})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		all = append(all, vs...)
 		if next == "" {
@@ -221,10 +247,9 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
 		cursor = next
 	}
 	if len(all) == 0 {
-		return kycgate.Errorf(kycgate.ENOTFOUND, "no verification of external user %q", uid)
+		return nil, kycgate.Errorf(kycgate.ENOTFOUND, "no verification of external user %q", uid)
 	}
-	writeJSON(w, http.StatusOK, user{ExternalUserID: uid, Verifications: all})
-	return nil
+	return all, nil
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {

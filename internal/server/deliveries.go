@@ -52,20 +52,30 @@ type retried struct {
 // retryDelivery sends a dead (or waiting) delivery again now, with a fresh
 // count of attempts.
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.store.FindDelivery(r.Context(), r.PathValue("id"))
+	n, err := s.retryOne(r, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
+	writeJSON(w, http.StatusOK, retried{n})
+	return nil
+}
+
+// retryOne makes one dead or waiting delivery due now; a delivered one is
+// a conflict.
+func (s *Server) retryOne(r *http.Request, id string) (int, error) {
+	d, err := s.store.FindDelivery(r.Context(), id)
+	if err != nil {
+		return 0, err
+	}
 	if d.State == kycgate.DeliveryDelivered {
-		return kycgate.Errorf(kycgate.ECONFLICT, "delivery %s was delivered; to send the event again, replay it: POST /api/v1/events/%s/replay", d.ID, d.EventID)
+		return 0, kycgate.Errorf(kycgate.ECONFLICT, "delivery %s was delivered; to send the event again, replay it: POST /api/v1/events/%s/replay", d.ID, d.EventID)
 	}
 	n, err := s.store.RetryDeliveries(r.Context(), kycgate.DeliveryFilter{ID: d.ID}, time.Now())
 	if err != nil {
-		return err
+		return 0, err
 	}
 	s.notify()
-	writeJSON(w, http.StatusOK, retried{n})
-	return nil
+	return n, nil
 }
 
 // retryDeliveries retries in bulk: by default a destination's dead letters.

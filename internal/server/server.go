@@ -71,7 +71,8 @@ type Options struct {
 	Store      Store
 	Forwarding Forwarding // nil when nothing is forwarded
 	Router     Router
-	APITokens  []string // bearer tokens for /api/v1
+	APITokens  []string // bearer tokens for /api/v1 and the dashboard
+	Sources    []SourceInfo
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger
 	// ReadHeaderTimeout and ReadTimeout cut slow clients; zero for the
@@ -91,11 +92,13 @@ type Server struct {
 	gatherer prometheus.Gatherer
 	log      *slog.Logger
 	srv      *http.Server
+	sources  []SourceInfo
+	dash     *dashboard
 }
 
 // New returns a server with the routes and timeouts in place, ready to Serve.
 func New(opts Options) *Server {
-	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, fwd: opts.Forwarding, router: opts.Router, gatherer: opts.Gatherer, log: opts.Logger}
+	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, fwd: opts.Forwarding, router: opts.Router, gatherer: opts.Gatherer, log: opts.Logger, sources: opts.Sources, dash: newDashboard()}
 	for _, t := range opts.APITokens {
 		s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
 	}
@@ -128,6 +131,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
 	s.routeAPI(mux)
+	s.routeDashboard(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, kycgate.Errorf(kycgate.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
 	})
@@ -201,6 +205,13 @@ var statuses = map[string]int{
 // writeError answers with the error's status and message. Only internal
 // errors and unavailability are logged; the caller never sees internals.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := s.errorStatus(w, r, err)
+	writeJSON(w, status, errorBody(kycgate.ErrorCode(err), kycgate.ErrorMessage(err)))
+}
+
+// errorStatus logs err as its code deserves, sets the headers that go with
+// it, and returns its HTTP status.
+func (s *Server) errorStatus(w http.ResponseWriter, r *http.Request, err error) int {
 	code := kycgate.ErrorCode(err)
 	status, ok := statuses[code]
 	if !ok {
@@ -218,7 +229,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case kycgate.ERATELIMITED:
 		w.Header().Set("Retry-After", "60")
 	}
-	writeJSON(w, status, errorBody(code, kycgate.ErrorMessage(err)))
+	return status
 }
 
 type errorDetail struct {

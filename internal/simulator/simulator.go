@@ -101,6 +101,9 @@ type Options struct {
 	Scenario string // a scenario name, or "mix" (or "") for all in turn
 	Count    int    // journeys
 	Start    time.Time
+	// Every is the time between the starts of two journeys; 7 s when zero.
+	// The demo spreads its journeys over the past week with it.
+	Every time.Duration
 	// Users is the pool of external user ids journeys draw from; sharing a
 	// pool across providers gives users verified by several providers.
 	// Empty: every journey has a user of its own.
@@ -135,6 +138,10 @@ func NewJourneys(opts Options) ([]Journey, error) {
 	if start.IsZero() {
 		start = time.Now().UTC().Add(-time.Hour)
 	}
+	every := opts.Every
+	if every <= 0 {
+		every = 7 * time.Second
+	}
 	out := make([]Journey, 0, opts.Count)
 	for i := range opts.Count {
 		name := names[i%len(names)]
@@ -146,7 +153,7 @@ func NewJourneys(opts Options) ([]Journey, error) {
 			r:    r,
 			vid:  p.newID(r),
 			user: user,
-			at:   start.Add(time.Duration(i) * 7 * time.Second),
+			at:   start.Add(time.Duration(i) * every),
 		}
 		p.scenarios[name].build(b)
 		j := Journey{Provider: opts.Provider, Scenario: name, VerificationID: b.vid, ExternalUserID: user, Want: p.scenarios[name].want}

@@ -97,6 +97,7 @@ func Events(d Dialect, f kycgate.EventFilter) (*Where, error) {
 // Verifications returns the clause for a verification filter.
 func Verifications(d Dialect, f kycgate.VerificationFilter) (*Where, error) {
 	w := NewWhere(d)
+	w.Eq("id", f.ID)
 	w.Eq("source", f.Source)
 	w.Eq("provider", f.Provider)
 	w.Eq("status", string(f.Status))

@@ -1,0 +1,422 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/chromedp"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/client"
+)
+
+// chromium returns the path of the Chromium the browser tests drive. Tests
+// skip without one, except in CI, where .ci/run installs Debian's package.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("KYCGATE_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+		if name == "" {
+			continue
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no Chromium: .ci/run installs Debian's chromium package")
+	}
+	t.Skip("no Chromium installed (apt-get install chromium, or set KYCGATE_CHROMIUM): skipping the browser test")
+	return ""
+}
+
+// browser starts a headless Chromium and returns a context to drive it.
+func browser(t *testing.T, width, height int) context.Context {
+	t.Helper()
+	// Chromium may still write its profile as it exits, so the profile is
+	// removed after the browser is stopped, not by t.TempDir.
+	profile, err := os.MkdirTemp("", "kycgate-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(width, height),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc(); os.RemoveAll(profile) })
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// screenshot saves the page as name.png in $KYCGATE_SCREENSHOTS (make
+// screenshots writes docs/images), else in the test's temporary directory.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("KYCGATE_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	var png []byte
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
+	t.Helper()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// follow clicks sel, which leads to another page, and waits until that
+// page shows wait: the old page is marked so that its own elements do not
+// count.
+func follow(sel, wait string) chromedp.Action {
+	return chromedp.Tasks{
+		chromedp.Evaluate(`document.body.dataset.left = "1"`, nil),
+		chromedp.Click(sel, chromedp.ByQuery),
+		chromedp.WaitVisible(`body:not([data-left]) `+wait, chromedp.ByQuery),
+	}
+}
+
+// TestDashboard drives the dashboard in a real browser against a gateway fed
+// by the simulator with every provider's journeys, and a destination that
+// fails until the test lets it succeed.
+func TestDashboard(t *testing.T) {
+	ctx := browser(t, 1280, 900)
+
+	// The destination fails its first few requests; with max_attempts 1
+	// those deliveries are dead-lettered at once.
+	const failures = 4
+	var requests, received atomic.Int64
+	dest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) <= failures {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		received.Add(1)
+	}))
+	defer dest.Close()
+
+	secrets := newDemoSecrets()
+	cfg, err := demoConfig("127.0.0.1:0", "sqlite://"+filepath.Join(t.TempDir(), "k.db"), secrets,
+		fmt.Sprintf("destinations:\n  - {name: my-app, url: %q, secret: \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", max_attempts: 1, filter: {types: [verification.decided]}}", dest.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _ := runApp(t, cfg)
+	base := "http://" + app.Addr()
+	const perProvider = 12
+	if _, err := feedDemo(context.Background(), base, secrets, perProvider); err != nil {
+		t.Fatal(err)
+	}
+	api := client.New(base, secrets.api)
+	all := allVerifications(t, api)
+	dead := waitDead(t, api, "my-app")
+
+	// Log in: a wrong token is refused, the right one opens the overview.
+	var text string
+	do(t, ctx, "wrong token",
+		chromedp.Navigate(base+"/verifications"),
+		chromedp.WaitVisible(`#token`, chromedp.ByID),
+		chromedp.SendKeys(`#token`, "not-the-token", chromedp.ByID),
+		follow(`#login`, `#login-error`),
+		chromedp.Text(`#login-error`, &text, chromedp.ByID))
+	if !strings.Contains(text, "not one of this server's API tokens") {
+		t.Errorf("login error %q", text)
+	}
+	var location string
+	do(t, ctx, "log in",
+		chromedp.SetValue(`#token`, secrets.api, chromedp.ByID),
+		follow(`#login`, `#verifications`),
+		chromedp.Location(&location))
+	if !strings.HasSuffix(location, "/verifications") {
+		t.Errorf("after login at %s, want back at /verifications", location)
+	}
+
+	// The overview: a funnel for every provider, equal to counts made here
+	// from every verification the API lists.
+	do(t, ctx, "overview", chromedp.Navigate(base+"/?range=all"), chromedp.WaitVisible(`#funnels`, chromedp.ByID))
+	for _, p := range providerOrder() {
+		want := funnelOf(all, p)
+		for _, stage := range kycgate.Stages {
+			var got string
+			do(t, ctx, "read funnel", chromedp.Text(fmt.Sprintf(`section.panel[data-provider=%q] td[data-stage=%q]`, p, stage), &got, chromedp.ByQuery))
+			if got != strconv.Itoa(want[string(stage)]) {
+				t.Errorf("%s %s: dashboard shows %s, the verifications say %d", p, stage, got, want[string(stage)])
+			}
+		}
+		for _, k := range []string{"abandoned", "expired"} {
+			var got string
+			do(t, ctx, "read outcome", chromedp.Text(fmt.Sprintf(`section.panel[data-provider=%q] b[data-count=%q]`, p, k), &got, chromedp.ByQuery))
+			if got != strconv.Itoa(want[k]) {
+				t.Errorf("%s %s: dashboard shows %s, the verifications say %d", p, k, got, want[k])
+			}
+		}
+	}
+	var charts int
+	do(t, ctx, "count charts", chromedp.Evaluate(`document.querySelectorAll("svg.chart rect, svg.chart path").length`, &charts))
+	if charts < 20 {
+		t.Errorf("the overview draws %d chart marks", charts)
+	}
+	screenshot(t, ctx, "dashboard-overview")
+
+	// Filter the verifications: MetaMap's declined ones only.
+	do(t, ctx, "filter",
+		chromedp.Navigate(base+"/verifications"),
+		chromedp.WaitVisible(`#filters`, chromedp.ByID),
+		chromedp.SetValue(`select[name=provider]`, "metamap", chromedp.ByQuery),
+		chromedp.SetValue(`select[name=status]`, "declined", chromedp.ByQuery),
+		follow(`#apply`, `#verifications`))
+	var rows []*cdp.Node
+	do(t, ctx, "rows", chromedp.Nodes(`#verifications tbody tr`, &rows, chromedp.ByQueryAll))
+	wantRows := 0
+	for _, v := range all {
+		if v.Provider == "metamap" && v.Status == kycgate.StatusDeclined {
+			wantRows++
+		}
+	}
+	if len(rows) != wantRows || wantRows == 0 {
+		t.Errorf("filtered list has %d rows, want %d", len(rows), wantRows)
+	}
+	var listText string
+	do(t, ctx, "list text", chromedp.Text(`#verifications tbody`, &listText, chromedp.ByQuery))
+	if strings.Contains(listText, "sumsub") || strings.Count(listText, "declined") < wantRows {
+		t.Errorf("filtered list shows other verifications:\n%s", listText)
+	}
+	screenshot(t, ctx, "dashboard-verifications")
+
+	// One verification, and the raw payload of one of its events on demand.
+	do(t, ctx, "open verification",
+		follow(`#verifications tbody tr:first-child td:nth-child(4) a`, `#timeline`),
+		chromedp.Location(&location),
+		chromedp.Text(`#status`, &text, chromedp.ByID))
+	parts := strings.Split(location, "/")
+	vid, _ := url.PathUnescape(parts[len(parts)-1])
+	if text != "declined" {
+		t.Errorf("verification %s shows status %q", vid, text)
+	}
+	screenshot(t, ctx, "dashboard-verification")
+	var before string
+	do(t, ctx, "open event",
+		follow(`#timeline li:last-child a.payload-link`, `#show-raw`),
+		chromedp.Text(`#raw`, &before, chromedp.ByID))
+	if strings.Contains(before, vid) {
+		t.Errorf("the raw payload is shown before it is asked for")
+	}
+	do(t, ctx, "show raw",
+		follow(`#show-raw`, `#raw-body`),
+		chromedp.Text(`#raw-body`, &text, chromedp.ByID))
+	if !strings.Contains(text, vid) {
+		t.Errorf("raw payload does not name verification %s:\n%s", vid, text)
+	}
+
+	// Deliveries: the dead ones are listed; retry one, then the rest.
+	do(t, ctx, "deliveries",
+		chromedp.Navigate(base+"/deliveries"),
+		chromedp.WaitVisible(`#deliveries`, chromedp.ByID))
+	do(t, ctx, "rows", chromedp.Nodes(`#deliveries tbody tr`, &rows, chromedp.ByQueryAll))
+	if len(rows) != min(dead, kycgate.DefaultPageSize) {
+		t.Errorf("%d dead deliveries listed, want %d", len(rows), dead)
+	}
+	screenshot(t, ctx, "dashboard-deliveries")
+	first := rows[0].AttributeValue("data-delivery")
+	do(t, ctx, "retry one",
+		follow(`#deliveries tbody tr:first-child button.retry`, `#notice`),
+		chromedp.Text(`#notice`, &text, chromedp.ByID))
+	if !strings.HasPrefix(text, "1 delivery will be sent again") {
+		t.Errorf("notice after retry: %q", text)
+	}
+	waitState(t, api, first, kycgate.DeliveryDelivered)
+	do(t, ctx, "retry all",
+		follow(`#destinations button.retry-all`, `#notice`))
+	deadline := time.Now().Add(20 * time.Second)
+	for waitDeadCount(t, api, "my-app") > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := waitDeadCount(t, api, "my-app"); n != 0 {
+		t.Errorf("%d deliveries still dead after retrying all", n)
+	}
+	if got, want := received.Load(), requests.Load()-failures; got != want || dead != failures {
+		t.Errorf("the destination received %d of %d requests after its %d failures, and %d deliveries died", got, want, failures, dead)
+	}
+
+	// One end user across providers.
+	users := map[string]map[string]bool{}
+	for _, v := range all {
+		if users[v.ExternalUserID] == nil {
+			users[v.ExternalUserID] = map[string]bool{}
+		}
+		users[v.ExternalUserID][v.Provider] = true
+	}
+	var uid string
+	for u, ps := range users {
+		if len(ps) > 1 && (uid == "" || u < uid) {
+			uid = u
+		}
+	}
+	do(t, ctx, "user page",
+		chromedp.Navigate(base+"/users/"+url.PathEscape(uid)),
+		chromedp.WaitVisible(`#verifications`, chromedp.ByID),
+		chromedp.Nodes(`#verifications tbody tr`, &rows, chromedp.ByQueryAll))
+	n := 0
+	for _, v := range all {
+		if v.ExternalUserID == uid {
+			n++
+		}
+	}
+	if len(rows) != n {
+		t.Errorf("user %s: %d rows, want %d", uid, len(rows), n)
+	}
+
+	// Log out: the dashboard asks to log in again.
+	do(t, ctx, "log out",
+		chromedp.Navigate(base+"/"),
+		follow(`form.logout button`, `#token`),
+		chromedp.Navigate(base+"/deliveries"),
+		chromedp.WaitVisible(`#token`, chromedp.ByID))
+}
+
+// TestDashboard_Phone: the overview fits a phone's width.
+func TestDashboard_Phone(t *testing.T) {
+	ctx := browser(t, 390, 844)
+	secrets := newDemoSecrets()
+	cfg, err := demoConfig("127.0.0.1:0", "sqlite://"+filepath.Join(t.TempDir(), "k.db"), secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _ := runApp(t, cfg)
+	base := "http://" + app.Addr()
+	if _, err := feedDemo(context.Background(), base, secrets, 6); err != nil {
+		t.Fatal(err)
+	}
+	var overflow bool
+	do(t, ctx, "log in and look",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(`#token`, chromedp.ByID),
+		chromedp.SendKeys(`#token`, secrets.api, chromedp.ByID),
+		follow(`#login`, `#funnels`),
+		chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow))
+	if overflow {
+		t.Errorf("the overview is wider than a phone's screen")
+	}
+	screenshot(t, ctx, "dashboard-phone")
+}
+
+func providerOrder() []string { return []string{"sumsub", "metamap", "idwise", "vericato", "verifyyou"} }
+
+// funnelOf counts, from the verifications themselves, what the funnel of
+// provider p must show.
+func funnelOf(all []kycgate.Verification, p string) map[string]int {
+	out := map[string]int{}
+	for _, v := range all {
+		if v.Provider != p {
+			continue
+		}
+		for _, s := range kycgate.Stages {
+			if v.Stage.Rank() >= s.Rank() {
+				out[string(s)]++
+			}
+		}
+		switch v.Status {
+		case kycgate.StatusAbandoned, kycgate.StatusExpired:
+			out[string(v.Status)]++
+		}
+	}
+	return out
+}
+
+func allVerifications(t *testing.T, api *client.Client) []kycgate.Verification {
+	t.Helper()
+	var all []kycgate.Verification
+	q := url.Values{"limit": {"500"}}
+	for {
+		var page struct {
+			Data       []kycgate.Verification `json:"data"`
+			NextCursor string                 `json:"next_cursor"`
+		}
+		if _, err := api.GetJSON(context.Background(), "/api/v1/verifications", q, &page); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page.Data...)
+		if page.NextCursor == "" {
+			return all
+		}
+		q.Set("cursor", page.NextCursor)
+	}
+}
+
+func waitDeadCount(t *testing.T, api *client.Client, dest string) int {
+	t.Helper()
+	var page struct{ Data []kycgate.Delivery }
+	if _, err := api.GetJSON(context.Background(), "/api/v1/deliveries", url.Values{"destination": {dest}, "state": {"dead"}, "limit": {"500"}}, &page); err != nil {
+		t.Fatal(err)
+	}
+	return len(page.Data)
+}
+
+// waitDead waits until no delivery to dest is pending, and returns how
+// many are dead.
+func waitDead(t *testing.T, api *client.Client, dest string) int {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var page struct{ Data []kycgate.Delivery }
+		if _, err := api.GetJSON(context.Background(), "/api/v1/deliveries", url.Values{"destination": {dest}, "state": {"pending"}}, &page); err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Data) == 0 {
+			return waitDeadCount(t, api, dest)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deliveries to %s still pending", len(page.Data), dest)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func waitState(t *testing.T, api *client.Client, id string, want kycgate.DeliveryState) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var d kycgate.Delivery
+		if _, err := api.GetJSON(context.Background(), "/api/v1/deliveries/"+id, nil, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.State == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery %s is %s, want %s", id, d.State, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

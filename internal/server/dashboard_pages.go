@@ -1,0 +1,484 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/delivery"
+)
+
+var templateFuncs = template.FuncMap{
+	"when": func(t any) string {
+		switch t := t.(type) {
+		case time.Time:
+			if t.IsZero() {
+				return "–"
+			}
+			return t.UTC().Format("2006-01-02 15:04:05")
+		case *time.Time:
+			if t == nil || t.IsZero() {
+				return "–"
+			}
+			return t.UTC().Format("2006-01-02 15:04:05")
+		}
+		return "–"
+	},
+	"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
+	"duration": humanDuration,
+	"dash": func(s any) string {
+		if v := fmt.Sprint(s); v != "" {
+			return v
+		}
+		return "–"
+	},
+	"join":     strings.Join,
+	"path":     url.PathEscape,
+	"query":    url.QueryEscape,
+	"provider": providerClass,
+	"score": func(f *float64) string {
+		if f == nil {
+			return "–"
+		}
+		return strconv.FormatFloat(*f, 'f', -1, 64)
+	},
+}
+
+// providerClass is a provider's colour class in the stylesheet.
+func providerClass(p string) string {
+	if i := slices.Index(providerOrder, p); i >= 0 {
+		return "p" + strconv.Itoa(i)
+	}
+	return "p-other"
+}
+
+var providerOrder = []string{"sumsub", "metamap", "idwise", "vericato", "verifyyou"}
+
+var decisionOrder = []kycgate.Decision{kycgate.DecisionApproved, kycgate.DecisionReviewNeeded, kycgate.DecisionResubmissionRequested, kycgate.DecisionDeclined}
+
+// timeRange is one of the overview's periods: the funnel counts the
+// verifications created since Since; the charts over time show Buckets
+// buckets of Step each, ending now.
+type timeRange struct {
+	Name, Label string
+	step        time.Duration
+	buckets     int
+	all         bool
+}
+
+var timeRanges = []timeRange{
+	{Name: "24h", Label: "Last 24 hours", step: time.Hour, buckets: 24},
+	{Name: "7d", Label: "Last 7 days", step: 24 * time.Hour, buckets: 7},
+	{Name: "30d", Label: "Last 30 days", step: 24 * time.Hour, buckets: 30},
+	{Name: "all", Label: "All time", step: 24 * time.Hour, buckets: 30, all: true},
+}
+
+// bucketStart is the start of the first bucket of r ending at now.
+func (r timeRange) bucketStart(now time.Time) time.Time {
+	return now.UTC().Truncate(r.step).Add(-time.Duration(r.buckets-1) * r.step)
+}
+
+type overviewData struct {
+	Range      timeRange
+	Ranges     []timeRange
+	Funnel     *kycgate.Funnel
+	Panels     []providerPanel
+	Total      int
+	Decided    int
+	Approved   int
+	Volume     template.HTML
+	Approval   template.HTML
+	ToDecision template.HTML
+	Legend     template.HTML
+	Decisions  template.HTML // legend of the decision colours
+}
+
+// providerPanel is one provider's funnel, decision mix and drop-off.
+type providerPanel struct {
+	Stats     kycgate.FunnelStats
+	Class     string
+	Funnel    template.HTML
+	Decisions template.HTML
+	DropOff   template.HTML
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request) error {
+	rng := timeRanges[1]
+	if name := r.URL.Query().Get("range"); name != "" {
+		i := slices.IndexFunc(timeRanges, func(t timeRange) bool { return t.Name == name })
+		if i < 0 {
+			return kycgate.Errorf(kycgate.EINVALID, "range %q is not one of 24h, 7d, 30d, all", name)
+		}
+		rng = timeRanges[i]
+	}
+	now := time.Now()
+	start := rng.bucketStart(now)
+	q := kycgate.FunnelQuery{}
+	if !rng.all {
+		q.Since = start
+	}
+	f, err := s.store.Funnel(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	d := overviewData{Range: rng, Ranges: timeRanges, Funnel: f}
+	var providers []string
+	for _, g := range f.Groups {
+		d.Total += g.Total
+		d.Decided += g.Stages[3].Count
+		d.Approved += g.Decisions[kycgate.DecisionApproved]
+		providers = append(providers, g.Group)
+		d.Panels = append(d.Panels, newProviderPanel(g))
+	}
+	slices.SortFunc(d.Panels, func(a, b providerPanel) int { return strings.Compare(a.Class, b.Class) })
+	if d.Total > 0 {
+		if err := s.overTime(r, &d, start, providers); err != nil {
+			return err
+		}
+		var bars []hbar
+		for _, p := range d.Panels {
+			if t := p.Stats.ToDecision; t != nil {
+				bars = append(bars,
+					hbar{p.Stats.Group + " p50", t.P50, humanDuration(t.P50), p.Class},
+					hbar{p.Stats.Group + " p90", t.P90, humanDuration(t.P90), p.Class + " light"},
+					hbar{p.Stats.Group + " p99", t.P99, humanDuration(t.P99), p.Class + " lighter"})
+			}
+		}
+		d.ToDecision = hbars("time from creation to first decision per provider", wideW, bars)
+	}
+	var ds []series
+	for _, dec := range decisionOrder {
+		ds = append(ds, series{Name: string(dec), Class: "d-" + string(dec)})
+	}
+	d.Decisions = legend(ds)
+	s.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Data: d})
+	return nil
+}
+
+// overTime fills the charts over time: one funnel per bucket, counted by
+// the store.
+func (s *Server) overTime(r *http.Request, d *overviewData, start time.Time, providers []string) error {
+	slices.SortFunc(providers, func(a, b string) int { return strings.Compare(providerClass(a), providerClass(b)) })
+	labels := make([]string, d.Range.buckets)
+	volume := make([]series, len(providers))
+	approval := make([]series, len(providers))
+	for i, p := range providers {
+		volume[i] = series{Name: p, Class: providerClass(p), Values: make([]float64, d.Range.buckets)}
+		approval[i] = series{Name: p, Class: providerClass(p), Values: make([]float64, d.Range.buckets)}
+	}
+	for b := range d.Range.buckets {
+		from := start.Add(time.Duration(b) * d.Range.step)
+		if d.Range.step < 24*time.Hour {
+			labels[b] = from.Format("15:04")
+		} else {
+			labels[b] = from.Format("Jan 2")
+		}
+		f, err := s.store.Funnel(r.Context(), kycgate.FunnelQuery{Since: from, Until: from.Add(d.Range.step)})
+		if err != nil {
+			return err
+		}
+		for i, p := range providers {
+			approval[i].Values[b] = math.NaN()
+			for _, g := range f.Groups {
+				if g.Group != p {
+					continue
+				}
+				volume[i].Values[b] = float64(g.Total)
+				if decided := g.Stages[3].Count; decided > 0 {
+					approval[i].Values[b] = float64(g.Decisions[kycgate.DecisionApproved]) / float64(decided)
+				}
+			}
+		}
+	}
+	d.Volume = stackedBars("verifications created per provider over time", labels, volume)
+	d.Approval = lines("share of decided verifications approved, per provider over time", labels, approval)
+	d.Legend = legend(volume)
+	return nil
+}
+
+func newProviderPanel(g kycgate.FunnelStats) providerPanel {
+	p := providerPanel{Stats: g, Class: providerClass(g.Group)}
+	var stages []hbar
+	for i, st := range g.Stages {
+		text := strconv.Itoa(st.Count)
+		if i > 0 {
+			text += fmt.Sprintf(" (%.0f%%)", 100*st.Conversion)
+		}
+		stages = append(stages, hbar{Label: string(st.Stage), Value: float64(st.Count), Text: text, Class: p.Class})
+	}
+	p.Funnel = hbars(g.Group+" funnel", panelW, stages)
+	var ds []series
+	for _, dec := range decisionOrder {
+		ds = append(ds, series{Name: string(dec), Class: "d-" + string(dec), Values: []float64{float64(g.Decisions[dec])}})
+	}
+	p.Decisions = shareBar(g.Group+" decision mix", ds)
+	if len(g.DropOff) > 0 {
+		var bars []hbar
+		for _, x := range g.DropOff {
+			bars = append(bars, hbar{Label: x.Label, Value: float64(x.Count), Text: strconv.Itoa(x.Count), Class: "dropoff"})
+		}
+		p.DropOff = hbars(g.Group+" drop-off", panelW, bars)
+	}
+	return p
+}
+
+type verificationsData struct {
+	Filter    url.Values
+	Statuses  []kycgate.Status
+	Providers []string
+	Rows      []*kycgate.Verification
+	Next      string // the query of the next page, "" on the last
+}
+
+func (s *Server) verificationsPage(w http.ResponseWriter, r *http.Request) error {
+	q := query{r: r}
+	f := kycgate.VerificationFilter{
+		ID:             strings.TrimSpace(q.str("id")),
+		Source:         q.str("source"),
+		Provider:       q.str("provider"),
+		Status:         oneOf(&q, "status", kycgate.Statuses),
+		ExternalUserID: strings.TrimSpace(q.str("external_user_id")),
+		Cursor:         q.str("cursor"),
+		Limit:          q.limit(),
+	}
+	if v := q.str("since"); v != "" {
+		t, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			q.fail("since", "%q is not a date such as 2026-11-22", v)
+		}
+		f.Since = t
+	}
+	if q.err != nil {
+		return q.err
+	}
+	vs, next, err := s.reader.ListVerifications(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	d := verificationsData{Filter: r.URL.Query(), Statuses: kycgate.Statuses, Providers: providerOrder, Rows: vs}
+	if next != "" {
+		nq := r.URL.Query()
+		nq.Set("cursor", next)
+		d.Next = nq.Encode()
+	}
+	s.render(w, r, http.StatusOK, "verifications", page{Title: "Verifications", Nav: "verifications", Data: d})
+	return nil
+}
+
+type verificationData struct {
+	V        *kycgate.Verification
+	Timeline []timelineEntry
+}
+
+// timelineEntry is an event of a verification and its deliveries.
+type timelineEntry struct {
+	*kycgate.Event
+	Deliveries []*kycgate.Delivery
+}
+
+func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) error {
+	source, id := r.PathValue("source"), r.PathValue("id")
+	v, err := s.reader.FindVerification(r.Context(), source, id)
+	if err != nil {
+		return err
+	}
+	events, err := s.timeline(r, source, id)
+	if err != nil {
+		return err
+	}
+	d := verificationData{V: v}
+	for _, ev := range events {
+		ds, _, err := s.store.ListDeliveries(r.Context(), kycgate.DeliveryFilter{EventID: ev.ID, Limit: kycgate.MaxPageSize})
+		if err != nil {
+			return err
+		}
+		for i, dl := range ds {
+			if dl.Attempts > 0 { // with its attempts
+				if ds[i], err = s.store.FindDelivery(r.Context(), dl.ID); err != nil {
+					return err
+				}
+			}
+		}
+		d.Timeline = append(d.Timeline, timelineEntry{Event: ev, Deliveries: ds})
+	}
+	s.render(w, r, http.StatusOK, "verification", page{Title: "Verification " + id, Nav: "verifications", Data: d})
+	return nil
+}
+
+type eventData struct {
+	E        *kycgate.Event
+	Data     string // the canonical data, indented
+	ShowRaw  bool
+	Raw      string // the raw body, indented when it is JSON
+	RawBytes int
+	Headers  []string
+}
+
+// eventPage shows one event; its raw payload, which may hold personal
+// data, only when asked for with ?raw=1.
+func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) error {
+	ev, err := s.reader.FindEvent(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	data, _ := json.MarshalIndent(ev.Data, "", "  ")
+	d := eventData{E: ev, Data: string(data), ShowRaw: r.URL.Query().Get("raw") == "1", RawBytes: len(ev.Body)}
+	if d.ShowRaw && ev.Body != nil {
+		var out bytes.Buffer
+		switch {
+		case json.Indent(&out, ev.Body, "", "  ") == nil:
+			d.Raw = out.String()
+		case utf8.Valid(ev.Body):
+			d.Raw = string(ev.Body)
+		default:
+			d.Raw = fmt.Sprintf("(%d bytes that are not text)", len(ev.Body))
+		}
+		for name, vs := range ev.Header {
+			d.Headers = append(d.Headers, name+": "+strings.Join(vs, ", "))
+		}
+		slices.Sort(d.Headers)
+	}
+	s.render(w, r, http.StatusOK, "event", page{Title: "Event " + ev.ID, Nav: "verifications", Data: d})
+	return nil
+}
+
+type userData struct {
+	ID   string
+	Rows []*kycgate.Verification
+}
+
+func (s *Server) userPage(w http.ResponseWriter, r *http.Request) error {
+	uid := r.PathValue("external_user_id")
+	vs, err := s.userVerifications(r, uid)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "user", page{Title: "User " + uid, Nav: "verifications", Data: userData{ID: uid, Rows: vs}})
+	return nil
+}
+
+type deliveriesData struct {
+	Destinations []destinationRow
+	Filter       url.Values
+	States       []kycgate.DeliveryState
+	Rows         []*kycgate.Delivery
+	Next         string
+}
+
+// destinationRow is a destination's live state and its backlog.
+type destinationRow struct {
+	delivery.Status
+	Pending, Dead int
+}
+
+func (s *Server) deliveriesPage(w http.ResponseWriter, r *http.Request) error {
+	q := query{r: r}
+	f := s.deliveryFilter(&q)
+	if q.err != nil {
+		return q.err
+	}
+	if !r.URL.Query().Has("state") {
+		f.State = kycgate.DeliveryDead // what needs a person first
+	}
+	ds, next, err := s.store.ListDeliveries(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	counts, err := s.store.Counts(r.Context())
+	if err != nil {
+		return err
+	}
+	d := deliveriesData{Filter: r.URL.Query(), States: kycgate.DeliveryStates, Rows: ds}
+	if !d.Filter.Has("state") {
+		d.Filter.Set("state", string(kycgate.DeliveryDead))
+	}
+	if s.fwd != nil {
+		for _, st := range s.fwd.Statuses() {
+			row := destinationRow{Status: st}
+			for _, c := range counts.Deliveries {
+				if c.Destination != st.Name {
+					continue
+				}
+				switch c.State {
+				case kycgate.DeliveryPending:
+					row.Pending = c.Count
+				case kycgate.DeliveryDead:
+					row.Dead = c.Count
+				}
+			}
+			d.Destinations = append(d.Destinations, row)
+		}
+	}
+	if next != "" {
+		nq := r.URL.Query()
+		nq.Set("cursor", next)
+		d.Next = nq.Encode()
+	}
+	p := page{Title: "Deliveries", Nav: "deliveries", Data: d}
+	if n := r.URL.Query().Get("retried"); n != "" {
+		p.Notice = n + " deliveries will be sent again now."
+		if n == "1" {
+			p.Notice = "1 delivery will be sent again now."
+		}
+	}
+	if name := r.URL.Query().Get("enabled"); name != "" {
+		p.Notice = "Destination " + name + " is active again."
+	}
+	s.render(w, r, http.StatusOK, "deliveries", p)
+	return nil
+}
+
+func (s *Server) retryDeliveryForm(w http.ResponseWriter, r *http.Request) error {
+	n, err := s.retryOne(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	back := safeNext(r.PostFormValue("back"))
+	http.Redirect(w, r, withQuery(back, "retried", strconv.Itoa(n)), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) retryDeliveriesForm(w http.ResponseWriter, r *http.Request) error {
+	name := r.PostFormValue("destination")
+	if s.router == nil || !s.router.Has(name) {
+		return kycgate.Errorf(kycgate.EINVALID, "no destination named %q", name)
+	}
+	n, err := s.store.RetryDeliveries(r.Context(), kycgate.DeliveryFilter{Destination: name, State: kycgate.DeliveryDead}, time.Now())
+	if err != nil {
+		return err
+	}
+	s.notify()
+	http.Redirect(w, r, "/deliveries?retried="+strconv.Itoa(n), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) enableDestinationForm(w http.ResponseWriter, r *http.Request) error {
+	if s.fwd == nil {
+		return kycgate.Errorf(kycgate.ENOTFOUND, "no destinations are configured")
+	}
+	name := r.PathValue("name")
+	if err := s.fwd.Enable(name); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/deliveries?enabled="+url.QueryEscape(name), http.StatusSeeOther)
+	return nil
+}
+
+// withQuery adds key=value to the query of a local URL.
+func withQuery(u, key, value string) string {
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + url.QueryEscape(key) + "=" + url.QueryEscape(value)
+}
