@@ -331,7 +331,9 @@ func TestDashboard_Phone(t *testing.T) {
 	screenshot(t, ctx, "dashboard-phone")
 }
 
-func providerOrder() []string { return []string{"sumsub", "metamap", "idwise", "vericato", "verifyyou"} }
+func providerOrder() []string {
+	return []string{"sumsub", "metamap", "idwise", "vericato", "verifyyou"}
+}
 
 // funnelOf counts, from the verifications themselves, what the funnel of
 // provider p must show.
