@@ -9,7 +9,7 @@ LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 100000x
 FUZZ_PKGS := sumsub metamap idwise vericato verifyyou
 
-.PHONY: help build demo run test lint bench fuzz crash clean
+.PHONY: help build demo run test lint bench fuzz crash screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ fuzz: ## fuzz every adapter, the config loader and the API's query parameters, F
 
 crash: ## 20 cycles of SIGKILL under ingest and delivery (CI runs 2)
 	KYCGATE_CRASH_CYCLES=20 $(GO) test -count=1 -timeout 20m -run 'TestDurability' -v ./cmd/kycgate
+
+screenshots: ## drive the dashboard in headless Chromium and save its screenshots in docs/images
+	KYCGATE_SCREENSHOTS=$(CURDIR)/docs/images $(GO) test -count=1 -run 'TestDashboard' ./cmd/kycgate
 
 clean: ## remove build output and the example database
 	rm -rf bin kycgate.db kycgate.db-wal kycgate.db-shm

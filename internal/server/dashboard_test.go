@@ -1,0 +1,201 @@
+package server_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kycgate/kycgate/internal/server"
+)
+
+// noRedirect is a client that shows redirects instead of following them.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// page requests a dashboard page with the session cookie, if any, and
+// returns the status, the body and the response.
+func page(t *testing.T, method, u string, cookie *http.Cookie, form url.Values) (int, string, *http.Response) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, u, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if cookie != nil {
+		req.AddCookie(cookie)
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp
+}
+
+// login logs in with token and returns the session cookie.
+func login(t *testing.T, base, token string) *http.Cookie {
+	t.Helper()
+	status, body, resp := page(t, "POST", base+"/login", nil, url.Values{"token": {token}, "next": {"/verifications"}})
+	if status != http.StatusSeeOther || resp.Header.Get("Location") != "/verifications" {
+		t.Fatalf("login: %d %s %s", status, resp.Header.Get("Location"), body)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "kycgate_session" {
+			return c
+		}
+	}
+	t.Fatal("login set no session cookie")
+	return nil
+}
+
+func TestDashboard_Login(t *testing.T) {
+	g := newGateway(t)
+
+	status, _, resp := page(t, "GET", g.URL+"/verifications?status=declined", nil, nil)
+	if status != http.StatusSeeOther || resp.Header.Get("Location") != "/login?next=%2Fverifications%3Fstatus%3Ddeclined" {
+		t.Errorf("without a session: %d to %q", status, resp.Header.Get("Location"))
+	}
+	status, body, resp := page(t, "POST", g.URL+"/login", nil, url.Values{"token": {"guess"}})
+	if status != http.StatusUnauthorized || !strings.Contains(body, "API tokens (api_tokens in its configuration)") || len(resp.Cookies()) != 0 {
+		t.Errorf("wrong token: %d, cookies %v", status, resp.Cookies())
+	}
+
+	c := login(t, g.URL, apiToken)
+	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Secure {
+		t.Errorf("cookie on loopback: %+v; want HttpOnly, SameSite=Strict, not Secure", c)
+	}
+	// Anywhere else, the cookie is Secure: the dashboard is served over TLS.
+	req, _ := http.NewRequest("POST", g.URL+"/login", strings.NewReader("token="+apiToken))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Host = "kyc.example.com"
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if cs := resp.Cookies(); len(cs) != 1 || !cs[0].Secure {
+		t.Errorf("cookie for kyc.example.com: %+v, want Secure", cs)
+	}
+
+	// A redirect after login stays on this site.
+	for _, next := range []string{"//evil.example", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"} {
+		_, _, resp := page(t, "POST", g.URL+"/login", nil, url.Values{"token": {apiToken}, "next": {next}})
+		if loc := resp.Header.Get("Location"); loc != "/" {
+			t.Errorf("next=%q redirects to %q", next, loc)
+		}
+	}
+
+	status, body, resp = page(t, "GET", g.URL+"/", c, nil)
+	if status != 200 || !strings.Contains(body, "No verifications") || !strings.Contains(body, "No sources are configured") {
+		t.Errorf("empty overview: %d\n%s", status, body)
+	}
+	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"} {
+		if resp.Header.Get(h) == "" {
+			t.Errorf("no %s header", h)
+		}
+	}
+
+	// A forged or altered session is no session.
+	for _, v := range []string{"", "garbage", "99999999999." + strings.SplitN(c.Value, ".", 2)[1], c.Value + "x"} {
+		status, _, _ := page(t, "GET", g.URL+"/", &http.Cookie{Name: "kycgate_session", Value: v}, nil)
+		if status != http.StatusSeeOther {
+			t.Errorf("cookie %q: %d, want a redirect to log in", v, status)
+		}
+	}
+	// A form without the session's form token is refused, and does nothing.
+	status, body, _ = page(t, "POST", g.URL+"/deliveries/retry", c, url.Values{"destination": {"x"}})
+	if status != http.StatusForbidden || !strings.Contains(body, "reload the page") {
+		t.Errorf("form without its token: %d %s", status, body)
+	}
+	status, _, _ = page(t, "POST", g.URL+"/deliveries/retry", nil, url.Values{"destination": {"x"}})
+	if status != http.StatusUnauthorized {
+		t.Errorf("form without a session: %d", status)
+	}
+
+	status, _, resp = page(t, "POST", g.URL+"/logout", c, url.Values{})
+	if cs := resp.Cookies(); status != http.StatusSeeOther || len(cs) != 1 || cs[0].MaxAge >= 0 {
+		t.Errorf("logout: %d %+v", status, cs)
+	}
+}
+
+func TestDashboard_Pages(t *testing.T) {
+	g := newGateway(t)
+	feed(t, g)
+	c := login(t, g.URL, apiToken)
+
+	var list apiList[apiEvent]
+	g.get(t, "/api/v1/events?verification_id=app-1&type=verification.decided", apiToken, &list)
+	if len(list.Data) != 1 {
+		t.Fatalf("events: %+v", list)
+	}
+	eventID := list.Data[0].ID
+
+	for _, tc := range []struct {
+		path   string
+		status int
+		want   []string
+		not    []string
+	}{
+		{"/", 200, []string{`data-provider="sumsub"`, `data-provider="metamap"`, "<svg"}, nil},
+		{"/?range=24h", 200, nil, nil},
+		{"/?range=forever", 400, []string{"range"}, nil},
+		{"/verifications", 200, []string{"app-1", "mm-1", "user-42"}, nil},
+		{"/verifications?provider=metamap", 200, []string{"mm-1"}, []string{"app-1"}},
+		{"/verifications?id=app-1", 200, []string{"app-1"}, []string{"mm-1"}},
+		{"/verifications?status=bogus", 400, []string{"query parameter status"}, nil},
+		{"/verifications?since=yesterday", 400, []string{"not a date"}, nil},
+		{"/verifications?provider=idwise", 200, []string{"No verification matches"}, nil},
+		{"/verifications/sumsub/app-1", 200, []string{"approved", "applicantReviewed", "basic-kyc-level"}, nil},
+		{"/verifications/sumsub/nope", 404, []string{"not found"}, nil},
+		{"/events/" + eventID, 200, []string{"Show the raw payload"}, []string{"reviewAnswer"}},
+		{"/events/" + eventID + "?raw=1", 200, []string{"reviewAnswer", "X-Payload-Digest"}, nil},
+		{"/users/user-42", 200, []string{"app-1", "mm-1"}, nil},
+		{"/users/nobody", 404, nil, nil},
+		{"/deliveries", 200, []string{"No destinations are configured"}, nil},
+		{"/deliveries?state=sent", 400, []string{"query parameter state"}, nil},
+	} {
+		status, body, _ := page(t, "GET", g.URL+tc.path, c, nil)
+		if status != tc.status {
+			t.Errorf("%s: %d, want %d\n%s", tc.path, status, tc.status, body)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %q", tc.path, w)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(body, n) {
+				t.Errorf("%s shows %q", tc.path, n)
+			}
+		}
+	}
+
+	// With the store gone, pages say so and what to do.
+	g.store.Close()
+	status, body, _ := page(t, "GET", g.URL+"/", c, nil)
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "/readyz") {
+		t.Errorf("store down: %d %s", status, body)
+	}
+}
+
+func TestDashboard_ClosedWithoutTokens(t *testing.T) {
+	g := newGateway(t)
+	srv := server.New(server.Options{Store: g.store, Gatherer: g.reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	status, body, _ := page(t, "GET", ts.URL+"/login", nil, nil)
+	if status != 200 || !strings.Contains(body, "The dashboard is closed") {
+		t.Errorf("login page: %d %s", status, body)
+	}
+	if status, _, resp := page(t, "POST", ts.URL+"/login", nil, url.Values{"token": {""}}); status != 401 || len(resp.Cookies()) != 0 {
+		t.Errorf("empty token: %d", status)
+	}
+}
