@@ -133,12 +133,7 @@ type verificationWithTimeline struct {
 }
 
 func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
-	source, id := r.PathValue("source"), r.PathValue("id")
-	v, err := s.reader.FindVerification(r.Context(), source, id)
-	if err != nil {
-		return err
-	}
-	events, err := s.timeline(r, source, id)
+	v, events, err := s.verificationWithEvents(r)
 	if err != nil {
 		return err
 	}
@@ -150,13 +145,19 @@ func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// timeline returns a verification's events in the order they apply.
-func (s *Server) timeline(r *http.Request, source, id string) ([]*kycgate.Event, error) {
+// verificationWithEvents returns the verification the request's path names
+// and its events in the order they apply.
+func (s *Server) verificationWithEvents(r *http.Request) (*kycgate.Verification, []*kycgate.Event, error) {
+	source, id := r.PathValue("source"), r.PathValue("id")
+	v, err := s.reader.FindVerification(r.Context(), source, id)
+	if err != nil {
+		return nil, nil, err
+	}
 	var events []*kycgate.Event
 	for cursor := ""; ; {
 		page, next, err := s.reader.ListEvents(r.Context(), kycgate.EventFilter{Source: source, VerificationID: id, Cursor: cursor, Limit: kycgate.MaxPageSize})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		events = append(events, page...)
 		if next == "" {
@@ -170,7 +171,7 @@ func (s *Server) timeline(r *http.Request, source, id string) ([]*kycgate.Event,
 		}
 		return 1
 	})
-	return events, nil
+	return v, events, nil
 }
 
 // ErasureEvent is the provider event name of an erasure requested through

@@ -287,12 +287,7 @@ type timelineEntry struct {
 }
 
 func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) error {
-	source, id := r.PathValue("source"), r.PathValue("id")
-	v, err := s.reader.FindVerification(r.Context(), source, id)
-	if err != nil {
-		return err
-	}
-	events, err := s.timeline(r, source, id)
+	v, events, err := s.verificationWithEvents(r)
 	if err != nil {
 		return err
 	}
@@ -311,7 +306,7 @@ func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) error 
 		}
 		d.Timeline = append(d.Timeline, timelineEntry{Event: ev, Deliveries: ds})
 	}
-	s.render(w, r, http.StatusOK, "verification", page{Title: "Verification " + id, Nav: "verifications", Data: d})
+	s.render(w, r, http.StatusOK, "verification", page{Title: "Verification " + v.ID, Nav: "verifications", Data: d})
 	return nil
 }
 
