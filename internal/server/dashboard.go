@@ -97,7 +97,7 @@ func (s *Server) routeDashboard(mux *http.ServeMux) {
 func (s *Server) session(h func(*Server, http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		secureHeaders(w)
-		key, ok := s.sessionKey(r)
+		key, exp, ok := s.sessionKey(r)
 		if !ok {
 			if r.Method != http.MethodGet {
 				s.renderError(w, r, kycgate.Errorf(kycgate.EUNAUTHORIZED, "your session has ended: log in again"))
@@ -106,7 +106,8 @@ func (s *Server) session(h func(*Server, http.ResponseWriter, *http.Request) err
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		csrf := formToken(key)
+		csrf := sign(key, "form", exp) // tied to this session
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(csrf)) {
 			s.renderError(w, r, kycgate.Errorf(kycgate.EFORBIDDEN, "this form has expired: reload the page and try again"))
 			return
@@ -144,29 +145,28 @@ func sign(key []byte, parts ...string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// sessionKey returns the key of the request's valid, unexpired session.
-func (s *Server) sessionKey(r *http.Request) ([]byte, bool) {
+// sessionKey returns the key and the expiry of the request's valid,
+// unexpired session.
+func (s *Server) sessionKey(r *http.Request) (key []byte, exp string, ok bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil, false
+		return nil, "", false
 	}
 	exp, mac, ok := strings.Cut(c.Value, ".")
 	if !ok {
-		return nil, false
+		return nil, "", false
 	}
 	unix, err := strconv.ParseInt(exp, 10, 64)
 	if err != nil || time.Now().Unix() > unix {
-		return nil, false
+		return nil, "", false
 	}
 	for _, key := range s.sessionKeys() {
 		if hmac.Equal([]byte(sign(key, "session", exp)), []byte(mac)) {
-			return key, true
+			return key, exp, true
 		}
 	}
-	return nil, false
+	return nil, "", false
 }
-
-func formToken(key []byte) string { return sign(key, "form") }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	secureHeaders(w)
