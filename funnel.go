@@ -94,8 +94,11 @@ const (
 // FunnelGroups lists what a funnel can be grouped by.
 var FunnelGroups = []FunnelGroup{GroupByProvider, GroupBySource, GroupByFlow, GroupByTracker}
 
-// DefaultTopN is how many drop-off labels a funnel group lists by default.
-const DefaultTopN = 10
+// How many drop-off labels a funnel group lists: by default, and at most.
+const (
+	DefaultTopN = 10
+	MaxTopN     = 100
+)
 
 // Validate checks the query and fills its defaults.
 func (q *FunnelQuery) Validate() error {
@@ -115,8 +118,8 @@ func (q *FunnelQuery) Validate() error {
 	switch {
 	case q.TopN == 0:
 		q.TopN = DefaultTopN
-	case q.TopN < 0 || q.TopN > 100:
-		return Errorf(EINVALID, "top %d is outside 1..100", q.TopN)
+	case q.TopN < 0 || q.TopN > MaxTopN:
+		return Errorf(EINVALID, "top %d is outside 1..%d", q.TopN, MaxTopN)
 	}
 	return nil
 }

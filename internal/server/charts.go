@@ -81,11 +81,11 @@ const (
 	chartW, chartH = 720, 240
 	padL, padB     = 44, 28
 	padT, padR     = 10, 10
+	plotH          = chartH - padT - padB // the height values are drawn in
 )
 
 // axes draws the value axis of a chart from 0 to top, with labels.
 func (s *svg) axes(top float64, format func(float64) string) {
-	plotH := float64(chartH - padT - padB)
 	for i := 0; i <= 4; i++ {
 		v := top * float64(i) / 4
 		y := float64(padT) + plotH*(1-float64(i)/4)
@@ -102,6 +102,13 @@ func (s *svg) xLabels(labels []string, x func(i int) float64) {
 	}
 }
 
+// slots divides a chart's width among n buckets: each bucket's width, and
+// the x of its middle.
+func slots(n int) (slot float64, x func(i int) float64) {
+	slot = float64(chartW-padL-padR) / float64(max(n, 1))
+	return slot, func(i int) float64 { return padL + slot*(float64(i)+0.5) }
+}
+
 // stackedBars draws one bar per bucket, its series stacked.
 func stackedBars(label string, labels []string, ss []series) template.HTML {
 	s := newSVG(chartW, chartH, label)
@@ -115,9 +122,7 @@ func stackedBars(label string, labels []string, ss []series) template.HTML {
 	}
 	top = niceMax(top)
 	s.axes(top, func(v float64) string { return fmt.Sprintf("%.0f", v) })
-	plotW, plotH := float64(chartW-padL-padR), float64(chartH-padT-padB)
-	slot := plotW / float64(max(len(labels), 1))
-	x := func(i int) float64 { return padL + slot*(float64(i)+0.5) }
+	slot, x := slots(len(labels))
 	for i, l := range labels {
 		y := float64(padT) + plotH
 		for _, x := range ss {
@@ -137,9 +142,7 @@ func stackedBars(label string, labels []string, ss []series) template.HTML {
 func lines(label string, labels []string, ss []series) template.HTML {
 	s := newSVG(chartW, chartH, label)
 	s.axes(1, func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) })
-	plotW, plotH := float64(chartW-padL-padR), float64(chartH-padT-padB)
-	slot := plotW / float64(max(len(labels), 1))
-	x := func(i int) float64 { return padL + slot*(float64(i)+0.5) }
+	_, x := slots(len(labels))
 	y := func(v float64) float64 { return float64(padT) + plotH*(1-v) }
 	for _, sr := range ss {
 		var path strings.Builder

@@ -20,16 +20,10 @@ import (
 
 var templateFuncs = template.FuncMap{
 	"when": func(t any) string {
-		switch t := t.(type) {
-		case time.Time:
-			if t.IsZero() {
-				return "–"
-			}
-			return t.UTC().Format("2006-01-02 15:04:05")
-		case *time.Time:
-			if t == nil || t.IsZero() {
-				return "–"
-			}
+		if p, ok := t.(*time.Time); ok && p != nil {
+			t = *p
+		}
+		if t, ok := t.(time.Time); ok && !t.IsZero() {
 			return t.UTC().Format("2006-01-02 15:04:05")
 		}
 		return "–"
@@ -265,12 +259,7 @@ func (s *Server) verificationsPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	d := verificationsData{Filter: r.URL.Query(), Statuses: kycgate.Statuses, Providers: providerOrder, Rows: vs}
-	if next != "" {
-		nq := r.URL.Query()
-		nq.Set("cursor", next)
-		d.Next = nq.Encode()
-	}
+	d := verificationsData{Filter: r.URL.Query(), Statuses: kycgate.Statuses, Providers: providerOrder, Rows: vs, Next: nextPage(r, next)}
 	s.render(w, r, http.StatusOK, "verifications", page{Title: "Verifications", Nav: "verifications", Data: d})
 	return nil
 }
@@ -382,8 +371,10 @@ func (s *Server) deliveriesPage(w http.ResponseWriter, r *http.Request) error {
 	if q.err != nil {
 		return q.err
 	}
-	if !r.URL.Query().Has("state") {
+	filter := r.URL.Query()
+	if !filter.Has("state") {
 		f.State = kycgate.DeliveryDead // what needs a person first
+		filter.Set("state", string(f.State))
 	}
 	ds, next, err := s.store.ListDeliveries(r.Context(), f)
 	if err != nil {
@@ -393,10 +384,7 @@ func (s *Server) deliveriesPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := deliveriesData{Filter: r.URL.Query(), States: kycgate.DeliveryStates, Rows: ds}
-	if !d.Filter.Has("state") {
-		d.Filter.Set("state", string(kycgate.DeliveryDead))
-	}
+	d := deliveriesData{Filter: filter, States: kycgate.DeliveryStates, Rows: ds, Next: nextPage(r, next)}
 	if s.fwd != nil {
 		for _, st := range s.fwd.Statuses() {
 			row := destinationRow{Status: st}
@@ -413,11 +401,6 @@ func (s *Server) deliveriesPage(w http.ResponseWriter, r *http.Request) error {
 			}
 			d.Destinations = append(d.Destinations, row)
 		}
-	}
-	if next != "" {
-		nq := r.URL.Query()
-		nq.Set("cursor", next)
-		d.Next = nq.Encode()
 	}
 	p := page{Title: "Deliveries", Nav: "deliveries", Data: d}
 	if n := r.URL.Query().Get("retried"); n != "" {
@@ -448,25 +431,32 @@ func (s *Server) retryDeliveriesForm(w http.ResponseWriter, r *http.Request) err
 	if s.router == nil || !s.router.Has(name) {
 		return kycgate.Errorf(kycgate.EINVALID, "no destination named %q", name)
 	}
-	n, err := s.store.RetryDeliveries(r.Context(), kycgate.DeliveryFilter{Destination: name, State: kycgate.DeliveryDead}, time.Now())
+	n, err := s.retry(r, kycgate.DeliveryFilter{Destination: name, State: kycgate.DeliveryDead})
 	if err != nil {
 		return err
 	}
-	s.notify()
 	http.Redirect(w, r, "/deliveries?retried="+strconv.Itoa(n), http.StatusSeeOther)
 	return nil
 }
 
 func (s *Server) enableDestinationForm(w http.ResponseWriter, r *http.Request) error {
-	if s.fwd == nil {
-		return kycgate.Errorf(kycgate.ENOTFOUND, "no destinations are configured")
-	}
 	name := r.PathValue("name")
-	if err := s.fwd.Enable(name); err != nil {
+	if err := s.enable(name); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/deliveries?enabled="+url.QueryEscape(name), http.StatusSeeOther)
 	return nil
+}
+
+// nextPage is the query of the page after this one, ending at cursor; ""
+// on the last page.
+func nextPage(r *http.Request, cursor string) string {
+	if cursor == "" {
+		return ""
+	}
+	q := r.URL.Query()
+	q.Set("cursor", cursor)
+	return q.Encode()
 }
 
 // withQuery adds key=value to the query of a local URL.

@@ -70,7 +70,12 @@ func (s *Server) retryOne(r *http.Request, id string) (int, error) {
 	if d.State == kycgate.DeliveryDelivered {
 		return 0, kycgate.Errorf(kycgate.ECONFLICT, "delivery %s was delivered; to send the event again, replay it: POST /api/v1/events/%s/replay", d.ID, d.EventID)
 	}
-	n, err := s.store.RetryDeliveries(r.Context(), kycgate.DeliveryFilter{ID: d.ID}, time.Now())
+	return s.retry(r, kycgate.DeliveryFilter{ID: d.ID})
+}
+
+// retry makes the deliveries matching f due now and wakes the workers.
+func (s *Server) retry(r *http.Request, f kycgate.DeliveryFilter) (int, error) {
+	n, err := s.store.RetryDeliveries(r.Context(), f, time.Now())
 	if err != nil {
 		return 0, err
 	}
@@ -91,11 +96,10 @@ func (s *Server) retryDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if f.State == "" {
 		f.State = kycgate.DeliveryDead
 	}
-	n, err := s.store.RetryDeliveries(r.Context(), f, time.Now())
+	n, err := s.retry(r, f)
 	if err != nil {
 		return err
 	}
-	s.notify()
 	writeJSON(w, http.StatusOK, retried{n})
 	return nil
 }
@@ -138,14 +142,20 @@ func (s *Server) listDestinations(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) enableDestination(w http.ResponseWriter, r *http.Request) error {
-	if s.fwd == nil {
-		return kycgate.Errorf(kycgate.ENOTFOUND, "no destinations are configured")
-	}
-	if err := s.fwd.Enable(r.PathValue("name")); err != nil {
+	if err := s.enable(r.PathValue("name")); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "enabled"})
 	return nil
+}
+
+// enable resumes a destination paused by its circuit breaker or disabled
+// by a 410.
+func (s *Server) enable(name string) error {
+	if s.fwd == nil {
+		return kycgate.Errorf(kycgate.ENOTFOUND, "no destinations are configured")
+	}
+	return s.fwd.Enable(name)
 }
 
 func (s *Server) notify() {

@@ -16,7 +16,7 @@ func (s *Server) funnel(w http.ResponseWriter, r *http.Request) error {
 		Since:    q.time("since"),
 		Until:    q.time("until"),
 		GroupBy:  oneOf(&q, "group_by", kycgate.FunnelGroups),
-		TopN:     q.intIn("top", 1, 100),
+		TopN:     q.intIn("top", 1, kycgate.MaxTopN),
 	}
 	if q.err != nil {
 		return q.err

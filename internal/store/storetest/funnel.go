@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"testing"
 	"time"
 
@@ -82,7 +83,7 @@ func testFunnel(t *testing.T, s kycgate.Store) {
 		{kycgate.FunnelQuery{Source: "nowhere"}, map[string]int{}},
 	}
 	for _, c := range cases {
-		if got := totals(c.q); !equalCounts(got, c.want) {
+		if got := totals(c.q); !maps.Equal(got, c.want) {
 			t.Errorf("Funnel(%+v) totals %v, want %v", c.q, got, c.want)
 		}
 	}
@@ -114,16 +115,4 @@ func funnelJSON(t *testing.T, s kycgate.Store, q kycgate.FunnelQuery) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-func equalCounts(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if n, ok := b[k]; !ok || n != v {
-			return false
-		}
-	}
-	return true
 }
