@@ -20,6 +20,7 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/client"
+	"github.com/kycgate/kycgate/internal/simulator"
 )
 
 // chromium returns the path of the Chromium the browser tests drive. Tests
@@ -138,7 +139,10 @@ func TestDashboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := client.New(base, secrets.api)
-	all := allVerifications(t, api)
+	all, err := listVerifications(context.Background(), api)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dead := waitDead(t, api, "my-app")
 
 	// Log in: a wrong token is refused, the right one opens the overview.
@@ -164,7 +168,7 @@ func TestDashboard(t *testing.T) {
 	// The overview: a funnel for every provider, equal to counts made here
 	// from every verification the API lists.
 	do(t, ctx, "overview", chromedp.Navigate(base+"/?range=all"), chromedp.WaitVisible(`#funnels`, chromedp.ByID))
-	for _, p := range providerOrder() {
+	for _, p := range simulator.Providers() {
 		want := funnelOf(all, p)
 		for _, stage := range kycgate.Stages {
 			var got string
@@ -258,10 +262,10 @@ func TestDashboard(t *testing.T) {
 	do(t, ctx, "retry all",
 		follow(`#destinations button.retry-all`, `#notice`))
 	deadline := time.Now().Add(20 * time.Second)
-	for waitDeadCount(t, api, "my-app") > 0 && time.Now().Before(deadline) {
+	for deadCount(t, api, "my-app") > 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	if n := waitDeadCount(t, api, "my-app"); n != 0 {
+	if n := deadCount(t, api, "my-app"); n != 0 {
 		t.Errorf("%d deliveries still dead after retrying all", n)
 	}
 	if got, want := received.Load(), requests.Load()-failures; got != want || dead != failures {
@@ -331,10 +335,6 @@ func TestDashboard_Phone(t *testing.T) {
 	screenshot(t, ctx, "dashboard-phone")
 }
 
-func providerOrder() []string {
-	return []string{"sumsub", "metamap", "idwise", "vericato", "verifyyou"}
-}
-
 // funnelOf counts, from the verifications themselves, what the funnel of
 // provider p must show.
 func funnelOf(all []kycgate.Verification, p string) map[string]int {
@@ -356,27 +356,7 @@ func funnelOf(all []kycgate.Verification, p string) map[string]int {
 	return out
 }
 
-func allVerifications(t *testing.T, api *client.Client) []kycgate.Verification {
-	t.Helper()
-	var all []kycgate.Verification
-	q := url.Values{"limit": {"500"}}
-	for {
-		var page struct {
-			Data       []kycgate.Verification `json:"data"`
-			NextCursor string                 `json:"next_cursor"`
-		}
-		if _, err := api.GetJSON(context.Background(), "/api/v1/verifications", q, &page); err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, page.Data...)
-		if page.NextCursor == "" {
-			return all
-		}
-		q.Set("cursor", page.NextCursor)
-	}
-}
-
-func waitDeadCount(t *testing.T, api *client.Client, dest string) int {
+func deadCount(t *testing.T, api *client.Client, dest string) int {
 	t.Helper()
 	var page struct{ Data []kycgate.Delivery }
 	if _, err := api.GetJSON(context.Background(), "/api/v1/deliveries", url.Values{"destination": {dest}, "state": {"dead"}, "limit": {"500"}}, &page); err != nil {
@@ -396,7 +376,7 @@ func waitDead(t *testing.T, api *client.Client, dest string) int {
 			t.Fatal(err)
 		}
 		if len(page.Data) == 0 {
-			return waitDeadCount(t, api, dest)
+			return deadCount(t, api, dest)
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%d deliveries to %s still pending", len(page.Data), dest)

@@ -216,7 +216,23 @@ func printDemoSummary(ctx context.Context, w io.Writer, base, apiToken string, s
 // countVerifications reads every verification from the API and counts them
 // by provider and status.
 func countVerifications(ctx context.Context, c *client.Client) (map[string]map[kycgate.Status]int, error) {
+	all, err := listVerifications(ctx, c)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]map[kycgate.Status]int{}
+	for _, v := range all {
+		if out[v.Provider] == nil {
+			out[v.Provider] = map[kycgate.Status]int{}
+		}
+		out[v.Provider][v.Status]++
+	}
+	return out, nil
+}
+
+// listVerifications reads every verification from the API, page by page.
+func listVerifications(ctx context.Context, c *client.Client) ([]kycgate.Verification, error) {
+	var all []kycgate.Verification
 	q := url.Values{"limit": {"500"}}
 	for {
 		var page struct {
@@ -226,14 +242,9 @@ func countVerifications(ctx context.Context, c *client.Client) (map[string]map[k
 		if _, err := c.GetJSON(ctx, "/api/v1/verifications", q, &page); err != nil {
 			return nil, err
 		}
-		for _, v := range page.Data {
-			if out[v.Provider] == nil {
-				out[v.Provider] = map[kycgate.Status]int{}
-			}
-			out[v.Provider][v.Status]++
-		}
+		all = append(all, page.Data...)
 		if page.NextCursor == "" {
-			return out, nil
+			return all, nil
 		}
 		q.Set("cursor", page.NextCursor)
 	}
