@@ -45,6 +45,9 @@ type Event struct {
 	// Destinations the event is to be forwarded to; the store creates
 	// their deliveries in the transaction that stores the event.
 	Destinations []string
+	// Fetch asks, in the same transaction, for the verification's document
+	// to be fetched from the provider's API (see Store.RequestFetch).
+	Fetch bool
 }
 
 // Receipt says what the store did with one event of a batch.

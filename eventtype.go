@@ -17,11 +17,14 @@ const (
 	EventDeleted       EventType = "verification.deleted"
 	EventAMLUpdate     EventType = "verification.aml_update"
 	EventOther         EventType = "verification.other"
+	// EventEnriched is kycgate's own: the verification's document was
+	// fetched from the provider's API. It fills what the webhooks left empty.
+	EventEnriched EventType = "verification.enriched"
 )
 
 // EventTypes lists every canonical event type.
 var EventTypes = []EventType{
 	EventCreated, EventStarted, EventStepCompleted, EventSubmitted, EventOnHold,
 	EventDecided, EventUpdated, EventExpired, EventReset, EventDeleted,
-	EventAMLUpdate, EventOther,
+	EventAMLUpdate, EventOther, EventEnriched,
 }

@@ -70,11 +70,29 @@ type Store interface {
 	// before, at most limit of them, and returns how many it purged.
 	PurgeRawBodies(ctx context.Context, before time.Time, limit int) (int, error)
 
+	// RequestFetch asks for the verification's document to be fetched from
+	// its provider's API at now, superseding any earlier request, and
+	// returns the job; ENOTFOUND when there is no such verification.
+	RequestFetch(ctx context.Context, source, id string, now time.Time) (*Fetch, error)
+
+	// ClaimFetches leases up to limit fetches of source that are due at
+	// now, until now+lease.
+	ClaimFetches(ctx context.Context, source string, now time.Time, lease time.Duration, limit int) ([]*Fetch, error)
+
+	// CompleteFetch records an attempt of f and ends its lease. When the
+	// job was requested again since f was claimed, the attempt is recorded
+	// but the job stays pending for the newer request.
+	CompleteFetch(ctx context.Context, f *Fetch, o FetchOutcome) error
+
+	// FindFetch returns a verification's fetch job, or ENOTFOUND.
+	FindFetch(ctx context.Context, source, id string) (*Fetch, error)
+
 	// Funnel counts the funnel of the verifications q selects, per group.
 	Funnel(ctx context.Context, q FunnelQuery) (*Funnel, error)
 
 	// Counts returns how many verifications there are by provider and
-	// status, and the deliveries by destination and state, for metrics.
+	// status, the deliveries by destination and state, and the fetches by
+	// source and state, for metrics.
 	Counts(ctx context.Context) (Counts, error)
 
 	// Ping reports whether the store can serve reads and writes.
@@ -136,6 +154,7 @@ func PageSize(limit int) int {
 type Counts struct {
 	Verifications []VerificationCount
 	Deliveries    []DeliveryCount
+	Fetches       []FetchCount
 }
 
 // VerificationCount counts verifications of one provider in one status.

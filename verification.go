@@ -26,6 +26,8 @@ type Verification struct {
 	ResourceURL      string          `json:"resource_url"`
 	Sandbox          bool            `json:"sandbox"`
 	Tracker          string          `json:"tracker"`
+	DocumentType     string          `json:"document_type"`    // the identity document, as the provider names it
+	DocumentCountry  string          `json:"document_country"` // the document's country, as the provider gives it
 	Metadata         json.RawMessage `json:"metadata,omitempty"`
 	CreatedAt        time.Time       `json:"created_at"`
 	UpdatedAt        time.Time       `json:"updated_at"`
@@ -34,7 +36,10 @@ type Verification struct {
 	Stage            Stage           `json:"stage"`            // the furthest funnel stage reached
 	DropOff          string          `json:"drop_off"`         // where it stopped, when it ended without approval
 	LastEventAt      time.Time       `json:"last_event_at"`
-	Events           int             `json:"events"`
+	// ProviderDataAt is when the provider's own document was last fetched
+	// from its API into the log (see EventEnriched); nil when never.
+	ProviderDataAt *time.Time `json:"provider_data_at"`
+	Events         int        `json:"events"`
 }
 
 // Step is one step of the user's flow as the provider reported it.
@@ -66,6 +71,10 @@ type Change struct {
 	Reasons        []string          `json:"reasons"`
 	Score          *float64          `json:"score,omitempty"`
 	Step           *Step             `json:"step,omitempty"`
+	// Steps are several steps at once, as a provider's document lists them.
+	Steps           []Step `json:"steps,omitempty"`
+	DocumentType    string `json:"document_type,omitempty"`
+	DocumentCountry string `json:"document_country,omitempty"`
 	ExternalUserID string            `json:"external_user_id,omitempty"`
 	Flow           string            `json:"flow,omitempty"`
 	DashboardURL   string            `json:"dashboard_url,omitempty"`
@@ -155,6 +164,9 @@ func (v *Verification) apply(e LogEntry) {
 	case EventDeleted:
 		v.Status, v.Metadata = StatusDeleted, nil
 		return
+	case EventEnriched:
+		v.enrich(c, at)
+		return
 	}
 	if s := stageOf(e); s.Rank() > v.Stage.Rank() {
 		v.Stage = s
@@ -162,23 +174,69 @@ func (v *Verification) apply(e LogEntry) {
 	if c.Step != nil {
 		v.setStep(*c.Step)
 	}
+	for _, s := range c.Steps {
+		v.setStep(s)
+	}
 	if c.Reasons != nil {
 		v.Reasons = slices.Clone(c.Reasons)
 	}
 	if c.Decision != "" {
-		if v.OriginalDecision == "" {
-			v.OriginalDecision = cmp.Or(c.OriginalDecision, c.Decision)
-			first := at
-			v.FirstDecidedAt = &first
-		}
-		v.Decision = c.Decision
-		decided := at
-		v.DecidedAt = &decided
-		v.Status = cmp.Or(c.Status, c.Decision.Status())
+		v.decide(c, at)
 		return
 	}
 	if c.Status != "" && !v.holdsDecision(c.Status) {
 		v.Status = c.Status
+	}
+}
+
+// decide records the decision c carries, made at at.
+func (v *Verification) decide(c Change, at time.Time) {
+	if v.OriginalDecision == "" {
+		v.OriginalDecision = cmp.Or(c.OriginalDecision, c.Decision)
+		first := at
+		v.FirstDecidedAt = &first
+	}
+	v.Decision = c.Decision
+	decided := at
+	v.DecidedAt = &decided
+	v.Status = cmp.Or(c.Status, c.Decision.Status())
+	v.Stage = StageDecided
+}
+
+// enrich fills what the webhooks left empty from the provider's own
+// document, fetched from its API at at: where a webhook said something, its
+// word stands, so the order of fetches and webhooks does not matter.
+func (v *Verification) enrich(c Change, at time.Time) {
+	fetched := at
+	v.ProviderDataAt = &fetched
+	fill := func(dst *string, src string) {
+		if *dst == "" {
+			*dst = src
+		}
+	}
+	fill(&v.ExternalUserID, c.ExternalUserID)
+	fill(&v.Flow, c.Flow)
+	fill(&v.DashboardURL, c.DashboardURL)
+	fill(&v.ResourceURL, c.ResourceURL)
+	fill(&v.Tracker, c.Tracker)
+	fill(&v.DocumentType, c.DocumentType)
+	fill(&v.DocumentCountry, c.DocumentCountry)
+	if v.Score == nil && c.Score != nil {
+		s := *c.Score
+		v.Score = &s
+	}
+	if len(v.Reasons) == 0 && len(c.Reasons) > 0 {
+		v.Reasons = slices.Clone(c.Reasons)
+	}
+	for _, s := range c.Steps {
+		if !slices.ContainsFunc(v.Steps, func(x Step) bool { return x.Name == s.Name }) {
+			v.setStep(s)
+		}
+	}
+	// A decision the webhooks never brought (MetaMap drops a webhook it
+	// could not deliver in ten minutes) comes from the document.
+	if v.Decision == "" && c.Decision != "" {
+		v.decide(c, at)
 	}
 }
 
@@ -215,6 +273,12 @@ func (v *Verification) setFields(c Change) {
 	}
 	if c.Tracker != "" {
 		v.Tracker = c.Tracker
+	}
+	if c.DocumentType != "" {
+		v.DocumentType = c.DocumentType
+	}
+	if c.DocumentCountry != "" {
+		v.DocumentCountry = c.DocumentCountry
 	}
 	if c.Score != nil {
 		s := *c.Score

@@ -102,6 +102,7 @@ func (p *Provider) change(f *payload) kycgate.Change {
 				s.Outcome, s.ErrorCode = kycgate.OutcomeFailed, f.Step.Error.Code
 			}
 			c.Step = &s
+			c.DocumentType = f.Step.DocumentType
 		}
 	case "verification_completed", "verification_updated":
 		// identityStatus carries the current status; status keeps the one

@@ -62,6 +62,9 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []*kycgate.Event) ([]ky
 			nullTime(ev.OccurredAt), ev.ReceivedAt, ev.RemoteIP, string(headers), ev.Body,
 			string(ev.Flag), ev.FlagDetail, string(ev.Type), string(data))
 		queueDeliveries(batch, ev, ev.Destinations)
+		if ev.Fetch && ev.VerificationID != "" {
+			queueFetchRequest(batch, ev.Source, ev.VerificationID, ev.Provider, ev.ReceivedAt, ev.ID)
+		}
 	}
 	results := tx.SendBatch(ctx, batch)
 	receipts := make([]kycgate.Receipt, len(events))
@@ -72,7 +75,11 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []*kycgate.Event) ([]ky
 			return nil, err
 		}
 		receipts[i] = kycgate.Receipt{ID: ev.ID, Duplicate: tag.RowsAffected() == 0}
-		for range ev.Destinations {
+		queued := len(ev.Destinations)
+		if ev.Fetch && ev.VerificationID != "" {
+			queued++
+		}
+		for range queued {
 			if _, err := results.Exec(); err != nil {
 				results.Close()
 				return nil, err

@@ -128,6 +128,7 @@ func queueSave(b *pgx.Batch, v kycgate.Verification) error {
 	if v.Status == kycgate.StatusDeleted {
 		b.Queue(`UPDATE events SET body = NULL, data = data - 'metadata'
 			WHERE source = $1 AND verification_id = $2 AND (body IS NOT NULL OR data ? 'metadata')`, v.Source, v.ID)
+		b.Queue(`DELETE FROM fetches WHERE source = $1 AND verification_id = $2`, v.Source, v.ID)
 	}
 	return nil
 }
@@ -186,7 +187,17 @@ func (s *Store) Counts(ctx context.Context) (kycgate.Counts, error) {
 		d.State, d.Oldest = kycgate.DeliveryState(state), d.Oldest.UTC()
 		c.Deliveries = append(c.Deliveries, d)
 	}
-	return c, unavailable(rows.Err())
+	if err := rows.Err(); err != nil {
+		return c, unavailable(err)
+	}
+	rows.Close()
+	rows, err = s.pool.Query(ctx, `SELECT source, state, count(*) FROM fetches GROUP BY source, state`)
+	if err != nil {
+		return c, unavailable(err)
+	}
+	defer rows.Close()
+	c.Fetches, err = sqlstore.ScanFetchCounts(rows)
+	return c, unavailable(err)
 }
 
 // Funnel counts the funnel of q in the database.

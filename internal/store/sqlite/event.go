@@ -52,6 +52,11 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 			if err := s.createDeliveries(ctx, tx, ev, ev.Destinations); err != nil {
 				return nil, err
 			}
+			if ev.Fetch && ev.VerificationID != "" {
+				if err := s.requestFetch(ctx, tx, ev.Source, ev.VerificationID, ev.Provider, ev.ReceivedAt); err != nil {
+					return nil, err
+				}
+			}
 			if ev.VerificationID != "" && ev.Type != "" {
 				touched[verificationKey{ev.Source, ev.VerificationID}] = ev.Provider
 			}

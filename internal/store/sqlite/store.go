@@ -41,6 +41,8 @@ const (
 	stmtUpsertVerif // a rebuilt verification
 	stmtPurgeBodies // a deleted verification's raw bodies
 	stmtInsertDelivery
+	stmtRequestFetch // a verification's document to fetch
+	stmtCancelFetch  // a deleted verification's fetch
 	statementCount
 )
 
@@ -67,6 +69,12 @@ var statements = [statementCount]string{
 		WHERE source = ? AND verification_id = ? AND (body IS NOT NULL OR json_extract(data, '$.metadata') IS NOT NULL)`,
 	stmtInsertDelivery: `INSERT INTO deliveries (id, destination, event_id, source, verification_id, state,
 		next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+	stmtRequestFetch: `INSERT INTO fetches (source, verification_id, provider, state, next_attempt_at, requested_at, updated_at)
+		VALUES (?, ?, ?, 'pending', ?, ?, ?)
+		ON CONFLICT (source, verification_id) DO UPDATE SET state = 'pending', attempts = 0,
+			next_attempt_at = excluded.next_attempt_at, requested_at = excluded.requested_at,
+			updated_at = excluded.updated_at`,
+	stmtCancelFetch: `DELETE FROM fetches WHERE source = ? AND verification_id = ?`,
 }
 
 // prepare prepares the write path's statements. It runs after the

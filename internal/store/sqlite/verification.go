@@ -51,6 +51,13 @@ func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, prov
 		if _, err := purge.ExecContext(ctx, k.source, k.id); err != nil {
 			return unavailable(err)
 		}
+		cancel, err := s.stmt(ctx, tx, stmtCancelFetch)
+		if err != nil {
+			return err
+		}
+		if _, err := cancel.ExecContext(ctx, k.source, k.id); err != nil {
+			return unavailable(err)
+		}
 	}
 	return nil
 }
@@ -144,7 +151,17 @@ func (s *Store) Counts(ctx context.Context) (kycgate.Counts, error) {
 		d.State, d.Oldest = kycgate.DeliveryState(state), time.UnixMicro(oldest).UTC()
 		c.Deliveries = append(c.Deliveries, d)
 	}
-	return c, unavailable(rows.Err())
+	if err := rows.Err(); err != nil {
+		return c, unavailable(err)
+	}
+	rows.Close()
+	rows, err = s.read.QueryContext(ctx, `SELECT source, state, count(*) FROM fetches GROUP BY source, state`)
+	if err != nil {
+		return c, unavailable(err)
+	}
+	defer rows.Close()
+	c.Fetches, err = sqlstore.ScanFetchCounts(rows)
+	return c, unavailable(err)
 }
 
 // Funnel counts the funnel of q in the database.
