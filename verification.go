@@ -68,21 +68,21 @@ type Change struct {
 	OriginalDecision Decision `json:"original_decision,omitempty"`
 	// Reasons replace the verification's reasons when not nil; an empty list
 	// clears them. JSON keeps the difference: null says nothing, [] clears.
-	Reasons        []string          `json:"reasons"`
-	Score          *float64          `json:"score,omitempty"`
-	Step           *Step             `json:"step,omitempty"`
+	Reasons []string `json:"reasons"`
+	Score   *float64 `json:"score,omitempty"`
+	Step    *Step    `json:"step,omitempty"`
 	// Steps are several steps at once, as a provider's document lists them.
-	Steps           []Step `json:"steps,omitempty"`
-	DocumentType    string `json:"document_type,omitempty"`
-	DocumentCountry string `json:"document_country,omitempty"`
-	ExternalUserID string            `json:"external_user_id,omitempty"`
-	Flow           string            `json:"flow,omitempty"`
-	DashboardURL   string            `json:"dashboard_url,omitempty"`
-	ResourceURL    string            `json:"resource_url,omitempty"`
-	Sandbox        *bool             `json:"sandbox,omitempty"`
-	Tracker        string            `json:"tracker,omitempty"`
-	Metadata       json.RawMessage   `json:"metadata,omitempty"`
-	Extra          map[string]string `json:"extra,omitempty"` // provider facts with no canonical field
+	Steps           []Step            `json:"steps,omitempty"`
+	DocumentType    string            `json:"document_type,omitempty"`
+	DocumentCountry string            `json:"document_country,omitempty"`
+	ExternalUserID  string            `json:"external_user_id,omitempty"`
+	Flow            string            `json:"flow,omitempty"`
+	DashboardURL    string            `json:"dashboard_url,omitempty"`
+	ResourceURL     string            `json:"resource_url,omitempty"`
+	Sandbox         *bool             `json:"sandbox,omitempty"`
+	Tracker         string            `json:"tracker,omitempty"`
+	Metadata        json.RawMessage   `json:"metadata,omitempty"`
+	Extra           map[string]string `json:"extra,omitempty"` // provider facts with no canonical field
 }
 
 // LogEntry is one event of a verification's log, as Rebuild needs it.
