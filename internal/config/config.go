@@ -8,13 +8,17 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kycgate/kycgate/internal/provider"
+	"github.com/kycgate/kycgate/internal/provider/idwise"
 	"github.com/kycgate/kycgate/internal/provider/registry"
 )
 
@@ -73,9 +77,86 @@ type Source struct {
 	// ExternalUserIDKey names the MetaMap metadata key that holds your own
 	// user id (default: userId, then user_id).
 	ExternalUserIDKey string `yaml:"external_user_id_key"`
+	// API, when set, has kycgate fetch each decided verification's full
+	// document from the provider's API.
+	API *SourceAPI `yaml:"api"`
 
 	// AllowPrefixes is AllowIPs parsed.
 	AllowPrefixes []netip.Prefix `yaml:"-"`
+}
+
+// SourceAPI is a source's credentials for its provider's API. Which keys
+// are needed depends on the provider: Sumsub app_token and secret_key,
+// MetaMap client_id and client_secret, IDWise api_key and api_secret (the
+// server key and secret), Vericato and VerifyYou api_key.
+type SourceAPI struct {
+	BaseURL          string   `yaml:"base_url"` // the provider's production API when empty
+	Region           string   `yaml:"region"`   // IDWise: eu (default), uae or qatar
+	AppToken         string   `yaml:"app_token"`
+	AppTokenFile     string   `yaml:"app_token_file,omitempty"`
+	SecretKey        string   `yaml:"secret_key"`
+	SecretKeyFile    string   `yaml:"secret_key_file,omitempty"`
+	ClientID         string   `yaml:"client_id"`
+	ClientSecret     string   `yaml:"client_secret"`
+	ClientSecretFile string   `yaml:"client_secret_file,omitempty"`
+	APIKey           string   `yaml:"api_key"`
+	APIKeyFile       string   `yaml:"api_key_file,omitempty"`
+	APISecret        string   `yaml:"api_secret"`
+	APISecretFile    string   `yaml:"api_secret_file,omitempty"`
+	MinInterval      Duration `yaml:"min_interval"` // least time between two calls; the provider's own limit when more
+	Timeout          Duration `yaml:"timeout"`      // one call; 30s when zero
+}
+
+// DefaultAPITimeout bounds one call to a provider's API.
+const DefaultAPITimeout = 30 * time.Second
+
+// Credentials returns the API block as the provider adapters take it.
+func (a *SourceAPI) Credentials() provider.APIConfig {
+	return provider.APIConfig{BaseURL: a.BaseURL, AppToken: a.AppToken, SecretKey: a.SecretKey, ClientID: a.ClientID,
+		ClientSecret: a.ClientSecret, APIKey: a.APIKey, APISecret: a.APISecret}
+}
+
+// validate checks the block against what the provider's API needs, and
+// fills the base URL.
+func (a *SourceAPI) validate(key string, adapter provider.Adapter) error {
+	spec := adapter.API
+	if spec == nil {
+		return fmt.Errorf("%s: kycgate cannot fetch from %s's API", key, adapter.Name)
+	}
+	creds := a.Credentials()
+	for _, k := range provider.CredentialKeys {
+		needed := slices.Contains(spec.Keys, k)
+		switch v := creds.Get(k); {
+		case needed && v == "":
+			return fmt.Errorf("%s.%s: required: %s's API takes %s", key, k, adapter.Name, strings.Join(spec.Keys, " and "))
+		case !needed && v != "":
+			return fmt.Errorf("%s.%s: %s's API does not take it; it takes %s", key, k, adapter.Name, strings.Join(spec.Keys, " and "))
+		}
+	}
+	if a.Region != "" {
+		base, ok := idwise.Regions[a.Region]
+		if adapter.Name != idwise.Name || !ok {
+			return fmt.Errorf("%s.region: %q: only idwise sources have a region: eu, uae or qatar", key, a.Region)
+		}
+		if a.BaseURL == "" {
+			a.BaseURL = base
+		}
+	}
+	if a.BaseURL == "" {
+		a.BaseURL = spec.BaseURL
+	}
+	u, err := url.Parse(a.BaseURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" {
+		return fmt.Errorf("%s.base_url: %q is not an http(s) URL without credentials or query", key, a.BaseURL)
+	}
+	if a.MinInterval < 0 || a.Timeout < 0 {
+		return fmt.Errorf("%s: min_interval and timeout must not be negative", key)
+	}
+	if a.Timeout == 0 {
+		a.Timeout = Duration(DefaultAPITimeout)
+	}
+	a.MinInterval = max(a.MinInterval, Duration(spec.MinInterval))
+	return nil
 }
 
 // Auth is the credential a provider that signs nothing is configured to send.
@@ -370,6 +451,11 @@ func (s *Source) validate(key string) error {
 	}
 	if s.Auth != nil {
 		if err := s.Auth.validate(key + ".auth"); err != nil {
+			return err
+		}
+	}
+	if s.API != nil {
+		if err := s.API.validate(key+".api", adapter); err != nil {
 			return err
 		}
 	}

@@ -88,6 +88,37 @@ destinations:
 	}
 }
 
+func TestParse_API(t *testing.T) {
+	yml := `
+sources:
+  - {name: s, provider: sumsub, secrets: [x], api: {app_token: "${T}", secret_key: k}}
+  - {name: i, provider: idwise, insecure: true, api: {api_key: k, api_secret: s, region: uae, min_interval: 1s}}
+  - {name: v, provider: vericato, insecure: true, api: {api_key: k, base_url: "http://127.0.0.1:9/vericato", min_interval: 500ms, timeout: 5s}}
+`
+	cfg, err := Parse([]byte(yml), env(map[string]string{"T": "prd:token"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, i, v := cfg.Sources[0].API, cfg.Sources[1].API, cfg.Sources[2].API
+	if s.BaseURL != "https://api.sumsub.com" || s.AppToken != "prd:token" || s.Timeout != Duration(DefaultAPITimeout) {
+		t.Errorf("sumsub api = %+v", s)
+	}
+	// IDWise asks for 2 s between calls: a shorter min_interval is raised.
+	if i.BaseURL != "https://api-uae.idwise.com" || i.MinInterval != Duration(2*time.Second) {
+		t.Errorf("idwise api = %+v", i)
+	}
+	if v.BaseURL != "http://127.0.0.1:9/vericato" || v.MinInterval != Duration(500*time.Millisecond) || v.Timeout != Duration(5*time.Second) {
+		t.Errorf("vericato api = %+v", v)
+	}
+	dump, err := cfg.Masked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(dump), "prd:token") || !strings.Contains(string(dump), "api-uae.idwise.com") {
+		t.Errorf("masked dump:\n%s", dump)
+	}
+}
+
 func TestParse_EmptyFileIsDefaults(t *testing.T) {
 	cfg, err := Parse(nil, env(nil))
 	if err != nil {
@@ -145,6 +176,14 @@ func TestParse_Invalid(t *testing.T) {
 		{"destination zero attempts", "destinations:\n  - {name: d, nats: {url: \"nats://h:1\", subject: s}, max_attempts: -1}", "max_attempts"},
 		{"retention too short", "retention: {raw_bodies: 5m}", "retention.raw_bodies: at least 1h"},
 		{"empty api token", "api_tokens: [\"${EMPTY}\"]", "api_tokens[0]: empty token"},
+		{"api key missing", "sources:\n  - {name: a, provider: sumsub, secrets: [x], api: {app_token: t}}", "sources[0] (a).api.secret_key: required: sumsub's API takes app_token and secret_key"},
+		{"api key of another provider", "sources:\n  - {name: a, provider: metamap, secrets: [x], api: {client_id: i, client_secret: s, api_key: k}}", "sources[0] (a).api.api_key: metamap's API does not take it"},
+		{"api empty", "sources:\n  - {name: a, provider: vericato, insecure: true, api: {}}", "sources[0] (a).api.api_key: required"},
+		{"api bad base url", "sources:\n  - {name: a, provider: vericato, insecure: true, api: {api_key: k, base_url: \"ftp://x\"}}", "api.base_url"},
+		{"api base url with credentials", "sources:\n  - {name: a, provider: vericato, insecure: true, api: {api_key: k, base_url: \"https://u:p@x\"}}", "api.base_url"},
+		{"api region elsewhere", "sources:\n  - {name: a, provider: vericato, insecure: true, api: {api_key: k, region: uae}}", "only idwise sources have a region"},
+		{"api unknown region", "sources:\n  - {name: a, provider: idwise, insecure: true, api: {api_key: k, api_secret: s, region: mars}}", "api.region: \"mars\""},
+		{"api unknown key", "sources:\n  - name: a\n    provider: idwise\n    insecure: true\n    api:\n      password: p", "line 6: unknown key \"password\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

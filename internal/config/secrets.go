@@ -59,6 +59,23 @@ func (c *Config) readSecretFiles() error {
 		if err := fromFiles(key+".secrets", &s.Secrets, s.SecretsFile); err != nil {
 			return err
 		}
+		if api := s.API; api != nil {
+			for _, f := range []struct {
+				name string
+				dst  *string
+				path string
+			}{
+				{"app_token", &api.AppToken, api.AppTokenFile},
+				{"secret_key", &api.SecretKey, api.SecretKeyFile},
+				{"client_secret", &api.ClientSecret, api.ClientSecretFile},
+				{"api_key", &api.APIKey, api.APIKeyFile},
+				{"api_secret", &api.APISecret, api.APISecretFile},
+			} {
+				if err := fromFile(key+".api."+f.name, f.dst, f.path); err != nil {
+					return err
+				}
+			}
+		}
 		a := s.Auth
 		if a == nil {
 			continue
@@ -119,6 +136,15 @@ func (c *Config) Masked() ([]byte, error) {
 				a.Header = &h
 			}
 			s.Auth = &a
+		}
+		if s.API != nil {
+			a := *s.API
+			a.AppToken, a.AppTokenFile = maskOne(a.AppToken), ""
+			a.SecretKey, a.SecretKeyFile = maskOne(a.SecretKey), ""
+			a.ClientSecret, a.ClientSecretFile = maskOne(a.ClientSecret), ""
+			a.APIKey, a.APIKeyFile = maskOne(a.APIKey), ""
+			a.APISecret, a.APISecretFile = maskOne(a.APISecret), ""
+			s.API = &a
 		}
 		m.Sources[i] = s
 	}

@@ -30,6 +30,7 @@ sources:
   - name: v
     provider: vericato
     auth: { url_token_file: "` + write("tok", "url-token-from-file-0123\n") + `" }
+    api: { api_key_file: "` + write("apikey", "api-key-from-file\n") + `" }
 destinations:
   - name: d
     url: "https://app.internal/hooks"
@@ -43,7 +44,7 @@ destinations:
 		t.Errorf("secrets = %q", got)
 	}
 	if cfg.APITokens[0] != "api-token-from-file" || cfg.Sources[1].Auth.Basic.Password != "password-from-file" ||
-		cfg.Sources[2].Auth.URLToken != "url-token-from-file-0123" || len(cfg.Destinations[0].SigningKeys) != 1 {
+		cfg.Sources[2].Auth.URLToken != "url-token-from-file-0123" || cfg.Sources[2].API.APIKey != "api-key-from-file" || len(cfg.Destinations[0].SigningKeys) != 1 {
 		t.Errorf("files not read: %+v", cfg)
 	}
 	dump, err := cfg.Masked()

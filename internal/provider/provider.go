@@ -44,6 +44,9 @@ type Adapter struct {
 	Catalogue map[string]kycgate.EventType
 	// New returns the adapter for one source.
 	New func(Config) (Provider, error)
+	// API is the provider's API kycgate fetches full verifications from;
+	// nil when kycgate cannot fetch from it.
+	API *APISpec
 }
 
 // Known reports whether the adapter's catalogue names the event.

@@ -20,6 +20,7 @@ var Adapter = provider.Adapter{
 	Signs:     false,
 	Catalogue: Catalogue,
 	New:       New,
+	API:       &API,
 }
 
 // Provider is an IDWise source's adapter.

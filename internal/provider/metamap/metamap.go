@@ -17,6 +17,7 @@ var Adapter = provider.Adapter{
 	Headers:   []string{HeaderSignature},
 	Catalogue: Catalogue,
 	New:       New,
+	API:       &API,
 }
 
 // Provider is a MetaMap source's adapter.

@@ -17,6 +17,7 @@ var Adapter = provider.Adapter{
 	Headers:   []string{HeaderDigest, HeaderDigestAlg},
 	Catalogue: Catalogue,
 	New:       New,
+	API:       &API,
 }
 
 // Provider is a Sumsub source's adapter.

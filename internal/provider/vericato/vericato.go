@@ -26,6 +26,7 @@ var Adapter = provider.Adapter{
 	Headers:   []string{HeaderEvent, HeaderVerificationID},
 	Catalogue: Catalogue,
 	New:       New,
+	API:       &API,
 }
 
 // Provider is a Vericato source's adapter.

@@ -17,6 +17,7 @@ var Adapter = provider.Adapter{
 	Headers:   []string{HeaderSignature, HeaderEvent},
 	Catalogue: Catalogue,
 	New:       New,
+	API:       &API,
 }
 
 // Provider is a VerifyYou source's adapter.

@@ -1,0 +1,160 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kycgate/kycgate"
+)
+
+// API fetches one verification's document from the provider's API: the
+// full data its webhooks leave out.
+type API interface {
+	Fetch(ctx context.Context, v *kycgate.Verification) (*Document, error)
+}
+
+// Document is what the provider's API answered for one verification.
+type Document struct {
+	Body        []byte
+	ContentType string
+	Request     string // "GET https://…": what was asked, without credentials
+}
+
+// APISpec describes a provider's API, for adapters that can fetch.
+type APISpec struct {
+	// BaseURL is the production API's; a source's base_url replaces it.
+	BaseURL string
+	// MinInterval is the least time between two calls the provider asks
+	// for; a source's min_interval may ask for more.
+	MinInterval time.Duration
+	// Keys are the credential keys of a source's api block this provider
+	// reads, all required.
+	Keys []string
+	// New returns the client of one source; the configuration is complete.
+	New func(c APIConfig) (API, error)
+	// Parse reads a fetched document as what it says of the verification,
+	// in canonical terms, for EventEnriched.
+	Parse func(doc []byte) (kycgate.Change, error)
+}
+
+// APIConfig is one source's API credentials and endpoint.
+type APIConfig struct {
+	BaseURL      string
+	AppToken     string // Sumsub
+	SecretKey    string // Sumsub
+	ClientID     string // MetaMap
+	ClientSecret string // MetaMap
+	APIKey       string // IDWise (server key), Vericato, VerifyYou
+	APISecret    string // IDWise
+	Client       *http.Client
+	Now          func() time.Time
+}
+
+// Get returns the value of a credential key, by its configuration name.
+func (c APIConfig) Get(key string) string {
+	switch key {
+	case "app_token":
+		return c.AppToken
+	case "secret_key":
+		return c.SecretKey
+	case "client_id":
+		return c.ClientID
+	case "client_secret":
+		return c.ClientSecret
+	case "api_key":
+		return c.APIKey
+	case "api_secret":
+		return c.APISecret
+	}
+	return ""
+}
+
+// CredentialKeys lists every credential key an api block may hold.
+var CredentialKeys = []string{"app_token", "secret_key", "client_id", "client_secret", "api_key", "api_secret"}
+
+// MaxDocumentBytes bounds a fetched document.
+const MaxDocumentBytes = 8 << 20
+
+// APIError is an answer of the provider's API that is not a success.
+type APIError struct {
+	StatusCode int
+	RetryAfter time.Duration // from Retry-After; 0 when absent
+	Message    string        // the start of the answer's body, or why there is none
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// ErrNotFetchable is a verification the API cannot be asked about (e.g.
+// VerifyYou without an external id); asking again will not help.
+var ErrNotFetchable = errors.New("cannot be fetched")
+
+// Do sends req with c and returns the document of a 2xx answer; any other
+// answer is an *APIError.
+func Do(c *http.Client, req *http.Request) (*Document, error) {
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxDocumentBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read the answer: %w", err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, &APIError{StatusCode: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Message: snippet(body)}
+	}
+	if len(body) > MaxDocumentBytes {
+		return nil, fmt.Errorf("the document is over %d bytes", MaxDocumentBytes)
+	}
+	return &Document{Body: body, ContentType: resp.Header.Get("Content-Type"), Request: req.Method + " " + redact(req.URL)}, nil
+}
+
+// redact returns u without user info or query, which may carry secrets.
+func redact(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery = nil, ""
+	return c.String()
+}
+
+// snippet is the start of an error answer, on one line, for people.
+func snippet(body []byte) string {
+	s := strings.Join(strings.Fields(string(body)), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, time.Until(t))
+	}
+	return 0
+}
+
+// Endpoint joins base and path, keeping any path the base has.
+func Endpoint(base, path string) string {
+	return strings.TrimRight(base, "/") + path
+}
