@@ -28,3 +28,10 @@ var EventTypes = []EventType{
 	EventDecided, EventUpdated, EventExpired, EventReset, EventDeleted,
 	EventAMLUpdate, EventOther, EventEnriched,
 }
+
+// WorthFetching reports whether an event of type t makes its verification's
+// full document worth fetching from the provider's API: a decision, or a
+// change after one.
+func (t EventType) WorthFetching() bool {
+	return t == EventDecided || t == EventUpdated || t == EventAMLUpdate
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/config"
 	"github.com/kycgate/kycgate/internal/delivery"
+	"github.com/kycgate/kycgate/internal/fetch"
 	"github.com/kycgate/kycgate/internal/ingest"
 	"github.com/kycgate/kycgate/internal/server"
 	"github.com/kycgate/kycgate/internal/store/postgres"
@@ -38,6 +39,7 @@ type App struct {
 	store        store
 	committer    *ingest.Committer
 	forwarder    *delivery.Forwarder
+	fetcher      *fetch.Fetcher
 	closeTargets func()
 	server       *server.Server
 	ln           net.Listener
@@ -75,7 +77,14 @@ func (a *App) Open(ctx context.Context) error {
 	a.closeTargets = closeTargets
 	a.forwarder = delivery.New(delivery.Options{Store: a.store, Destinations: dests, Logger: a.Logger, Registerer: reg})
 	router := delivery.NewRouter(a.Config.Destinations)
-	a.committer = ingest.NewCommitterNotifying(a.store, maxBatch, commitTimeout, a.Logger, metrics, a.forwarder.Notify)
+	fetchSources, err := fetch.NewSources(a.Config.Sources, time.Now)
+	if err != nil {
+		a.Close()
+		return usageError{err}
+	}
+	a.fetcher = fetch.New(fetch.Options{Store: a.store, Sources: fetchSources, Router: router, Notify: a.forwarder.Notify, Logger: a.Logger, Registerer: reg})
+	committed := func() { a.forwarder.Notify(); a.fetcher.Wake() }
+	a.committer = ingest.NewCommitterNotifying(a.store, maxBatch, commitTimeout, a.Logger, metrics, committed)
 	svc, err := ingest.NewService(ingest.Options{
 		Sources:        sources,
 		TrustedProxies: a.Config.TrustedProxyPrefixes,
@@ -90,9 +99,9 @@ func (a *App) Open(ctx context.Context) error {
 	}
 	var infos []server.SourceInfo
 	for _, c := range a.Config.Sources {
-		infos = append(infos, server.SourceInfo{Name: c.Name, Provider: c.Provider})
+		infos = append(infos, server.SourceInfo{Name: c.Name, Provider: c.Provider, API: c.API != nil})
 	}
-	a.server = server.New(server.Options{Ingest: svc, Store: a.store, Forwarding: a.forwarder, Router: router,
+	a.server = server.New(server.Options{Ingest: svc, Store: a.store, Forwarding: a.forwarder, Fetching: a.fetcher, Router: router,
 		APITokens: a.Config.APITokens, Sources: infos, Gatherer: reg, Logger: a.Logger})
 	if a.ln, err = net.Listen("tcp", a.Config.Listen); err != nil {
 		a.Close()
@@ -114,6 +123,8 @@ func (a *App) Run(ctx context.Context) error {
 	fwdCtx, stopForwarding := context.WithCancel(context.Background())
 	forwarded := make(chan struct{})
 	go func() { a.forwarder.Run(fwdCtx); close(forwarded) }()
+	fetched := make(chan struct{})
+	go func() { a.fetcher.Run(fwdCtx); close(fetched) }()
 	if age := time.Duration(a.Config.Retention.RawBodies); age > 0 {
 		go a.purgeRawBodies(fwdCtx, age)
 	}
@@ -129,12 +140,13 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	err := a.server.Shutdown(shutdownCtx)
 	a.committer.Close() // every acknowledged event and its deliveries are committed
-	stopForwarding()    // sends in flight finish and record their outcome
+	stopForwarding()    // sends in flight finish and record their outcome; fetches in flight stop
 	select {
 	case <-forwarded:
 	case <-shutdownCtx.Done():
 		a.Logger.Warn("deliveries still in flight at the shutdown timeout; their leases will expire and they will be sent again")
 	}
+	<-fetched // a fetch cut short is left to its lease
 	return errors.Join(serveErr, err, a.Close())
 }
 

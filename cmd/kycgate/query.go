@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -162,18 +163,30 @@ func newVerificationsCmd() *cobra.Command {
 	list.Flags().IntVar(&f.limit, "limit", 0, "page size, 1 to 500 (default 50)")
 	list.Flags().StringVar(&f.cursor, "cursor", "", "continue after the previous page")
 
+	var withProviderData bool
 	show := &cobra.Command{
-		Use:     "show SOURCE ID",
-		Short:   "Show one verification and its timeline of events",
-		Example: `  kycgate verifications show sumsub-prod 5cb56e8e0a975a35f333cb83`,
-		Args:    cobra.ExactArgs(2),
+		Use:   "show SOURCE ID",
+		Short: "Show one verification and its timeline of events",
+		Example: `  kycgate verifications show sumsub-prod 5cb56e8e0a975a35f333cb83
+  kycgate verifications show sumsub-prod 5cb56e8e0a975a35f333cb83 --provider-data -o json`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {
 				return err
 			}
+			var q url.Values
+			if withProviderData {
+				q = url.Values{"include": {"provider_data"}}
+			}
 			var v struct {
 				kycgate.Verification
+				ProviderFetch *kycgate.Fetch `json:"provider_fetch"`
+				ProviderData  *struct {
+					FetchedAt time.Time       `json:"fetched_at"`
+					Document  json.RawMessage `json:"document"`
+					Purged    bool            `json:"purged"`
+				} `json:"provider_data"`
 				Timeline []struct {
 					ID            string            `json:"id"`
 					Type          kycgate.EventType `json:"type"`
@@ -183,7 +196,7 @@ func newVerificationsCmd() *cobra.Command {
 					Flag          string            `json:"flag"`
 				} `json:"timeline"`
 			}
-			body, err := c.GetJSON(cmd.Context(), "/api/v1/verifications/"+url.PathEscape(args[0])+"/"+url.PathEscape(args[1]), nil, &v)
+			body, err := c.GetJSON(cmd.Context(), "/api/v1/verifications/"+url.PathEscape(args[0])+"/"+url.PathEscape(args[1]), q, &v)
 			if err != nil {
 				return err
 			}
@@ -199,9 +212,20 @@ func newVerificationsCmd() *cobra.Command {
 				{"source", v.Source}, {"id", v.ID}, {"provider", v.Provider}, {"status", string(v.Status)},
 				{"decision", orDash(string(v.Decision))}, {"original decision", orDash(string(v.OriginalDecision))},
 				{"reasons", orDash(strings.Join(v.Reasons, "; "))}, {"external user", orDash(v.ExternalUserID)},
-				{"flow", orDash(v.Flow)}, {"created", when(v.CreatedAt)}, {"decided", decided}, {"updated", when(v.UpdatedAt)},
+				{"flow", orDash(v.Flow)}, {"document", orDash(strings.TrimSpace(v.DocumentType + " " + v.DocumentCountry))},
+				{"created", when(v.CreatedAt)}, {"decided", decided}, {"updated", when(v.UpdatedAt)},
 			} {
 				fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+			}
+			if f := v.ProviderFetch; f != nil {
+				fmt.Fprintf(tw, "provider fetch:\t%s\n", describeFetch(f))
+			}
+			if d := v.ProviderData; d != nil {
+				size := fmt.Sprintf("%d bytes", len(d.Document))
+				if d.Purged {
+					size = "purged"
+				}
+				fmt.Fprintf(tw, "provider data:\tfetched %s, %s (-o json shows it)\n", when(d.FetchedAt), size)
 			}
 			for _, s := range v.Steps {
 				fmt.Fprintf(tw, "step:\t%s %s %s\n", s.Name, s.Outcome, s.ErrorCode)
@@ -220,6 +244,66 @@ func newVerificationsCmd() *cobra.Command {
 			return tw.Flush()
 		},
 	}
+	show.Flags().BoolVar(&withProviderData, "provider-data", false, "include the document last fetched from the provider's API (personal data)")
+
+	var wait time.Duration
+	refresh := &cobra.Command{
+		Use:   "refresh SOURCE ID",
+		Short: "Fetch a verification from its provider's API again, now",
+		Long: `Ask kycgate to fetch a verification's full document from its provider's
+API now, for a source configured with API credentials (its api block).
+kycgate fetches on its own after each decision; refresh is for what changed
+since, or after fixing credentials. With --wait, it waits for the outcome
+and fails when the fetch fails.`,
+		Example: `  kycgate verifications refresh metamap 6156311aba4c52001b1290a2 --wait 30s`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			path := "/api/v1/verifications/" + url.PathEscape(args[0]) + "/" + url.PathEscape(args[1])
+			body, err := c.Do(cmd.Context(), http.MethodPost, path+"/refresh", nil)
+			if err != nil {
+				return err
+			}
+			var f kycgate.Fetch
+			if err := json.Unmarshal(body, &f); err != nil {
+				return fmt.Errorf("read the answer: %w", err)
+			}
+			for deadline := time.Now().Add(wait); f.State == kycgate.FetchPending && time.Now().Before(deadline); {
+				select {
+				case <-cmd.Context().Done():
+					return cmd.Context().Err()
+				case <-time.After(200 * time.Millisecond):
+				}
+				var v struct {
+					ProviderFetch *kycgate.Fetch `json:"provider_fetch"`
+				}
+				if body, err = c.GetJSON(cmd.Context(), path, nil, &v); err != nil {
+					return err
+				}
+				if v.ProviderFetch == nil {
+					return errors.New("the fetch job is gone: the verification was erased")
+				}
+				f = *v.ProviderFetch
+			}
+			if cf.output == "json" {
+				out, _ := json.Marshal(f)
+				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "verification %s of %s: %s\n", args[1], args[0], describeFetch(&f))
+			}
+			if wait > 0 && f.State == kycgate.FetchFailed {
+				return errors.New("the fetch failed: " + f.LastError)
+			}
+			return nil
+		},
+	}
+	refresh.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for the outcome (e.g. 30s); 0 returns at once")
+
 	del := &cobra.Command{
 		Use:   "delete SOURCE ID",
 		Short: "Erase a verification's personal data, keeping a tombstone",
@@ -245,8 +329,26 @@ destinations as verification.deleted. Running it twice changes nothing.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(list, show, del)
+	cmd.AddCommand(list, show, refresh, del)
 	return cmd
+}
+
+// describeFetch says where fetching from the provider's API stands.
+func describeFetch(f *kycgate.Fetch) string {
+	switch f.State {
+	case kycgate.FetchDone:
+		if f.FetchedAt == nil {
+			return "done"
+		}
+		return "done, fetched " + when(*f.FetchedAt)
+	case kycgate.FetchFailed:
+		return "failed: " + f.LastError
+	}
+	s := "pending, next attempt " + when(f.NextAttemptAt)
+	if f.LastError != "" {
+		s += " (last error: " + f.LastError + ")"
+	}
+	return s
 }
 
 // eventRow is what the events table shows of an event.

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/fetch"
 	"github.com/kycgate/kycgate/internal/ingest"
 	"github.com/kycgate/kycgate/internal/provider"
 	"github.com/kycgate/kycgate/internal/provider/registry"
@@ -47,6 +48,13 @@ are rebuilt.`,
 				sources[c.Name] = src
 			}
 			res, err := store.Reprocess(cmd.Context(), func(ev *kycgate.Event) {
+				if ev.ProviderEvent == fetch.ProviderEvent {
+					// A document fetched from the provider's API.
+					if parse := fetch.Parser(ev.Provider); parse != nil {
+						fetch.Normalize(parse, ev)
+					}
+					return
+				}
 				var (
 					a provider.Adapter
 					p provider.Provider

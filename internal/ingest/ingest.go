@@ -162,6 +162,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 	if s.router != nil && ev.Flag == kycgate.FlagNone && ev.VerificationID != "" {
 		ev.Destinations = s.router.Route(ev.Type, ev.Provider, ev.Source)
 	}
+	ev.Fetch = src.Fetch && ev.Flag == kycgate.FlagNone && ev.VerificationID != "" && ev.Type.WorthFetching()
 
 	receipt, err := s.commit.Commit(ctx, ev)
 	if err != nil {

@@ -32,6 +32,7 @@ var apiRoutes = []apiRoute{
 	{"GET", "/api/v1/verifications", (*Server).listVerifications},
 	{"GET", "/api/v1/verifications/{source}/{id}", (*Server).getVerification},
 	{"DELETE", "/api/v1/verifications/{source}/{id}", (*Server).deleteVerification},
+	{"POST", "/api/v1/verifications/{source}/{id}/refresh", (*Server).refreshVerification},
 	{"GET", "/api/v1/users/{external_user_id}", (*Server).getUser},
 	{"GET", "/api/v1/events", (*Server).listEvents},
 	{"GET", "/api/v1/events/{id}", (*Server).getEvent},
@@ -130,9 +131,19 @@ func (s *Server) listVerifications(w http.ResponseWriter, r *http.Request) error
 type verificationWithTimeline struct {
 	*kycgate.Verification
 	Timeline []eventJSON `json:"timeline"`
+	// ProviderFetch is the job fetching it from the provider's API, when
+	// there is one: its state and last error.
+	ProviderFetch *kycgate.Fetch `json:"provider_fetch"`
+	// ProviderData is the document last fetched, on ?include=provider_data.
+	ProviderData *providerData `json:"provider_data,omitempty"`
 }
 
 func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
+	q := query{r: r}
+	include := oneOf(&q, "include", []string{"provider_data"})
+	if q.err != nil {
+		return q.err
+	}
 	v, events, err := s.verificationWithEvents(r)
 	if err != nil {
 		return err
@@ -140,6 +151,14 @@ func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
 	out := verificationWithTimeline{Verification: v, Timeline: make([]eventJSON, len(events))}
 	for i, ev := range events {
 		out.Timeline[i] = newEventJSON(ev, false)
+	}
+	if out.ProviderFetch, err = s.providerFetch(r.Context(), v.Source, v.ID); err != nil {
+		return err
+	}
+	if include == "provider_data" {
+		if out.ProviderData, err = s.latestProviderData(r.Context(), events); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

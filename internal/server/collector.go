@@ -15,8 +15,8 @@ type Counter interface {
 }
 
 // StateCollector exports the store's totals at each scrape: verifications
-// by provider and status, and the deliveries waiting or dead-lettered, with
-// the age of the oldest (the delivery lag).
+// by provider and status, the deliveries waiting or dead-lettered, with
+// the age of the oldest (the delivery lag), and the provider fetches by state.
 type StateCollector struct {
 	store   Counter
 	now     func() time.Time
@@ -24,6 +24,7 @@ type StateCollector struct {
 	backlog *prometheus.Desc
 	lag     *prometheus.Desc
 	up      *prometheus.Desc
+	fetches *prometheus.Desc
 }
 
 // NewStateCollector returns a collector over store.
@@ -35,6 +36,7 @@ func NewStateCollector(store Counter) *StateCollector {
 		backlog: prometheus.NewDesc("kycgate_deliveries", "Deliveries not yet delivered, by destination and state (pending, dead).", []string{"destination", "state"}, nil),
 		lag:     prometheus.NewDesc("kycgate_delivery_oldest_seconds", "Age of the oldest delivery in a state, by destination.", []string{"destination", "state"}, nil),
 		up:      prometheus.NewDesc("kycgate_store_up", "1 when the store answered the last scrape.", nil, nil),
+		fetches: prometheus.NewDesc("kycgate_provider_fetch_jobs", "Verifications to fetch from their provider's API, by source and state (pending, done, failed).", []string{"source", "state"}, nil),
 	}
 }
 
@@ -44,6 +46,7 @@ func (c *StateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.backlog
 	ch <- c.lag
 	ch <- c.up
+	ch <- c.fetches
 }
 
 // Collect implements prometheus.Collector.
@@ -63,5 +66,8 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, d := range counts.Deliveries {
 		ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, float64(d.Count), d.Destination, string(d.State))
 		ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, now.Sub(d.Oldest).Seconds(), d.Destination, string(d.State))
+	}
+	for _, f := range counts.Fetches {
+		ch <- prometheus.MustNewConstMetric(c.fetches, prometheus.GaugeValue, float64(f.Count), f.Source, string(f.State))
 	}
 }

@@ -37,6 +37,7 @@ const (
 type SourceInfo struct {
 	Name     string
 	Provider string
+	API      bool // kycgate fetches verifications from the provider's API
 }
 
 // page is what every dashboard template receives.
@@ -78,15 +79,16 @@ func (s *Server) routeDashboard(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.logout)
 	for pattern, h := range map[string]func(*Server, http.ResponseWriter, *http.Request) error{
-		"GET /{$}":                         (*Server).overview,
-		"GET /verifications":               (*Server).verificationsPage,
-		"GET /verifications/{source}/{id}": (*Server).verificationPage,
-		"GET /events/{id}":                 (*Server).eventPage,
-		"GET /users/{external_user_id}":    (*Server).userPage,
-		"GET /deliveries":                  (*Server).deliveriesPage,
-		"POST /deliveries/{id}/retry":      (*Server).retryDeliveryForm,
-		"POST /deliveries/retry":           (*Server).retryDeliveriesForm,
-		"POST /destinations/{name}/enable": (*Server).enableDestinationForm,
+		"GET /{$}":                                  (*Server).overview,
+		"GET /verifications":                        (*Server).verificationsPage,
+		"GET /verifications/{source}/{id}":          (*Server).verificationPage,
+		"GET /events/{id}":                          (*Server).eventPage,
+		"GET /users/{external_user_id}":             (*Server).userPage,
+		"GET /deliveries":                           (*Server).deliveriesPage,
+		"POST /deliveries/{id}/retry":               (*Server).retryDeliveryForm,
+		"POST /deliveries/retry":                    (*Server).retryDeliveriesForm,
+		"POST /destinations/{name}/enable":          (*Server).enableDestinationForm,
+		"POST /verifications/{source}/{id}/refresh": (*Server).refreshForm,
 	} {
 		mux.HandleFunc(pattern, s.session(h))
 	}

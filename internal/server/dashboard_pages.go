@@ -16,6 +16,7 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/delivery"
+	"github.com/kycgate/kycgate/internal/fetch"
 )
 
 var templateFuncs = template.FuncMap{
@@ -267,6 +268,9 @@ func (s *Server) verificationsPage(w http.ResponseWriter, r *http.Request) error
 type verificationData struct {
 	V        *kycgate.Verification
 	Timeline []timelineEntry
+	Fetch    *kycgate.Fetch // fetching it from the provider's API; nil when never asked
+	CanFetch bool           // its source has API credentials
+	Document string         // the event holding the last fetched document
 }
 
 // timelineEntry is an event of a verification and its deliveries.
@@ -281,7 +285,14 @@ func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	d := verificationData{V: v}
+	if d.Fetch, err = s.providerFetch(r.Context(), v.Source, v.ID); err != nil {
+		return err
+	}
+	d.CanFetch = slices.ContainsFunc(s.sources, func(src SourceInfo) bool { return src.Name == v.Source && src.API }) && v.Status != kycgate.StatusDeleted
 	for _, ev := range events {
+		if ev.ProviderEvent == fetch.ProviderEvent {
+			d.Document = ev.ID
+		}
 		ds, _, err := s.store.ListDeliveries(r.Context(), kycgate.DeliveryFilter{EventID: ev.ID, Limit: kycgate.MaxPageSize})
 		if err != nil {
 			return err

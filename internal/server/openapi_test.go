@@ -59,6 +59,8 @@ func TestOpenAPI(t *testing.T) {
 		"StageCount":        reflect.TypeFor[kycgate.StageCount](),
 		"DropOffCount":      reflect.TypeFor[kycgate.DropOffCount](),
 		"DecisionDurations": reflect.TypeFor[kycgate.DecisionDurations](),
+		"Fetch":             reflect.TypeFor[kycgate.Fetch](),
+		"ProviderData":      reflect.TypeFor[providerData](),
 	} {
 		var props []string
 		for p := range doc.Components.Schemas[schema].Properties {

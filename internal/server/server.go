@@ -50,6 +50,8 @@ type Store interface {
 	Counts(ctx context.Context) (kycgate.Counts, error)
 	Funnel(ctx context.Context, q kycgate.FunnelQuery) (*kycgate.Funnel, error)
 	ReplayEvent(ctx context.Context, eventID string, destinations []string, now time.Time) ([]*kycgate.Delivery, error)
+	RequestFetch(ctx context.Context, source, id string, now time.Time) (*kycgate.Fetch, error)
+	FindFetch(ctx context.Context, source, id string) (*kycgate.Fetch, error)
 }
 
 // Forwarding is the live state of the delivery workers.
@@ -70,6 +72,7 @@ type Options struct {
 	Ingest     Ingester
 	Store      Store
 	Forwarding Forwarding // nil when nothing is forwarded
+	Fetching   Fetching   // nil when no source fetches from its provider's API
 	Router     Router
 	APITokens  []string // bearer tokens for /api/v1 and the dashboard
 	Sources    []SourceInfo
@@ -86,6 +89,7 @@ type Server struct {
 	ingest   Ingester
 	store    Store
 	fwd      Forwarding
+	fetching Fetching
 	router   Router
 	reader   Reader
 	tokens   [][sha256.Size]byte
@@ -98,7 +102,7 @@ type Server struct {
 
 // New returns a server with the routes and timeouts in place, ready to Serve.
 func New(opts Options) *Server {
-	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, fwd: opts.Forwarding, router: opts.Router, gatherer: opts.Gatherer, log: opts.Logger, sources: opts.Sources, dash: newDashboard()}
+	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, fwd: opts.Forwarding, fetching: opts.Fetching, router: opts.Router, gatherer: opts.Gatherer, log: opts.Logger, sources: opts.Sources, dash: newDashboard()}
 	for _, t := range opts.APITokens {
 		s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
 	}
