@@ -32,11 +32,14 @@ type Destination struct {
 	NATS        *NATS    `yaml:"nats"`
 	Filter      Filter   `yaml:"filter"`
 	IncludeRaw  bool     `yaml:"include_raw"`
-	Timeout     Duration `yaml:"timeout"`
-	RateLimit   float64  `yaml:"rate_limit"` // requests per second; 0 for none
-	MaxAttempts int      `yaml:"max_attempts"`
-	MaxAge      Duration `yaml:"max_age"`
-	Concurrency int      `yaml:"concurrency"` // verifications in flight at once
+	// IncludeProviderData adds the document fetched from the provider's
+	// API to verification.enriched events (it is personal data).
+	IncludeProviderData bool     `yaml:"include_provider_data"`
+	Timeout             Duration `yaml:"timeout"`
+	RateLimit           float64  `yaml:"rate_limit"` // requests per second; 0 for none
+	MaxAttempts         int      `yaml:"max_attempts"`
+	MaxAge              Duration `yaml:"max_age"`
+	Concurrency         int      `yaml:"concurrency"` // verifications in flight at once
 
 	// SigningKeys are Secret and Secrets decoded.
 	SigningKeys [][]byte `yaml:"-"`

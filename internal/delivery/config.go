@@ -31,7 +31,7 @@ func FromConfig(ctx context.Context, cfgs []config.Destination, userAgent string
 	}
 	for _, c := range cfgs {
 		d := &Destination{
-			Name: c.Name, IncludeRaw: c.IncludeRaw, Concurrency: c.Concurrency, Timeout: time.Duration(c.Timeout),
+			Name: c.Name, Include: Include{Raw: c.IncludeRaw, ProviderData: c.IncludeProviderData}, Concurrency: c.Concurrency, Timeout: time.Duration(c.Timeout),
 			Policy: Policy{MaxAttempts: c.MaxAttempts, MaxAge: time.Duration(c.MaxAge), Base: backoffBase, Cap: backoffCap},
 		}
 		if c.RateLimit > 0 {

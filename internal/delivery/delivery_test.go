@@ -377,14 +377,35 @@ func TestEnvelope_VerificationAsOfTheEvent(t *testing.T) {
 	decided := &kycgate.Event{ID: "evt_2", Source: "s", Provider: "sumsub", Identity: kycgate.Identity{VerificationID: "v", OccurredAt: at(2), DedupKey: "b"},
 		Type: kycgate.EventDecided, Data: kycgate.Change{Decision: kycgate.DecisionApproved}, ReceivedAt: at(3)}
 	log := []kycgate.LogEntry{decided.LogEntry(), submitted.LogEntry()}
-	env := delivery.NewEnvelope(submitted, log, false)
+	env := delivery.NewEnvelope(submitted, log, delivery.Include{})
 	if env.Verification.Status != kycgate.StatusSubmitted || env.Raw != nil {
 		t.Errorf("as of the submission: %+v", env.Verification)
 	}
-	if env := delivery.NewEnvelope(decided, log, true); env.Verification.Status != kycgate.StatusApproved || env.Raw != nil {
+	if env := delivery.NewEnvelope(decided, log, delivery.Include{Raw: true}); env.Verification.Status != kycgate.StatusApproved || env.Raw != nil {
 		t.Errorf("as of the decision: %+v (raw %v)", env.Verification, env.Raw)
 	}
-	if env := delivery.NewEnvelope(submitted, log, true); env.Raw == nil || *env.Raw != `{"name":"x"}` {
+	if env := delivery.NewEnvelope(submitted, log, delivery.Include{Raw: true}); env.Raw == nil || *env.Raw != `{"name":"x"}` {
 		t.Errorf("include_raw: %v", env.Raw)
+	}
+}
+
+// TestEnvelope_ProviderData: a fetched document goes only to a destination
+// that asks for it by name; include_raw alone does not send it.
+func TestEnvelope_ProviderData(t *testing.T) {
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	doc := `{"id":"v","info":{"firstName":"Jane"}}`
+	enriched := &kycgate.Event{ID: "evt_doc", Source: "s", Provider: "sumsub", Identity: kycgate.Identity{VerificationID: "v", OccurredAt: at, DedupKey: "d"},
+		Type: kycgate.EventEnriched, Data: kycgate.Change{DocumentType: "PASSPORT"}, ReceivedAt: at, Body: []byte(doc)}
+	log := []kycgate.LogEntry{enriched.LogEntry()}
+	if env := delivery.NewEnvelope(enriched, log, delivery.Include{Raw: true}); env.ProviderData != nil || env.Raw != nil {
+		t.Errorf("include_raw sent the document: %s / %v", env.ProviderData, env.Raw)
+	}
+	env := delivery.NewEnvelope(enriched, log, delivery.Include{ProviderData: true})
+	if string(env.ProviderData) != doc || env.Verification.DocumentType != "PASSPORT" {
+		t.Errorf("include_provider_data: %s, verification %+v", env.ProviderData, env.Verification)
+	}
+	enriched.Body = nil // purged
+	if env := delivery.NewEnvelope(enriched, log, delivery.Include{ProviderData: true}); env.ProviderData != nil {
+		t.Errorf("a purged document was sent: %s", env.ProviderData)
 	}
 }

@@ -26,13 +26,22 @@ type Envelope struct {
 	Verification  kycgate.Verification `json:"verification"`
 	Data          kycgate.Change       `json:"data"`
 	Raw           *string              `json:"raw,omitempty"`
+	// ProviderData is the document fetched from the provider's API, on a
+	// verification.enriched event to a destination that asks for it.
+	ProviderData json.RawMessage `json:"provider_data,omitempty"`
+}
+
+// Include says what an envelope carries besides the canonical event.
+type Include struct {
+	Raw          bool // the raw body of provider webhooks
+	ProviderData bool // the document of verification.enriched events
 }
 
 // NewEnvelope returns the envelope of ev, with its verification as it
 // stood right after ev: the log's events up to and including ev, in the
-// order they apply. With includeRaw, the raw body comes along when it is
-// text and was not purged.
-func NewEnvelope(ev *kycgate.Event, log []kycgate.LogEntry, includeRaw bool) Envelope {
+// order they apply. With inc.Raw, the raw body comes along when it is text
+// and was not purged; with inc.ProviderData, a fetched document does.
+func NewEnvelope(ev *kycgate.Event, log []kycgate.LogEntry, inc Include) Envelope {
 	self := ev.LogEntry()
 	var upTo []kycgate.LogEntry
 	for _, e := range log {
@@ -49,7 +58,13 @@ func NewEnvelope(ev *kycgate.Event, log []kycgate.LogEntry, includeRaw bool) Env
 		t := ev.OccurredAt
 		env.OccurredAt = &t
 	}
-	if includeRaw && ev.Body != nil && utf8.Valid(ev.Body) {
+	if ev.Type == kycgate.EventEnriched {
+		if inc.ProviderData && json.Valid(ev.Body) {
+			env.ProviderData = ev.Body
+		}
+		return env // the document is personal data: only where asked for by name
+	}
+	if inc.Raw && ev.Body != nil && utf8.Valid(ev.Body) {
 		raw := string(ev.Body)
 		env.Raw = &raw
 	}

@@ -27,7 +27,7 @@ type Destination struct {
 	Name        string
 	Kind        string // "http" or "nats"
 	Target      Target
-	IncludeRaw  bool
+	Include     Include
 	Concurrency int           // deliveries in flight at once, each of another verification
 	Timeout     time.Duration // one attempt
 	Policy      Policy
@@ -250,7 +250,7 @@ func (f *Forwarder) envelope(ctx context.Context, d *Destination, dl *kycgate.De
 	if err != nil {
 		return nil, nil, err
 	}
-	env := NewEnvelope(ev, log, d.IncludeRaw)
+	env := NewEnvelope(ev, log, d.Include)
 	body, err := env.Marshal()
 	return &env, body, err
 }
