@@ -93,6 +93,13 @@ func (a *API) Calls(provider string) int {
 	return a.calls[provider]
 }
 
+// RevokeTokens makes every MetaMap access token issued so far invalid.
+func (a *API) RevokeTokens() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	clear(a.tokens)
+}
+
 // TokensIssued returns how many MetaMap access tokens were issued.
 func (a *API) TokensIssued() int {
 	a.mu.Lock()
