@@ -135,7 +135,7 @@ func TestDashboard(t *testing.T) {
 	app, _ := runApp(t, cfg)
 	base := "http://" + app.Addr()
 	const perProvider = 12
-	if _, err := feedDemo(context.Background(), base, secrets, perProvider); err != nil {
+	if _, err := feedDemo(context.Background(), base, secrets, perProvider, nil); err != nil {
 		t.Fatal(err)
 	}
 	api := client.New(base, secrets.api)
@@ -318,7 +318,7 @@ func TestDashboard_Phone(t *testing.T) {
 	}
 	app, _ := runApp(t, cfg)
 	base := "http://" + app.Addr()
-	if _, err := feedDemo(context.Background(), base, secrets, 6); err != nil {
+	if _, err := feedDemo(context.Background(), base, secrets, 6, nil); err != nil {
 		t.Fatal(err)
 	}
 	var overflow bool

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -56,10 +58,51 @@ from the API. It keeps serving until Ctrl-C. Nothing leaves this machine.`,
 // demoSecrets are the fresh credentials of one demo run.
 type demoSecrets struct {
 	api, sumsub, metamap, verifyyou, idwise, vericato string
+	// providerAPI are the credentials of the fake provider APIs, served at
+	// apiBase; with no apiBase, the sources fetch nothing.
+	providerAPI simulator.APICredentials
+	apiBase     string
 }
 
 func newDemoSecrets() demoSecrets {
-	return demoSecrets{api: token(), sumsub: token(), metamap: "Mm1" + token(), verifyyou: token(), idwise: token(), vericato: token()}
+	return demoSecrets{api: token(), sumsub: token(), metamap: "Mm1" + token(), verifyyou: token(), idwise: token(), vericato: token(),
+		providerAPI: simulator.APICredentials{
+			SumsubAppToken: "sbx:" + token(), SumsubSecretKey: token(),
+			MetaMapClientID: token(), MetaMapClientSecret: token(),
+			IDWiseKey: token(), IDWiseSecret: token(),
+			VericatoKey: token(), VerifyYouKey: token(),
+		}}
+}
+
+// apiBlock is a source's api block for the fake provider APIs, or "" when
+// they are not served.
+func (s demoSecrets) apiBlock(provider string) string {
+	if s.apiBase == "" {
+		return ""
+	}
+	c, base := s.providerAPI, simulator.BaseURL(s.apiBase, provider)
+	keys := map[string]string{
+		"sumsub":    fmt.Sprintf("app_token: %q, secret_key: %q", c.SumsubAppToken, c.SumsubSecretKey),
+		"metamap":   fmt.Sprintf("client_id: %q, client_secret: %q", c.MetaMapClientID, c.MetaMapClientSecret),
+		"idwise":    fmt.Sprintf("api_key: %q, api_secret: %q", c.IDWiseKey, c.IDWiseSecret),
+		"vericato":  fmt.Sprintf("api_key: %q", c.VericatoKey),
+		"verifyyou": fmt.Sprintf("api_key: %q", c.VerifyYouKey),
+	}[provider]
+	return fmt.Sprintf(", api: {%s, base_url: %q}", keys, base)
+}
+
+// startProviderAPIs serves the simulator's fake provider APIs on loopback
+// and points s at them, so that the demo's sources fetch from them.
+func startProviderAPIs(s *demoSecrets) (*simulator.API, func(), error) {
+	fake := simulator.NewAPI(s.providerAPI)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, fmt.Errorf("serve the fake provider APIs: %w", err)
+	}
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	s.apiBase = "http://" + ln.Addr().String()
+	return fake, func() { srv.Close() }, nil
 }
 
 func token() string {
@@ -77,12 +120,13 @@ storage: %q
 api_tokens: [%q]
 log: {level: warn}
 sources:
-  - {name: sumsub, provider: sumsub, secrets: [%q]}
-  - {name: metamap, provider: metamap, secrets: [%q]}
-  - {name: verifyyou, provider: verifyyou, secrets: [%q]}
-  - {name: idwise, provider: idwise, auth: {bearer: %q}}
-  - {name: vericato, provider: vericato, auth: {url_token: %q}}
-`, listen, storage, s.api, s.sumsub, s.metamap, s.verifyyou, s.idwise, s.vericato) + strings.Join(extra, "\n")
+  - {name: sumsub, provider: sumsub, secrets: [%q]%s}
+  - {name: metamap, provider: metamap, secrets: [%q]%s}
+  - {name: verifyyou, provider: verifyyou, secrets: [%q]%s}
+  - {name: idwise, provider: idwise, auth: {bearer: %q}%s}
+  - {name: vericato, provider: vericato, auth: {url_token: %q}%s}
+`, listen, storage, s.api, s.sumsub, s.apiBlock("sumsub"), s.metamap, s.apiBlock("metamap"), s.verifyyou, s.apiBlock("verifyyou"),
+		s.idwise, s.apiBlock("idwise"), s.vericato, s.apiBlock("vericato")) + strings.Join(extra, "\n")
 	return config.Parse([]byte(yml), func(string) (string, bool) { return "", false })
 }
 
@@ -96,6 +140,11 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath st
 		storePath = filepath.Join(dir, "kycgate.db")
 	}
 	secrets := newDemoSecrets()
+	fake, stopAPIs, err := startProviderAPIs(&secrets)
+	if err != nil {
+		return err
+	}
+	defer stopAPIs()
 	cfg, err := demoConfig(listen, "sqlite://"+storePath, secrets)
 	if err != nil {
 		return err
@@ -113,7 +162,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath st
 
 	fmt.Fprintf(stdout, "kycgate demo: serving on %s with a fresh store at %s\n", base, storePath)
 	fmt.Fprintf(stdout, "playing %d journeys of each provider (duplicates and reordering included)...\n\n", count)
-	sums, err := feedDemo(ctx, base, secrets, count)
+	sums, err := feedDemo(ctx, base, secrets, count, fake)
 	if err != nil {
 		stop()
 		<-ran
@@ -131,17 +180,20 @@ Try:    kycgate verifications list --server %[1]s --token %[2]s
         kycgate verifications list --server %[1]s --token %[2]s --status review_needed
         kycgate events list --server %[1]s --token %[2]s --flagged
         kycgate stats funnel --server %[1]s --token %[2]s
+Provider data: each decided verification is fetched from a fake of its
+        provider's API on %[4]s (see a verification's "Provider data")
 Send your own: kycgate simulate --provider sumsub --url %[1]s/webhooks/sumsub --secret %[3]s
 Metrics: %[1]s/metrics
 
 Serving until Ctrl-C.
-`, base, secrets.api, secrets.sumsub)
+`, base, secrets.api, secrets.sumsub, secrets.apiBase)
 	return <-ran
 }
 
 // feedDemo plays count journeys of every provider, all at once; a third of
-// the end users are verified by several providers.
-func feedDemo(ctx context.Context, base string, s demoSecrets, count int) (map[string]simulator.Summary, error) {
+// the end users are verified by several providers. The journeys are made
+// known to the fake provider APIs fake, when there are any.
+func feedDemo(ctx context.Context, base string, s demoSecrets, count int, fake *simulator.API) (map[string]simulator.Summary, error) {
 	r := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	shared := make([]string, max(1, count/3))
 	for i := range shared {
@@ -170,6 +222,9 @@ func feedDemo(ctx context.Context, base string, s demoSecrets, count int) (map[s
 		})
 		if err != nil {
 			return nil, err
+		}
+		if fake != nil {
+			fake.Add(journeys...)
 		}
 		sender := &simulator.Sender{URL: t[0], Concurrency: 4, Duplicates: 0.1, Shuffle: true, TimeScale: 0.001, Rand: mrand.New(mrand.NewPCG(r.Uint64(), 2))}
 		wg.Go(func() {
