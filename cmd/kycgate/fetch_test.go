@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -163,6 +166,9 @@ func testFetchEndToEnd(t *testing.T, storage string) {
 		}
 	}
 
+	// The dashboard shows the fetch and refreshes from a form.
+	dashboardRefresh(t, base, secrets.api, fetched["metamap"])
+
 	// Metrics show the jobs by state.
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
@@ -186,5 +192,43 @@ func testFetchEndToEnd(t *testing.T, storage string) {
 	}
 	if code, _, errOut := cli(t, append([]string{"verifications", "refresh", "sumsub", v.ID}, conn...)...); code != 1 || !strings.Contains(errOut, "erased") {
 		t.Errorf("refresh after erasure: %d %q", code, errOut)
+	}
+}
+
+// dashboardRefresh checks a verification's "Provider data" panel and its
+// "Fetch again now" form.
+func dashboardRefresh(t *testing.T, base, token string, v verificationJSON) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	web := &http.Client{Jar: jar}
+	if resp, err := web.PostForm(base+"/login", url.Values{"token": {token}}); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	pagePath := "/verifications/" + v.Source + "/" + v.ID
+	resp, err := web.Get(base + pagePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	html := string(body)
+	for _, want := range []string{`id="fetch-state">done<`, v.DocumentType + " · " + v.DocumentCountry, `id="provider-document"`, `action="` + pagePath + `/refresh"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the verification page lacks %s", want)
+		}
+	}
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(html)
+	if m == nil {
+		t.Fatal("no form token on the page")
+	}
+	resp, err = web.PostForm(base+pagePath+"/refresh", url.Values{"csrf": {m[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != pagePath {
+		t.Errorf("refresh form: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
 }
