@@ -125,6 +125,18 @@ func Do(c *http.Client, req *http.Request) (*Document, error) {
 	return &Document{Body: body, ContentType: resp.Header.Get("Content-Type"), Request: req.Method + " " + redact(req.URL)}, nil
 }
 
+// Get asks the API at c.BaseURL for the JSON document at path, with auth
+// adding the provider's credentials to the request.
+func Get(ctx context.Context, c APIConfig, path string, auth func(*http.Request)) (*Document, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, Endpoint(c.BaseURL, path), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	auth(req)
+	return Do(c.Client, req)
+}
+
 // redact returns u without user info or query, which may carry secrets.
 func redact(u *url.URL) string {
 	c := *u

@@ -38,13 +38,9 @@ var API = provider.APISpec{
 type api struct{ provider.APIConfig }
 
 func (a *api) Fetch(ctx context.Context, v *kycgate.Verification) (*provider.Document, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, provider.Endpoint(a.BaseURL, "/journey/v2/summary/"+url.PathEscape(v.ID)), nil)
-	if err != nil {
-		return nil, err
-	}
-	req.SetBasicAuth(a.APIKey, a.APISecret)
-	req.Header.Set("Accept", "application/json")
-	return provider.Do(a.Client, req)
+	return provider.Get(ctx, a.APIConfig, "/journey/v2/summary/"+url.PathEscape(v.ID), func(req *http.Request) {
+		req.SetBasicAuth(a.APIKey, a.APISecret)
+	})
 }
 
 // journey is the part of a journey's result kycgate reads.

@@ -44,13 +44,9 @@ func (a *api) Fetch(ctx context.Context, v *kycgate.Verification) (*provider.Doc
 		if err != nil {
 			return nil, err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, provider.Endpoint(a.BaseURL, "/v2/verifications/"+url.PathEscape(v.ID)), nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Accept", "application/json")
-		doc, err := provider.Do(a.Client, req)
+		doc, err := provider.Get(ctx, a.APIConfig, "/v2/verifications/"+url.PathEscape(v.ID), func(req *http.Request) {
+			req.Header.Set("Authorization", "Bearer "+token)
+		})
 		// A token MetaMap no longer takes (revoked, or its clock ahead of
 		// ours) is replaced once.
 		var apiErr *provider.APIError

@@ -37,14 +37,9 @@ var API = provider.APISpec{
 type api struct{ provider.APIConfig }
 
 func (a *api) Fetch(ctx context.Context, v *kycgate.Verification) (*provider.Document, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		provider.Endpoint(a.BaseURL, "/resources/applicants/"+url.PathEscape(v.ID)+"/one"), nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	SignRequest(req, a.AppToken, a.SecretKey, a.Now(), nil)
-	return provider.Do(a.Client, req)
+	return provider.Get(ctx, a.APIConfig, "/resources/applicants/"+url.PathEscape(v.ID)+"/one", func(req *http.Request) {
+		SignRequest(req, a.AppToken, a.SecretKey, a.Now(), nil)
+	})
 }
 
 // SignRequest adds Sumsub's API authentication to req, whose body is body.

@@ -26,13 +26,9 @@ var API = provider.APISpec{
 type api struct{ provider.APIConfig }
 
 func (a *api) Fetch(ctx context.Context, v *kycgate.Verification) (*provider.Document, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, provider.Endpoint(a.BaseURL, "/v1/verifications/"+url.PathEscape(v.ID)), nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+a.APIKey)
-	req.Header.Set("Accept", "application/json")
-	return provider.Do(a.Client, req)
+	return provider.Get(ctx, a.APIConfig, "/v1/verifications/"+url.PathEscape(v.ID), func(req *http.Request) {
+		req.Header.Set("Authorization", "Bearer "+a.APIKey)
+	})
 }
 
 // verification is the part of GET /v1/verifications/{id} kycgate reads.
