@@ -55,6 +55,8 @@ func TestCLI_Deliveries(t *testing.T) {
 		t.Fatalf("bulk retry: %d %s", code, out)
 	}
 	waitUntil(t, "the retried delivery", func() bool { return received.Load() == 1 })
+	// The receiver has it; the outcome is recorded just after.
+	waitState(t, clientFor(url), dead[0].ID, kycgate.DeliveryDelivered)
 	code, _, errOut := cli(t, append([]string{"deliveries", "retry", dead[0].ID}, conn...)...)
 	if code != 1 || !strings.Contains(errOut, "was delivered; to send the event again, replay it") {
 		t.Errorf("retry of a delivered delivery: %d %s", code, errOut)
