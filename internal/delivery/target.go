@@ -12,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kycgate/kycgate/internal/httpx"
 )
 
 // Result is what one attempt to send got.
@@ -64,27 +66,13 @@ func (h *HTTPTarget) Send(ctx context.Context, env *Envelope, body []byte) Resul
 	case code == http.StatusGone:
 		res.Disable = true
 	case code == http.StatusTooManyRequests:
-		res.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), ts)
+		res.RetryAfter = httpx.RetryAfter(resp.Header.Get("Retry-After"), ts)
 	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code >= 500:
 	default:
 		res.Permanent = true
 	}
 	res.Err = fmt.Errorf("answered %s", resp.Status)
 	return res
-}
-
-// retryAfter reads a Retry-After header: seconds or an HTTP date.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // NATSTarget publishes envelopes to JetStream, to SUBJECT.PROVIDER.TYPE,

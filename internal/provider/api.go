@@ -7,11 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/httpx"
 )
 
 // API fetches one verification's document from the provider's API: the
@@ -117,7 +117,7 @@ func Do(c *http.Client, req *http.Request) (*Document, error) {
 		return nil, fmt.Errorf("read the answer: %w", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, &APIError{StatusCode: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Message: snippet(body)}
+		return nil, &APIError{StatusCode: resp.StatusCode, RetryAfter: httpx.RetryAfter(resp.Header.Get("Retry-After"), time.Now()), Message: snippet(body)}
 	}
 	if len(body) > MaxDocumentBytes {
 		return nil, fmt.Errorf("the document is over %d bytes", MaxDocumentBytes)
@@ -153,18 +153,6 @@ func snippet(body []byte) string {
 	return s
 }
 
-func retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, time.Until(t))
-	}
-	return 0
-}
 
 // Endpoint joins base and path, keeping any path the base has.
 func Endpoint(base, path string) string {
