@@ -153,7 +153,6 @@ func snippet(body []byte) string {
 	return s
 }
 
-
 // Endpoint joins base and path, keeping any path the base has.
 func Endpoint(base, path string) string {
 	return strings.TrimRight(base, "/") + path

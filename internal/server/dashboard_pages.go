@@ -16,7 +16,6 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/delivery"
-	"github.com/kycgate/kycgate/internal/fetch"
 )
 
 var templateFuncs = template.FuncMap{
@@ -288,11 +287,12 @@ func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) error 
 	if d.Fetch, err = s.providerFetch(r.Context(), v.Source, v.ID); err != nil {
 		return err
 	}
-	d.CanFetch = slices.ContainsFunc(s.sources, func(src SourceInfo) bool { return src.Name == v.Source && src.API }) && v.Status != kycgate.StatusDeleted
+	src, _ := s.source(v.Source)
+	d.CanFetch = src.API && v.Status != kycgate.StatusDeleted
+	if doc := latestDocument(events); doc != nil {
+		d.Document = doc.ID
+	}
 	for _, ev := range events {
-		if ev.ProviderEvent == fetch.ProviderEvent {
-			d.Document = ev.ID
-		}
 		ds, _, err := s.store.ListDeliveries(r.Context(), kycgate.DeliveryFilter{EventID: ev.ID, Limit: kycgate.MaxPageSize})
 		if err != nil {
 			return err

@@ -35,15 +35,31 @@ func (s *Server) providerFetch(ctx context.Context, source, id string) (*kycgate
 	return f, err
 }
 
-// latestProviderData returns the newest document fetched for the
-// verification whose events are events, or nil when none was.
-func (s *Server) latestProviderData(ctx context.Context, events []*kycgate.Event) (*providerData, error) {
+// latestDocument returns the event of the newest document fetched from
+// the provider's API among a verification's events, or nil.
+func latestDocument(events []*kycgate.Event) *kycgate.Event {
 	var latest *kycgate.Event
 	for _, ev := range events {
 		if ev.ProviderEvent == fetch.ProviderEvent && (latest == nil || ev.ReceivedAt.After(latest.ReceivedAt)) {
 			latest = ev
 		}
 	}
+	return latest
+}
+
+// source returns the configured source named name.
+func (s *Server) source(name string) (SourceInfo, bool) {
+	i := slices.IndexFunc(s.sources, func(src SourceInfo) bool { return src.Name == name })
+	if i < 0 {
+		return SourceInfo{}, false
+	}
+	return s.sources[i], true
+}
+
+// latestProviderData returns the newest document fetched for the
+// verification whose events are events, or nil when none was.
+func (s *Server) latestProviderData(ctx context.Context, events []*kycgate.Event) (*providerData, error) {
+	latest := latestDocument(events)
 	if latest == nil {
 		return nil, nil
 	}
@@ -66,12 +82,12 @@ func (s *Server) latestProviderData(ctx context.Context, events []*kycgate.Event
 // refresh asks for a verification's document to be fetched again now.
 func (s *Server) refresh(r *http.Request) (*kycgate.Fetch, error) {
 	source, id := r.PathValue("source"), r.PathValue("id")
-	i := slices.IndexFunc(s.sources, func(src SourceInfo) bool { return src.Name == source })
-	if i < 0 {
+	src, ok := s.source(source)
+	if !ok {
 		return nil, kycgate.Errorf(kycgate.ENOTFOUND, "no source named %q", source)
 	}
-	if !s.sources[i].API {
-		return nil, kycgate.Errorf(kycgate.ECONFLICT, "source %q has no api block: configure %s's API credentials to fetch from it (see docs/providers/%s.md)", source, s.sources[i].Provider, s.sources[i].Provider)
+	if !src.API {
+		return nil, kycgate.Errorf(kycgate.ECONFLICT, "source %q has no api block: configure %s's API credentials to fetch from it (see docs/providers/%s.md)", source, src.Provider, src.Provider)
 	}
 	f, err := s.store.RequestFetch(r.Context(), source, id, time.Now().UTC())
 	if err != nil {
