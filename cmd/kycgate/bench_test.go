@@ -2,40 +2,212 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kycgate/kycgate/internal/config"
 )
+
+// benchJSON is what the tests read of kycgate bench -o json.
+type benchJSON struct {
+	Runs, Sweep, Soak []struct {
+		Target, Mode    string
+		Requests        int
+		Errors          int
+		Throughput      float64
+		Rate            float64 `json:"target_rate"`
+		P99             int64   `json:"p99_ns"`
+		EventsPerCommit float64 `json:"events_per_commit"`
+		RSS             int64   `json:"rss_max_bytes"`
+	}
+	Ratio float64 `json:"durable_to_floor"`
+}
+
+func decodeBench(t *testing.T, out string) benchJSON {
+	t.Helper()
+	var res benchJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return res
+}
 
 func TestBench(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs load for a few seconds")
 	}
-	code, out, errOut := cli(t, "bench", "--duration", "1s", "--deliveries", "3000", "--connections", "8", "--e2e-rate", "100", "--verifications", "2000", "-o", "json")
+	chart := filepath.Join(t.TempDir(), "latency.svg")
+	code, out, errOut := cli(t, "bench", "--duration", "1s", "--deliveries", "3000", "--connections", "8", "--e2e-rate", "100", "--verifications", "2000", "--chart", chart, "-o", "json")
 	if code != 0 {
 		t.Fatalf("bench: %d %s", code, errOut)
 	}
-	var res struct {
-		Runs []struct {
-			Target, Mode string
-			Requests     int
-			Errors       int
-			Throughput   float64
-			P99          int64 `json:"p99_ns"`
-		}
-		Ratio float64 `json:"durable_to_floor"`
-	}
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	res := decodeBench(t, out)
 	if len(res.Runs) != 6 || res.Ratio <= 0 || res.Ratio > 2 || res.Runs[3].Target != "kycgate end to end" || res.Runs[5].Target != "API one, with timeline" {
 		t.Fatalf("results: %+v", res)
 	}
-	for _, r := range res.Runs {
+	for _, r := range append(res.Runs, res.Sweep...) {
 		if r.Requests == 0 || r.Errors != 0 || r.Throughput <= 0 || r.P99 <= 0 {
 			t.Errorf("run %+v", r)
 		}
 	}
-	if code, _, errOut := cli(t, "bench", "--duration", "10ms"); code != 2 || !strings.Contains(errOut, "--duration") {
-		t.Errorf("a bad duration: %d %s", code, errOut)
+	if k := res.Runs[1]; k.Target != "kycgate" || k.EventsPerCommit < 1 || k.RSS != 0 {
+		t.Errorf("the closed-loop run should tell events per commit, and no memory for a gateway sharing the load tool's process: %+v", k)
+	}
+	// The chart's rates: floor and kycgate at the same five rates, rising.
+	if len(res.Sweep) != 10 {
+		t.Fatalf("sweep: %+v", res.Sweep)
+	}
+	for i := 0; i < len(res.Sweep); i += 2 {
+		floor, k := res.Sweep[i], res.Sweep[i+1]
+		if floor.Target != "bare handler" || k.Target != "kycgate" || floor.Rate != k.Rate || (i > 0 && k.Rate <= res.Sweep[i-1].Rate) {
+			t.Errorf("sweep %d: %+v %+v", i, floor, k)
+		}
+	}
+	svg, err := os.ReadFile(chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Lines []struct {
+			Points string `xml:"points,attr"`
+		} `xml:"polyline"`
+		Texts []string `xml:"text"`
+	}
+	if err := xml.Unmarshal(svg, &doc); err != nil {
+		t.Fatalf("the chart is not SVG: %v", err)
+	}
+	if len(doc.Lines) != 4 || !strings.Contains(strings.Join(doc.Texts, "|"), "kycgate p99") {
+		t.Fatalf("want four series (p50 and p99 of both): %+v", doc)
+	}
+	for _, l := range doc.Lines {
+		if n := len(strings.Fields(l.Points)); n != 5 {
+			t.Errorf("a series of %d points, want 5: %q", n, l.Points)
+		}
+	}
+
+	for _, bad := range [][]string{
+		{"--duration", "10ms"},
+		{"--chart", "latency.png"},
+		{"--soak", "5s"},
+		{"--seed", "100"},
+		{"--url", "http://127.0.0.1:1"},
+		{"--url", "http://127.0.0.1:1", "--config", chart, "--e2e-rate", "100"},
+		{"--config", "kycgate.yaml"},
+	} {
+		if code, _, errOut := cli(t, append([]string{"bench"}, bad...)...); code != 2 || !strings.Contains(errOut, strings.TrimPrefix(bad[0], "--")) {
+			t.Errorf("bench %v: %d %s", bad, code, errOut)
+		}
+	}
+}
+
+// TestBench_URL drives a gateway running as a process of its own, signing
+// with the secrets of its configuration file.
+func TestBench_URL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs load for a few seconds")
+	}
+	dir := t.TempDir()
+	s := newDemoSecrets()
+	yml := strings.Replace(demoConfigYAML("127.0.0.1:0", "sqlite://"+filepath.Join(dir, "kycgate.db"), s), "level: warn", "level: info", 1)
+	// A source the load tool cannot sign for is passed over, with a word.
+	yml = strings.Replace(yml, "sources:\n", "sources:\n  - {name: sumsub-basic, provider: sumsub, secrets: [x], auth: {basic: {username: a, password: b}}}\n", 1)
+	cfgPath := filepath.Join(dir, "kycgate.yaml")
+	if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, cfgPath)
+	code, out, errOut := cli(t, "bench", "--url", "http://"+p.addr, "--config", cfgPath, "--duration", "1s", "--deliveries", "2000", "--connections", "8", "-o", "json")
+	if code != 0 {
+		t.Fatalf("bench --url: %d %s", code, errOut)
+	}
+	res := decodeBench(t, out)
+	if len(res.Runs) != 3 {
+		t.Fatalf("runs: %+v", res.Runs)
+	}
+	for _, r := range res.Runs[1:] {
+		if r.Errors != 0 || r.Requests == 0 || r.EventsPerCommit < 1 || r.RSS < 1<<20 {
+			t.Errorf("run %+v: want no errors, events per commit and the gateway's memory", r)
+		}
+	}
+	// Every provider's webhooks were accepted as authentic.
+	resp, err := http.Get("http://" + p.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	accepted := regexp.MustCompile(`kycgate_ingest_requests_total\{outcome="accepted",provider="(\w+)",source="\w+"\} (\d+)`)
+	counts := map[string]string{}
+	for _, m := range accepted.FindAllStringSubmatch(string(metrics), -1) {
+		counts[m[1]] = m[2]
+	}
+	for _, provider := range []string{"sumsub", "metamap", "idwise", "vericato", "verifyyou"} {
+		if counts[provider] == "" {
+			t.Errorf("no %s webhook accepted: %v", provider, counts)
+		}
+	}
+	if !strings.Contains(errOut, `not sending to source "sumsub-basic"`) {
+		t.Errorf("the source passed over is not named:\n%s", errOut)
+	}
+}
+
+// TestBench_Soak runs the soak against kycgate serve in a process of its
+// own, on a seeded store.
+func TestBench_Soak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs load for half a minute")
+	}
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "bench", "--duration", "1s", "--deliveries", "1000", "--connections", "8",
+		"--soak", "20s", "--seed", "2000", "-o", "json").Output()
+	if err != nil {
+		t.Fatalf("bench --soak: %v", err)
+	}
+	res := decodeBench(t, string(out))
+	if len(res.Soak) != 20 {
+		t.Fatalf("want twenty slices: %+v", res.Soak)
+	}
+	for _, r := range res.Soak {
+		if r.Errors != 0 || r.Requests == 0 || r.RSS < 1<<20 || r.EventsPerCommit < 1 {
+			t.Errorf("slice %+v: want no errors and the gateway's memory", r)
+		}
+	}
+}
+
+func TestConfigBenchSources(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+sources:
+  - {name: a, provider: sumsub, secrets: [s1, s2]}
+  - {name: b, provider: sumsub, secrets: [s3]}
+  - {name: c, provider: idwise, auth: {basic: {username: u, password: p}}}
+  - {name: d, provider: idwise, auth: {bearer: tok}}
+  - {name: e, provider: vericato, auth: {url_token: tokentokentokentoken}}
+  - {name: f, provider: metamap, secrets: [m], auth: {bearer: other}}
+`), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, skipped := configBenchSources(cfg)
+	want := []benchSource{
+		{"sumsub", "/webhooks/a", "s1"},
+		{"idwise", "/webhooks/d", "tok"},
+		{"vericato", "/webhooks/e/tokentokentokentoken", ""},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("sources:\n got %v\nwant %v", got, want)
+	}
+	if len(skipped) != 2 || !strings.Contains(skipped[0], `"c"`) || !strings.Contains(skipped[1], `"f"`) {
+		t.Errorf("skipped: %q", skipped)
 	}
 }

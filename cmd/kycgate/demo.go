@@ -115,7 +115,12 @@ func token() string {
 // secrets s, the store at storage (a sqlite:// or postgres:// URL), and any
 // extra top-level YAML.
 func demoConfig(listen, storage string, s demoSecrets, extra ...string) (*config.Config, error) {
-	yml := fmt.Sprintf(`listen: %q
+	return config.Parse([]byte(demoConfigYAML(listen, storage, s, extra...)), func(string) (string, bool) { return "", false })
+}
+
+// demoConfigYAML is demoConfig as a configuration file's text.
+func demoConfigYAML(listen, storage string, s demoSecrets, extra ...string) string {
+	return fmt.Sprintf(`listen: %q
 storage: %q
 api_tokens: [%q]
 log: {level: warn}
@@ -127,7 +132,6 @@ sources:
   - {name: vericato, provider: vericato, auth: {url_token: %q}%s}
 `, listen, storage, s.api, s.sumsub, s.apiBlock("sumsub"), s.metamap, s.apiBlock("metamap"), s.verifyyou, s.apiBlock("verifyyou"),
 		s.idwise, s.apiBlock("idwise"), s.vericato, s.apiBlock("vericato")) + strings.Join(extra, "\n")
-	return config.Parse([]byte(yml), func(string) (string, bool) { return "", false })
 }
 
 func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath string, count int, logLevel string) error {

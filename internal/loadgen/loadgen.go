@@ -39,8 +39,11 @@ type Result struct {
 
 // Runner sends requests to one base URL.
 type Runner struct {
-	BaseURL     string
-	Requests    []Request // used in turn; a run past the end wraps around
+	BaseURL  string
+	Requests []Request // used in turn; a run past the end wraps around
+	// Next, when set, gives each request instead of Requests: a stream
+	// that never repeats what it does not mean to.
+	Next        func() Request
 	Connections int
 	// Observe, when set, is given each answered request's scheduled time
 	// and answer body.
@@ -62,7 +65,12 @@ func (r *Runner) init() {
 func (r *Runner) send(ctx context.Context) bool { return r.sendAt(ctx, time.Now()) }
 
 func (r *Runner) sendAt(ctx context.Context, scheduled time.Time) bool {
-	req := r.Requests[int(r.next.Add(1)-1)%len(r.Requests)]
+	var req Request
+	if r.Next != nil {
+		req = r.Next()
+	} else {
+		req = r.Requests[int(r.next.Add(1)-1)%len(r.Requests)]
+	}
 	method := req.Method
 	if method == "" {
 		method = http.MethodPost

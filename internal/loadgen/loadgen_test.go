@@ -2,9 +2,11 @@ package loadgen_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,5 +42,22 @@ func TestRunner(t *testing.T) {
 	res := s.Open(context.Background(), "slow", 200, 200*time.Millisecond) // 40 requests, 20 ms each, one connection
 	if res.P99 < 300*time.Millisecond {
 		t.Errorf("p99 %v hides the queueing of an overloaded server", res.P99)
+	}
+}
+
+func TestRunner_Next(t *testing.T) {
+	var paths sync.Map
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, dup := paths.LoadOrStore(r.URL.Path, true); dup {
+			w.WriteHeader(http.StatusConflict)
+		}
+	}))
+	defer ts.Close()
+	var n atomic.Int64
+	r := &loadgen.Runner{BaseURL: ts.URL, Connections: 4, Requests: []loadgen.Request{{Path: "/same"}},
+		Next: func() loadgen.Request { return loadgen.Request{Path: fmt.Sprintf("/%d", n.Add(1))} }}
+	res := r.Closed(context.Background(), "stream", 200*time.Millisecond)
+	if res.Requests < 10 || res.Errors != 0 {
+		t.Errorf("a stream of distinct requests should never repeat one: %+v", res)
 	}
 }
