@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kycgate/kycgate"
@@ -144,5 +145,31 @@ func TestStore_UpgradeFillsFunnel(t *testing.T) {
 	}
 	if len(f.Groups) != 1 || f.Groups[0].Stages[2].Count != 1 {
 		t.Fatalf("after the upgrade the submission is not counted as submitted: %+v", f.Groups)
+	}
+}
+
+// TestStore_CountsFromAnIndex: the metrics' count of verifications by
+// provider and status reads an index, not every verification's document,
+// so that a scrape stays cheap on a large store.
+func TestStore_CountsFromAnIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kycgate.db")
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var id, parent, unused int
+	var plan string
+	err = db.QueryRow(`EXPLAIN QUERY PLAN SELECT provider, status, count(*) FROM verifications GROUP BY provider, status`).Scan(&id, &parent, &unused, &plan)
+	if err != nil || !strings.Contains(plan, "COVERING INDEX verifications_by_provider_status") {
+		t.Fatalf("plan %q, %v", plan, err)
 	}
 }
