@@ -420,6 +420,9 @@ func printBench(w io.Writer, res benchResults) {
 	if len(res.Soak) > 0 {
 		fmt.Fprintln(w, "\nsoak (closed loop, consecutive slices):")
 		printRuns(w, res.Soak)
+		if wal := res.Soak[len(res.Soak)-1].WALBytes; wal > 0 {
+			fmt.Fprintf(w, "\nSQLite write-ahead log at the end: %.1f MiB\n", float64(wal)/(1<<20))
+		}
 	}
 }
 

@@ -27,6 +27,7 @@ type benchJSON struct {
 		P99             int64   `json:"p99_ns"`
 		EventsPerCommit float64 `json:"events_per_commit"`
 		RSS             int64   `json:"rss_max_bytes"`
+		WAL             int64   `json:"wal_bytes"`
 	}
 	Ratio float64 `json:"durable_to_floor"`
 }
@@ -179,8 +180,8 @@ func TestBench_Soak(t *testing.T) {
 		t.Fatalf("want twenty slices: %+v", res.Soak)
 	}
 	for _, r := range res.Soak {
-		if r.Errors != 0 || r.Requests == 0 || r.RSS < 1<<20 || r.EventsPerCommit < 1 {
-			t.Errorf("slice %+v: want no errors and the gateway's memory", r)
+		if r.Errors != 0 || r.Requests == 0 || r.RSS < 1<<20 || r.EventsPerCommit < 1 || r.WAL == 0 {
+			t.Errorf("slice %+v: want no errors, the gateway's memory and its log's size", r)
 		}
 	}
 }

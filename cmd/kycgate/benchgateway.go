@@ -27,10 +27,13 @@ import (
 type benchGateway struct {
 	url     string
 	sources []benchSource
-	// ownProcess is true when nothing but the gateway runs in its process,
-	// so that the memory its metrics report is the gateway's alone.
-	ownProcess bool
-	stop       func()
+	// rss, when the gateway runs in a process of its own, reads its
+	// resident memory; nil when it shares the load tool's process.
+	rss func(context.Context) (float64, bool)
+	// wal is the SQLite write-ahead log of a gateway kycgate bench runs on
+	// SQLite: a log that only grows means checkpoints cannot keep up.
+	wal  string
+	stop func()
 }
 
 // inProcessGateway runs a gateway in this process on storage (a new SQLite
@@ -103,7 +106,13 @@ func childGateway(ctx context.Context, progress io.Writer, storage string, conne
 		stop()
 		return nil, fmt.Errorf("kycgate serve: %w: %s", err, strings.TrimSpace(string(out)))
 	}
-	return &benchGateway{url: url, sources: demoBenchSources(secrets), ownProcess: true, stop: stop}, nil
+	pid := cmd.Process.Pid
+	rss := func(context.Context) (float64, bool) { return procRSS(pid) }
+	g := &benchGateway{url: url, sources: demoBenchSources(secrets), rss: rss, stop: stop}
+	if path, ok := strings.CutPrefix(storage, "sqlite://"); ok {
+		g.wal = path + "-wal"
+	}
+	return g, nil
 }
 
 // urlGateway is the gateway at url, configured by the file at cfgPath: the
@@ -123,7 +132,29 @@ func urlGateway(progress io.Writer, url, cfgPath string) (*benchGateway, error) 
 	if len(sources) == 0 {
 		return nil, usageError{fmt.Errorf("%s has no source the load tool can send to", cfgPath)}
 	}
-	return &benchGateway{url: strings.TrimRight(url, "/"), sources: sources, ownProcess: true, stop: func() {}}, nil
+	g := &benchGateway{url: strings.TrimRight(url, "/"), sources: sources, stop: func() {}}
+	g.rss = func(ctx context.Context) (float64, bool) {
+		s, ok := g.stats(ctx)
+		return s.rss, ok && s.rss > 0
+	}
+	return g, nil
+}
+
+// procRSS reads the resident memory of process pid from /proc (Linux).
+func procRSS(pid int) (float64, bool) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if kb, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var n float64
+			if _, err := fmt.Sscanf(strings.TrimSpace(kb), "%g kB", &n); err == nil {
+				return n * 1024, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // seedStore stores n verifications of two events each at storage.
@@ -223,8 +254,12 @@ type benchRun struct {
 	loadgen.Result
 	EventsPerCommit float64       `json:"events_per_commit,omitempty"`
 	CommitMean      time.Duration `json:"commit_mean_ns,omitempty"`
+	// WALBytes is the size of the gateway's SQLite write-ahead log at the
+	// end of the run, when kycgate bench runs it on SQLite.
+	WALBytes int64 `json:"wal_bytes,omitempty"`
 	// RSSMax is the gateway's largest resident memory seen in the run,
-	// sampled every second; only for a gateway in a process of its own.
+	// sampled every second (from /proc for a gateway kycgate bench runs,
+	// from /metrics at --url); only for a gateway in a process of its own.
 	RSSMax int64 `json:"rss_max_bytes,omitempty"`
 }
 
@@ -236,13 +271,13 @@ func (g *benchGateway) measure(ctx context.Context, run func() loadgen.Result) b
 		rssMax float64
 	)
 	sampling, stopSampling := context.WithCancel(ctx)
-	if g.ownProcess {
+	if g.rss != nil {
 		wg.Go(func() {
 			tick := time.NewTicker(time.Second)
 			defer tick.Stop()
 			for {
-				if s, ok := g.stats(sampling); ok {
-					rssMax = max(rssMax, s.rss)
+				if rss, ok := g.rss(sampling); ok {
+					rssMax = max(rssMax, rss)
 				}
 				select {
 				case <-sampling.Done():
@@ -261,9 +296,10 @@ func (g *benchGateway) measure(ctx context.Context, run func() loadgen.Result) b
 			res.EventsPerCommit = (after.events - before.events) / commits
 			res.CommitMean = time.Duration((after.spent - before.spent) / commits * float64(time.Second))
 		}
-		if g.ownProcess {
-			res.RSSMax = int64(max(rssMax, after.rss))
-		}
+	}
+	res.RSSMax = int64(rssMax)
+	if fi, err := os.Stat(g.wal); g.wal != "" && err == nil {
+		res.WALBytes = fi.Size()
 	}
 	return res
 }
