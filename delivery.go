@@ -48,6 +48,12 @@ type Outcome struct {
 	RetryAt time.Time
 }
 
+// Completion is one attempted delivery and what the attempt led to.
+type Completion struct {
+	ID string
+	Outcome
+}
+
 // DeliveryFilter selects deliveries. Empty fields select all.
 type DeliveryFilter struct {
 	ID          string

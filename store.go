@@ -46,8 +46,10 @@ type Store interface {
 	// due at now and first in line for their verification, until now+lease.
 	ClaimDeliveries(ctx context.Context, destination string, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
 
-	// CompleteDelivery records an attempt and its outcome, and ends the lease.
-	CompleteDelivery(ctx context.Context, id string, o Outcome) error
+	// CompleteDeliveries records attempts and their outcomes, and ends the
+	// leases, in one transaction; a delivery no longer stored (erased since
+	// it was claimed) is passed over.
+	CompleteDeliveries(ctx context.Context, cs []Completion) error
 
 	// ReleaseDeliveries ends the leases of claimed deliveries not attempted.
 	ReleaseDeliveries(ctx context.Context, ids []string) error

@@ -130,7 +130,10 @@ func start(t *testing.T, store *sqlite.Store, url string, keys [][]byte, policy 
 		Name: "app", Kind: "http", Concurrency: 8, Timeout: 2 * time.Second, Policy: policy,
 		Target: &delivery.HTTPTarget{URL: url, Keys: keys, Client: http.DefaultClient, UserAgent: "kycgate-test", Now: time.Now},
 	}
-	opts.Store, opts.Destinations = store, []*delivery.Destination{d}
+	if opts.Store == nil {
+		opts.Store = store
+	}
+	opts.Destinations = []*delivery.Destination{d}
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if opts.Poll == 0 {
 		opts.Poll = 5 * time.Millisecond
@@ -233,6 +236,42 @@ func TestForwarder_OrderPerVerification(t *testing.T) {
 	}
 	if rcv.n.Load() <= 200 {
 		t.Errorf("only %d requests: the receiver's failures were not retried", rcv.n.Load())
+	}
+}
+
+// counting counts the transactions that record outcomes, each on a disk
+// that takes 10 ms to sync.
+type counting struct {
+	*sqlite.Store
+	commits, outcomes atomic.Int64
+}
+
+func (c *counting) CompleteDeliveries(ctx context.Context, cs []kycgate.Completion) error {
+	time.Sleep(10 * time.Millisecond)
+	c.commits.Add(1)
+	c.outcomes.Add(int64(len(cs)))
+	return c.Store.CompleteDeliveries(ctx, cs)
+}
+
+// TestForwarder_RecordsOutcomesTogether: outcomes of sends that finish
+// while an earlier outcome commits are recorded together, in one
+// transaction, and every one of them is recorded: a slow disk costs one
+// sync per batch, not one per delivery.
+func TestForwarder_RecordsOutcomesTogether(t *testing.T) {
+	store := newStore(t)
+	rcv := newReceiver(t, secret)
+	for v := range 200 {
+		addEvent(t, store, fmt.Sprintf("v%03d", v), 0)
+	}
+	c := &counting{Store: store}
+	f := start(t, store, rcv.srv.URL, [][]byte{key(t, secret)}, fast, delivery.Options{Store: c})
+	f.fwd.Notify()
+	waitFor(t, "every delivery delivered", func() bool { return countState(t, store, kycgate.DeliveryDelivered) == 200 })
+	if n := c.outcomes.Load(); n != 200 {
+		t.Errorf("%d outcomes recorded, want 200", n)
+	}
+	if n := c.commits.Load(); n >= 100 {
+		t.Errorf("%d transactions for 200 outcomes of sends eight at a time: not batched", n)
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 // Store is what the forwarder needs of the store.
 type Store interface {
 	ClaimDeliveries(ctx context.Context, destination string, now time.Time, lease time.Duration, limit int) ([]*kycgate.Delivery, error)
-	CompleteDelivery(ctx context.Context, id string, o kycgate.Outcome) error
+	CompleteDeliveries(ctx context.Context, cs []kycgate.Completion) error
 	ReleaseDeliveries(ctx context.Context, ids []string) error
 	FindEvent(ctx context.Context, id string) (*kycgate.Event, error)
 	ListLog(ctx context.Context, source, verificationID string) ([]kycgate.LogEntry, error)
@@ -76,6 +76,7 @@ type Forwarder struct {
 	poll    time.Duration
 	wake    []chan struct{}
 	metrics *metrics
+	rec     *recorder // while Run runs
 }
 
 // New returns a forwarder; Run starts it.
@@ -118,6 +119,8 @@ func (f *Forwarder) Notify() {
 // Run delivers until ctx ends, then lets the sends in flight finish and
 // record their outcome.
 func (f *Forwarder) Run(ctx context.Context) {
+	f.rec = startRecorder(f.store)
+	defer f.rec.stop()
 	var wg sync.WaitGroup
 	for i, d := range f.dests {
 		wg.Go(func() { f.loop(ctx, d, f.wake[i]) })
@@ -144,6 +147,9 @@ func (f *Forwarder) loop(ctx context.Context, d *Destination, wake <-chan struct
 			return
 		case <-wake:
 		case <-done:
+			// Outcomes are recorded in batches, so sends finish together:
+			// one claim fills every slot they freed.
+			drain(done)
 		case <-idle.C:
 			idle.Reset(f.poll)
 		}
@@ -163,6 +169,17 @@ func (f *Forwarder) loop(ctx context.Context, d *Destination, wake <-chan struct
 				default:
 				}
 			})
+		}
+	}
+}
+
+// drain takes every signal already sent on c.
+func drain(c <-chan struct{}) {
+	for {
+		select {
+		case <-c:
+		default:
+			return
 		}
 	}
 }
@@ -231,7 +248,7 @@ func (f *Forwarder) send(ctx context.Context, d *Destination, dl *kycgate.Delive
 			f.log.Warn("destination keeps failing: paused", "destination", d.Name, "until", until, "err", res.Err)
 		}
 	}
-	if err := f.store.CompleteDelivery(ctx, dl.ID, kycgate.Outcome{Attempt: attempt, State: state, RetryAt: retryAt}); err != nil {
+	if err := f.rec.record(kycgate.Completion{ID: dl.ID, Outcome: kycgate.Outcome{Attempt: attempt, State: state, RetryAt: retryAt}}); err != nil {
 		// The lease expires and the delivery is sent again: at least once.
 		f.log.Error("cannot record a delivery attempt", "delivery", dl.ID, "err", err)
 	}

@@ -96,28 +96,25 @@ func (s *Store) ClaimDeliveries(ctx context.Context, destination string, now tim
 	return ds, nil
 }
 
-// CompleteDelivery records an attempt and its outcome.
-func (s *Store) CompleteDelivery(ctx context.Context, id string, o kycgate.Outcome) error {
+// CompleteDeliveries records attempts and their outcomes in one
+// transaction, its statements sent in one pipelined batch.
+func (s *Store) CompleteDeliveries(ctx context.Context, cs []kycgate.Completion) error {
 	return unavailable(pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		a := o.Attempt
-		if _, err := tx.Exec(ctx, `INSERT INTO delivery_attempts (delivery_id, at, status_code, latency_ms, error) VALUES ($1, $2, $3, $4, $5)`,
-			id, a.At, a.StatusCode, a.LatencyMS, a.Error); err != nil {
-			return err
+		var b pgx.Batch
+		for _, c := range cs {
+			a, next := c.Attempt, c.RetryAt
+			if next.IsZero() {
+				next = a.At
+			}
+			// The attempt is inserted only when the delivery is still
+			// stored: one erased since it was claimed is passed over.
+			b.Queue(`WITH done AS (UPDATE deliveries SET state = $1, attempts = attempts + 1, next_attempt_at = $2,
+					lease_until = NULL, last_status = $3, last_error = $4, updated_at = $5 WHERE id = $6 RETURNING id)
+				INSERT INTO delivery_attempts (delivery_id, at, status_code, latency_ms, error)
+				SELECT id, $5, $3, $7, $4 FROM done`,
+				string(c.State), next, a.StatusCode, a.Error, a.At, c.ID, a.LatencyMS)
 		}
-		next := o.RetryAt
-		if next.IsZero() {
-			next = a.At
-		}
-		tag, err := tx.Exec(ctx, `UPDATE deliveries SET state = $1, attempts = attempts + 1, next_attempt_at = $2,
-			lease_until = NULL, last_status = $3, last_error = $4, updated_at = $5 WHERE id = $6`,
-			string(o.State), next, a.StatusCode, a.Error, a.At, id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return kycgate.Errorf(kycgate.ENOTFOUND, "delivery %q not found", id)
-		}
-		return nil
+		return tx.SendBatch(ctx, &b).Close()
 	}))
 }
 

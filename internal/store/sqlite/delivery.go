@@ -49,20 +49,22 @@ func scanDelivery(row interface{ Scan(...any) error }) (*kycgate.Delivery, int64
 
 // ClaimDeliveries leases the due deliveries that are first in line for
 // their verification; see kycgate.Store.
-func (s *Store) ClaimDeliveries(ctx context.Context, destination string, now time.Time, lease time.Duration, limit int) ([]*kycgate.Delivery, error) {
+func (s *Store) ClaimDeliveries(ctx context.Context, destination string, now time.Time, leaseFor time.Duration, limit int) ([]*kycgate.Delivery, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, unavailable(err)
 	}
 	defer tx.Rollback()
+	due, err := s.stmt(ctx, tx, stmtDueDeliveries)
+	if err != nil {
+		return nil, err
+	}
+	lease, err := s.stmt(ctx, tx, stmtLeaseDelivery)
+	if err != nil {
+		return nil, err
+	}
 	at := now.UnixMicro()
-	rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d
-		WHERE d.destination = ? AND d.state = 'pending' AND d.next_attempt_at <= ?
-		  AND (d.lease_until IS NULL OR d.lease_until <= ?)
-		  AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.destination = d.destination
-		      AND p.source = d.source AND p.verification_id = d.verification_id
-		      AND p.state = 'pending' AND p.seq < d.seq)
-		ORDER BY d.next_attempt_at, d.seq LIMIT ?`, destination, at, at, limit)
+	rows, err := due.QueryContext(ctx, destination, at, at, limit)
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -80,7 +82,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, destination string, now tim
 		return nil, unavailable(err)
 	}
 	for _, d := range out {
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_until = ? WHERE id = ?`, now.Add(lease).UnixMicro(), d.ID); err != nil {
+		if _, err := lease.ExecContext(ctx, now.Add(leaseFor).UnixMicro(), d.ID); err != nil {
 			return nil, unavailable(err)
 		}
 	}
@@ -90,30 +92,38 @@ func (s *Store) ClaimDeliveries(ctx context.Context, destination string, now tim
 	return out, nil
 }
 
-// CompleteDelivery records an attempt and its outcome.
-func (s *Store) CompleteDelivery(ctx context.Context, id string, o kycgate.Outcome) error {
+// CompleteDeliveries records attempts and their outcomes in one transaction.
+func (s *Store) CompleteDeliveries(ctx context.Context, cs []kycgate.Completion) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return unavailable(err)
 	}
 	defer tx.Rollback()
-	a := o.Attempt
-	if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, at, status_code, latency_ms, error) VALUES (?, ?, ?, ?, ?)`,
-		id, a.At.UnixMicro(), a.StatusCode, a.LatencyMS, a.Error); err != nil {
-		return unavailable(err)
-	}
-	next := o.RetryAt
-	if next.IsZero() {
-		next = a.At
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?,
-		lease_until = NULL, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?`,
-		string(o.State), next.UnixMicro(), a.StatusCode, a.Error, a.At.UnixMicro(), id)
+	update, err := s.stmt(ctx, tx, stmtCompleteDelivery)
 	if err != nil {
-		return unavailable(err)
+		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return kycgate.Errorf(kycgate.ENOTFOUND, "delivery %q not found", id)
+	insert, err := s.stmt(ctx, tx, stmtInsertAttempt)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		a, next := c.Attempt, c.RetryAt
+		if next.IsZero() {
+			next = a.At
+		}
+		res, err := update.ExecContext(ctx, string(c.State), next.UnixMicro(), a.StatusCode, a.Error, a.At.UnixMicro(), c.ID)
+		if err != nil {
+			return unavailable(err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return unavailable(err)
+		} else if n == 0 {
+			continue // erased since it was claimed
+		}
+		if _, err := insert.ExecContext(ctx, c.ID, a.At.UnixMicro(), a.StatusCode, a.LatencyMS, a.Error); err != nil {
+			return unavailable(err)
+		}
 	}
 	return unavailable(tx.Commit())
 }

@@ -41,8 +41,12 @@ const (
 	stmtUpsertVerif // a rebuilt verification
 	stmtPurgeBodies // a deleted verification's raw bodies
 	stmtInsertDelivery
-	stmtRequestFetch // a verification's document to fetch
-	stmtCancelFetch  // a deleted verification's fetch
+	stmtRequestFetch  // a verification's document to fetch
+	stmtCancelFetch   // a deleted verification's fetch
+	stmtDueDeliveries // the deliveries a destination may send now
+	stmtLeaseDelivery
+	stmtCompleteDelivery
+	stmtInsertAttempt
 	statementCount
 )
 
@@ -75,6 +79,17 @@ var statements = [statementCount]string{
 			next_attempt_at = excluded.next_attempt_at, requested_at = excluded.requested_at,
 			updated_at = excluded.updated_at`,
 	stmtCancelFetch: `DELETE FROM fetches WHERE source = ? AND verification_id = ?`,
+	stmtDueDeliveries: `SELECT ` + deliveryColumns + ` FROM deliveries d
+		WHERE d.destination = ? AND d.state = 'pending' AND d.next_attempt_at <= ?
+		  AND (d.lease_until IS NULL OR d.lease_until <= ?)
+		  AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.destination = d.destination
+		      AND p.source = d.source AND p.verification_id = d.verification_id
+		      AND p.state = 'pending' AND p.seq < d.seq)
+		ORDER BY d.next_attempt_at, d.seq LIMIT ?`,
+	stmtLeaseDelivery: `UPDATE deliveries SET lease_until = ? WHERE id = ?`,
+	stmtCompleteDelivery: `UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?,
+		lease_until = NULL, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?`,
+	stmtInsertAttempt: `INSERT INTO delivery_attempts (delivery_id, at, status_code, latency_ms, error) VALUES (?, ?, ?, ?, ?)`,
 }
 
 // prepare prepares the write path's statements. It runs after the

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("Reprocess renormalizes and rebuilds", func(t *testing.T) { testReprocess(t, open(t)) })
 	t.Run("deliveries are written with their event", func(t *testing.T) { testDeliveriesCreated(t, open(t)) })
 	t.Run("deliveries go out in line per verification", func(t *testing.T) { testDeliveryLine(t, open(t)) })
+	t.Run("outcomes of several deliveries commit together", func(t *testing.T) { testCompleteBatch(t, open(t)) })
 	t.Run("retry and replay", func(t *testing.T) { testRetryReplay(t, open(t)) })
 	t.Run("retention purges old raw bodies", func(t *testing.T) { testRetention(t, open(t)) })
 	t.Run("counts for metrics", func(t *testing.T) { testCounts(t, open(t)) })
@@ -443,8 +444,8 @@ func complete(t *testing.T, s kycgate.Store, d *kycgate.Delivery, state kycgate.
 	if state == kycgate.DeliveryDelivered {
 		o.Attempt.StatusCode, o.Attempt.Error = 200, ""
 	}
-	if err := s.CompleteDelivery(context.Background(), d.ID, o); err != nil {
-		t.Fatalf("CompleteDelivery: %v", err)
+	if err := s.CompleteDeliveries(context.Background(), []kycgate.Completion{{ID: d.ID, Outcome: o}}); err != nil {
+		t.Fatalf("CompleteDeliveries: %v", err)
 	}
 }
 
@@ -508,6 +509,40 @@ func testDeliveryLine(t *testing.T, s kycgate.Store) {
 	d, err := s.FindDelivery(context.Background(), retried[0].ID)
 	if err != nil || d.State != kycgate.DeliveryDead || d.Attempts != 2 || len(d.History) != 2 || d.LastStatus != 500 || d.LastError != "boom" {
 		t.Fatalf("dead delivery: %+v, %v", d, err)
+	}
+}
+
+func testCompleteBatch(t *testing.T, s kycgate.Store) {
+	ctx := context.Background()
+	a, b := forwarded("src", "va", 1, "app"), forwarded("src", "vb", 1, "app")
+	create(t, s, a, b)
+	now := t0.Add(time.Hour)
+	got := claim(t, s, "app", now)
+	if len(got) != 2 {
+		t.Fatalf("claimed %s", events(got))
+	}
+	ok := kycgate.Outcome{Attempt: kycgate.Attempt{At: now, StatusCode: 200, LatencyMS: 4}, State: kycgate.DeliveryDelivered}
+	retry := kycgate.Outcome{Attempt: kycgate.Attempt{At: now, StatusCode: 503, LatencyMS: 9, Error: "busy"}, State: kycgate.DeliveryPending, RetryAt: now.Add(time.Minute)}
+	// A delivery erased since it was claimed is passed over; the others
+	// are recorded.
+	err := s.CompleteDeliveries(ctx, []kycgate.Completion{{ID: got[0].ID, Outcome: ok}, {ID: "dlv_erased", Outcome: ok}, {ID: got[1].ID, Outcome: retry}})
+	if err != nil {
+		t.Fatalf("CompleteDeliveries: %v", err)
+	}
+	first, err := s.FindDelivery(ctx, got[0].ID)
+	if err != nil || first.State != kycgate.DeliveryDelivered || first.Attempts != 1 || len(first.History) != 1 || first.History[0].LatencyMS != 4 {
+		t.Fatalf("delivered: %+v, %v", first, err)
+	}
+	second, err := s.FindDelivery(ctx, got[1].ID)
+	if err != nil || second.State != kycgate.DeliveryPending || second.Attempts != 1 || second.LastError != "busy" || len(second.History) != 1 {
+		t.Fatalf("to retry: %+v, %v", second, err)
+	}
+	// Its lease ended with the record: it is due again at its retry time.
+	if again := claim(t, s, "app", now.Add(30*time.Second)); len(again) != 0 {
+		t.Fatalf("claimed before its retry time: %s", events(again))
+	}
+	if again := claim(t, s, "app", now.Add(time.Minute)); events(again) != b.ID {
+		t.Fatalf("at its retry time: %s", events(again))
 	}
 }
 
