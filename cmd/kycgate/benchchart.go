@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/kycgate/kycgate/internal/server"
 )
 
 // writeChart draws latency (p50 and p99, on a log scale) against rate for
@@ -63,7 +65,7 @@ func chartSVG(runs []benchRun) string {
 	if hi == lo {
 		hi++
 	}
-	xMax := niceCeil(maxRate * 1.05)
+	xMax := server.NiceMax(maxRate * 1.05)
 	x := func(rate float64) float64 { return left + rate/xMax*(width-left-right) }
 	y := func(ms float64) float64 { return top + (hi-math.Log10(ms))/(hi-lo)*(height-top-foot) }
 
@@ -97,18 +99,4 @@ func chartSVG(runs []benchRun) string {
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
-}
-
-// niceCeil rounds v up to 1, 2 or 5 times a power of ten.
-func niceCeil(v float64) float64 {
-	if v <= 0 {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if v <= m*p {
-			return m * p
-		}
-	}
-	return 10 * p
 }

@@ -61,8 +61,9 @@ func legend(ss []series) template.HTML {
 	return template.HTML(b.String())
 }
 
-// niceMax rounds m up to 1, 2 or 5 times a power of ten, for an axis.
-func niceMax(m float64) float64 {
+// NiceMax rounds m up to 1, 2 or 5 times a power of ten, for an axis: the
+// dashboard's charts and kycgate bench's.
+func NiceMax(m float64) float64 {
 	if m <= 0 {
 		return 1
 	}
@@ -120,7 +121,7 @@ func stackedBars(label string, labels []string, ss []series) template.HTML {
 		}
 		top = max(top, sum)
 	}
-	top = niceMax(top)
+	top = NiceMax(top)
 	s.axes(top, func(v float64) string { return fmt.Sprintf("%.0f", v) })
 	slot, x := slots(len(labels))
 	for i, l := range labels {
