@@ -212,3 +212,33 @@ sources:
 		t.Errorf("skipped: %q", skipped)
 	}
 }
+
+// TestTraffic: the webhooks come from every source in turn, the asked
+// fraction of them repeats, and there are as many as asked even when every
+// other one is a repeat.
+func TestTraffic(t *testing.T) {
+	s := newDemoSecrets()
+	for _, dup := range []float64{0, 0.5, 0.9} {
+		reqs, err := newTraffic(demoBenchSources(s), dup, 7).make(20_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(reqs) != 20_000 {
+			t.Fatalf("dup %v: %d requests", dup, len(reqs))
+		}
+		seen, repeats, paths := map[string]bool{}, 0, map[string]int{}
+		for _, r := range reqs {
+			if seen[string(r.Body)+r.Path] {
+				repeats++
+			}
+			seen[string(r.Body)+r.Path] = true
+			paths[strings.SplitN(r.Path, "/", 4)[2]]++
+		}
+		if got := float64(repeats) / float64(len(reqs)); got < dup-0.05 || got > dup+0.05 {
+			t.Errorf("dup %v: %.2f of the requests repeat one", dup, got)
+		}
+		if len(paths) != 5 {
+			t.Errorf("dup %v: sources %v", dup, paths)
+		}
+	}
+}

@@ -109,13 +109,13 @@ func (t *traffic) make(n int) ([]loadgen.Request, error) {
 		}
 	}
 	out := make([]loadgen.Request, 0, n)
-	for i := 0; len(out) < n; i++ {
+	for fresh := 0; len(out) < n; {
 		if len(out) > 0 && t.r.Float64() < t.dup {
 			out = append(out, out[t.r.IntN(len(out))])
 			continue
 		}
-		k := i % len(t.sources)
-		out = append(out, per[k][i/len(t.sources)])
+		out = append(out, per[fresh%len(t.sources)][fresh/len(t.sources)])
+		fresh++
 	}
 	return out, nil
 }

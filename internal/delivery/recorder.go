@@ -14,9 +14,7 @@ import (
 // refilled, so that the next delivery of the verification is claimed only
 // after this one is recorded.
 type recorder struct {
-	store interface {
-		CompleteDeliveries(ctx context.Context, cs []kycgate.Completion) error
-	}
+	store   completer
 	timeout time.Duration
 	queue   chan recording
 	stopped chan struct{}
