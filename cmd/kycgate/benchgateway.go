@@ -38,8 +38,8 @@ type benchGateway struct {
 
 // inProcessGateway runs a gateway in this process on storage (a new SQLite
 // file when empty) with one source per provider.
-func inProcessGateway(ctx context.Context, progress io.Writer, storage string, connections int, secrets demoSecrets, extra ...string) (*benchGateway, error) {
-	url, stop, err := startBenchGateway(ctx, progress, storage, connections, secrets, extra...)
+func inProcessGateway(ctx context.Context, progress io.Writer, storage string, connections int, secrets demoSecrets) (*benchGateway, error) {
+	url, stop, err := startBenchGateway(ctx, progress, storage, connections, secrets)
 	if err != nil {
 		return nil, err
 	}
