@@ -162,52 +162,23 @@ func (s *Store) ListVerifications(ctx context.Context, f kycgate.VerificationFil
 
 // Counts returns totals for metrics.
 func (s *Store) Counts(ctx context.Context) (kycgate.Counts, error) {
-	var c kycgate.Counts
-	rows, err := s.pool.Query(ctx, `SELECT provider, status, count(*) FROM verifications GROUP BY provider, status`)
-	if err != nil {
-		return c, unavailable(err)
-	}
-	c.Verifications, err = sqlstore.ScanVerificationCounts(rows)
-	rows.Close()
-	if err != nil {
-		return c, unavailable(err)
-	}
-	rows, err = s.pool.Query(ctx, `SELECT destination, state, count(*), min(created_at) FROM deliveries
-		WHERE state != 'delivered' GROUP BY destination, state`)
-	if err != nil {
-		return c, unavailable(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var d kycgate.DeliveryCount
-		var state string
-		if err := rows.Scan(&d.Destination, &state, &d.Count, &d.Oldest); err != nil {
-			return c, unavailable(err)
-		}
-		d.State, d.Oldest = kycgate.DeliveryState(state), d.Oldest.UTC()
-		c.Deliveries = append(c.Deliveries, d)
-	}
-	if err := rows.Err(); err != nil {
-		return c, unavailable(err)
-	}
-	rows.Close()
-	rows, err = s.pool.Query(ctx, `SELECT source, state, count(*) FROM fetches GROUP BY source, state`)
-	if err != nil {
-		return c, unavailable(err)
-	}
-	defer rows.Close()
-	c.Fetches, err = sqlstore.ScanFetchCounts(rows)
+	c, err := sqlstore.Counts(s.query(ctx))
 	return c, unavailable(err)
 }
 
 // Funnel counts the funnel of q in the database.
 func (s *Store) Funnel(ctx context.Context, q kycgate.FunnelQuery) (*kycgate.Funnel, error) {
-	f, err := sqlstore.Funnel(dialect, q, func(query string, args ...any) (sqlstore.Rows, func(), error) {
+	f, err := sqlstore.Funnel(dialect, q, s.query(ctx))
+	return f, unavailable(err)
+}
+
+// query runs queries for the shared SQL of package sqlstore.
+func (s *Store) query(ctx context.Context) sqlstore.Query {
+	return func(query string, args ...any) (sqlstore.Rows, func(), error) {
 		rows, err := s.pool.Query(ctx, query, args...)
 		if err != nil {
 			return nil, nil, err
 		}
 		return rows, rows.Close, nil
-	})
-	return f, unavailable(err)
+	}
 }

@@ -125,53 +125,23 @@ func (s *Store) ListVerifications(ctx context.Context, f kycgate.VerificationFil
 
 // Counts returns totals for metrics.
 func (s *Store) Counts(ctx context.Context) (kycgate.Counts, error) {
-	var c kycgate.Counts
-	rows, err := s.read.QueryContext(ctx, `SELECT provider, status, count(*) FROM verifications GROUP BY provider, status`)
-	if err != nil {
-		return c, unavailable(err)
-	}
-	c.Verifications, err = sqlstore.ScanVerificationCounts(rows)
-	rows.Close()
-	if err != nil {
-		return c, unavailable(err)
-	}
-	rows, err = s.read.QueryContext(ctx, `SELECT destination, state, count(*), min(created_at) FROM deliveries
-		WHERE state != 'delivered' GROUP BY destination, state`)
-	if err != nil {
-		return c, unavailable(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var d kycgate.DeliveryCount
-		var state string
-		var oldest int64
-		if err := rows.Scan(&d.Destination, &state, &d.Count, &oldest); err != nil {
-			return c, unavailable(err)
-		}
-		d.State, d.Oldest = kycgate.DeliveryState(state), time.UnixMicro(oldest).UTC()
-		c.Deliveries = append(c.Deliveries, d)
-	}
-	if err := rows.Err(); err != nil {
-		return c, unavailable(err)
-	}
-	rows.Close()
-	rows, err = s.read.QueryContext(ctx, `SELECT source, state, count(*) FROM fetches GROUP BY source, state`)
-	if err != nil {
-		return c, unavailable(err)
-	}
-	defer rows.Close()
-	c.Fetches, err = sqlstore.ScanFetchCounts(rows)
+	c, err := sqlstore.Counts(s.query(ctx))
 	return c, unavailable(err)
 }
 
 // Funnel counts the funnel of q in the database.
 func (s *Store) Funnel(ctx context.Context, q kycgate.FunnelQuery) (*kycgate.Funnel, error) {
-	f, err := sqlstore.Funnel(dialect, q, func(query string, args ...any) (sqlstore.Rows, func(), error) {
+	f, err := sqlstore.Funnel(dialect, q, s.query(ctx))
+	return f, unavailable(err)
+}
+
+// query runs read-only queries for the shared SQL of package sqlstore.
+func (s *Store) query(ctx context.Context) sqlstore.Query {
+	return func(query string, args ...any) (sqlstore.Rows, func(), error) {
 		rows, err := s.read.QueryContext(ctx, query, args...)
 		if err != nil {
 			return nil, nil, err
 		}
 		return rows, func() { rows.Close() }, nil
-	})
-	return f, unavailable(err)
+	}
 }

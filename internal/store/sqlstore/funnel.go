@@ -154,7 +154,7 @@ func each(query Query, sql string, args []any, scan func(Rows) error) error {
 	defer done()
 	for rows.Next() {
 		if err := scan(rows); err != nil {
-			return fmt.Errorf("funnel: %w", err)
+			return fmt.Errorf("scan: %w", err)
 		}
 	}
 	return rows.Err()

@@ -184,40 +184,6 @@ func DecodeVerification(doc string) (*kycgate.Verification, error) {
 	return &v, nil
 }
 
-// ScanVerificationCounts reads rows of (provider, status, count).
-func ScanVerificationCounts(rows Rows) ([]kycgate.VerificationCount, error) {
-	var out []kycgate.VerificationCount
-	for rows.Next() {
-		var (
-			v      kycgate.VerificationCount
-			status string
-		)
-		if err := rows.Scan(&v.Provider, &status, &v.Count); err != nil {
-			return nil, err
-		}
-		v.Status = kycgate.Status(status)
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
-// ScanFetchCounts reads rows of (source, state, count).
-func ScanFetchCounts(rows Rows) ([]kycgate.FetchCount, error) {
-	var out []kycgate.FetchCount
-	for rows.Next() {
-		var (
-			f     kycgate.FetchCount
-			state string
-		)
-		if err := rows.Scan(&f.Source, &state, &f.Count); err != nil {
-			return nil, err
-		}
-		f.State = kycgate.FetchState(state)
-		out = append(out, f)
-	}
-	return out, rows.Err()
-}
-
 // Renormalize passes each stored event (at seqs) to renormalize, and
 // update each whose meaning changed with its new data encoded; it returns
 // how many changed. update must keep the stored dedup key: it is what
