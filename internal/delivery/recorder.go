@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/batch"
 )
 
 // recorder writes the outcomes of concurrent sends in batches, one
@@ -56,27 +57,17 @@ func (r *recorder) stop() {
 
 func (r *recorder) run() {
 	defer close(r.stopped)
-	batch := make([]recording, 0, maxRecordBatch)
 	cs := make([]kycgate.Completion, 0, maxRecordBatch)
-	for first := range r.queue {
-		batch, cs = append(batch[:0], first), append(cs[:0], first.c)
-	drain: // take whatever queued while the previous batch committed
-		for len(batch) < maxRecordBatch {
-			select {
-			case q, ok := <-r.queue:
-				if !ok {
-					break drain
-				}
-				batch, cs = append(batch, q), append(cs, q.c)
-			default:
-				break drain
-			}
+	batch.Run(r.queue, maxRecordBatch, func(b []recording) {
+		cs = cs[:0]
+		for _, q := range b {
+			cs = append(cs, q.c)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 		err := r.store.CompleteDeliveries(ctx, cs)
 		cancel()
-		for _, q := range batch {
+		for _, q := range b {
 			q.done <- err
 		}
-	}
+	})
 }

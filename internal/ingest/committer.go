@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/batch"
 )
 
 // EventCreator is the part of the store ingest writes to.
@@ -106,23 +107,7 @@ func (c *Committer) Close() {
 
 func (c *Committer) run() {
 	defer close(c.done)
-	batch := make([]*pending, 0, c.maxBatch)
-	for p := range c.queue {
-		batch = append(batch[:0], p)
-	drain: // take whatever queued while the previous batch committed
-		for len(batch) < c.maxBatch {
-			select {
-			case q, ok := <-c.queue:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, q)
-			default:
-				break drain
-			}
-		}
-		c.commit(batch)
-	}
+	batch.Run(c.queue, c.maxBatch, c.commit)
 }
 
 func (c *Committer) commit(batch []*pending) {
