@@ -35,6 +35,9 @@ const (
 type App struct {
 	Config *config.Config
 	Logger *slog.Logger
+	// Now is the gateway's clock: received times, retries, leases, sessions,
+	// retention. Nil for the wall clock.
+	Now func() time.Time
 
 	store        store
 	committer    *ingest.Committer
@@ -47,6 +50,9 @@ type App struct {
 
 // Open opens the store, applies migrations, and starts listening.
 func (a *App) Open(ctx context.Context) error {
+	if a.Now == nil {
+		a.Now = time.Now
+	}
 	var err error
 	if a.store, _, err = openStore(ctx, a.Config); err != nil {
 		return err
@@ -55,7 +61,7 @@ func (a *App) Open(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := ingest.NewMetrics(reg)
-	reg.MustRegister(server.NewStateCollector(a.store))
+	reg.MustRegister(server.NewStateCollector(a.store, a.Now))
 
 	sources := make([]*ingest.Source, 0, len(a.Config.Sources))
 	for _, c := range a.Config.Sources {
@@ -69,20 +75,20 @@ func (a *App) Open(ctx context.Context) error {
 	if len(sources) == 0 {
 		a.Logger.Warn("no sources configured: every webhook will be answered 404; see the README's configuration section")
 	}
-	dests, closeTargets, err := delivery.FromConfig(ctx, a.Config.Destinations, "kycgate/"+version, time.Now)
+	dests, closeTargets, err := delivery.FromConfig(ctx, a.Config.Destinations, "kycgate/"+version, a.Now)
 	if err != nil {
 		a.Close()
 		return err
 	}
 	a.closeTargets = closeTargets
-	a.forwarder = delivery.New(delivery.Options{Store: a.store, Destinations: dests, Logger: a.Logger, Registerer: reg})
+	a.forwarder = delivery.New(delivery.Options{Store: a.store, Destinations: dests, Now: a.Now, Logger: a.Logger, Registerer: reg})
 	router := delivery.NewRouter(a.Config.Destinations)
-	fetchSources, err := fetch.NewSources(a.Config.Sources, time.Now)
+	fetchSources, err := fetch.NewSources(a.Config.Sources, a.Now)
 	if err != nil {
 		a.Close()
 		return usageError{err}
 	}
-	a.fetcher = fetch.New(fetch.Options{Store: a.store, Sources: fetchSources, Router: router, Notify: a.forwarder.Notify, Logger: a.Logger, Registerer: reg})
+	a.fetcher = fetch.New(fetch.Options{Store: a.store, Sources: fetchSources, Router: router, Notify: a.forwarder.Notify, Now: a.Now, Logger: a.Logger, Registerer: reg})
 	committed := func() { a.forwarder.Notify(); a.fetcher.Wake() }
 	a.committer = ingest.NewCommitterNotifying(a.store, maxBatch, commitTimeout, a.Logger, metrics, committed)
 	svc, err := ingest.NewService(ingest.Options{
@@ -90,6 +96,7 @@ func (a *App) Open(ctx context.Context) error {
 		TrustedProxies: a.Config.TrustedProxyPrefixes,
 		Committer:      a.committer,
 		Router:         router,
+		Now:            a.Now,
 		Logger:         a.Logger,
 		Metrics:        metrics,
 	})
@@ -102,7 +109,7 @@ func (a *App) Open(ctx context.Context) error {
 		infos = append(infos, server.SourceInfo{Name: c.Name, Provider: c.Provider, API: c.API != nil})
 	}
 	a.server = server.New(server.Options{Ingest: svc, Store: a.store, Forwarding: a.forwarder, Fetching: a.fetcher, Router: router,
-		APITokens: a.Config.APITokens, Sources: infos, Gatherer: reg, Logger: a.Logger})
+		APITokens: a.Config.APITokens, Sources: infos, Gatherer: reg, Logger: a.Logger, Now: a.Now})
 	if a.ln, err = net.Listen("tcp", a.Config.Listen); err != nil {
 		a.Close()
 		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
@@ -158,7 +165,7 @@ func (a *App) purgeRawBodies(ctx context.Context, age time.Duration) {
 	for {
 		total := 0
 		for ctx.Err() == nil {
-			n, err := a.store.PurgeRawBodies(ctx, time.Now().Add(-age), 1000)
+			n, err := a.store.PurgeRawBodies(ctx, a.Now().Add(-age), 1000)
 			if err != nil {
 				a.Logger.Warn("retention: cannot purge raw bodies", "err", err)
 				break

@@ -208,7 +208,7 @@ func (s *Server) deleteVerification(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	if v.Status != kycgate.StatusDeleted {
-		now := time.Now().UTC()
+		now := s.now().UTC()
 		// After every provider event, even one stamped ahead of this clock.
 		at := now
 		if !v.LastEventAt.Before(at) {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kycgate/kycgate/internal/provider/metamap"
 	"github.com/kycgate/kycgate/internal/server"
@@ -45,10 +46,11 @@ type apiVerification struct {
 
 type apiEvent struct {
 	ID, Type, Flag string
-	ProviderEvent  string  `json:"provider_event"`
-	VerificationID string  `json:"verification_id"`
-	Raw            *string `json:"raw"`
-	RawPurged      bool    `json:"raw_purged"`
+	ProviderEvent  string    `json:"provider_event"`
+	VerificationID string    `json:"verification_id"`
+	ReceivedAt     time.Time `json:"received_at"`
+	Raw            *string   `json:"raw"`
+	RawPurged      bool      `json:"raw_purged"`
 	Data           struct {
 		Decision string
 	}

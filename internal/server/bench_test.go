@@ -125,7 +125,7 @@ func BenchmarkIngest_DurablePostgres(b *testing.B) {
 		b.Fatal(err)
 	}
 	reqs := signedSumsub(b, b.N)
-	g := newGatewayOn(b, store)
+	g := newGatewayOn(b, store, fixtureTime)
 	runClients(b, g.URL+"/webhooks/sumsub", reqs)
 	b.StopTimer()
 	counts, err := store.Counts(ctx)

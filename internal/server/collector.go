@@ -27,11 +27,12 @@ type StateCollector struct {
 	fetches *prometheus.Desc
 }
 
-// NewStateCollector returns a collector over store.
-func NewStateCollector(store Counter) *StateCollector {
+// NewStateCollector returns a collector over store; now is its clock for the
+// delivery lag (nil for the wall clock).
+func NewStateCollector(store Counter, now func() time.Time) *StateCollector {
 	return &StateCollector{
 		store:   store,
-		now:     time.Now,
+		now:     clock(now),
 		verifs:  prometheus.NewDesc("kycgate_verifications", "Verifications by provider and status.", []string{"provider", "status"}, nil),
 		backlog: prometheus.NewDesc("kycgate_deliveries", "Deliveries not yet delivered, by destination and state (pending, dead).", []string{"destination", "state"}, nil),
 		lag:     prometheus.NewDesc("kycgate_delivery_oldest_seconds", "Age of the oldest delivery in a state, by destination.", []string{"destination", "state"}, nil),

@@ -159,7 +159,7 @@ func (s *Server) sessionKey(r *http.Request) (key []byte, exp string, ok bool) {
 		return nil, "", false
 	}
 	unix, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil || time.Now().Unix() > unix {
+	if err != nil || s.now().Unix() > unix {
 		return nil, "", false
 	}
 	for _, key := range s.sessionKeys() {
@@ -193,7 +193,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		}})
 		return
 	}
-	exp := strconv.FormatInt(time.Now().Add(sessionTTL).Unix(), 10)
+	exp := strconv.FormatInt(s.now().Add(sessionTTL).Unix(), 10)
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: exp + "." + sign(sessionKeyOf(sha256.Sum256([]byte(token))), "session", exp), Path: "/",
 		MaxAge: int(sessionTTL.Seconds()), HttpOnly: true, Secure: secureCookie(r), SameSite: http.SameSiteStrictMode,

@@ -115,7 +115,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) error {
 		}
 		rng = timeRanges[i]
 	}
-	now := time.Now()
+	now := s.now()
 	start := rng.bucketStart(now)
 	q := kycgate.FunnelQuery{}
 	if !rng.all {

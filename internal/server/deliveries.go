@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/delivery"
@@ -75,7 +74,7 @@ func (s *Server) retryOne(r *http.Request, id string) (int, error) {
 
 // retry makes the deliveries matching f due now and wakes the workers.
 func (s *Server) retry(r *http.Request, f kycgate.DeliveryFilter) (int, error) {
-	n, err := s.store.RetryDeliveries(r.Context(), f, time.Now())
+	n, err := s.store.RetryDeliveries(r.Context(), f, s.now())
 	if err != nil {
 		return 0, err
 	}
@@ -123,7 +122,7 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request) error {
 	} else if dests = s.router.Route(ev.Type, ev.Provider, ev.Source); len(dests) == 0 {
 		return kycgate.Errorf(kycgate.EUNPROCESSABLE, "no destination's filter takes event %s; name one with ?destination=", ev.ID)
 	}
-	ds, err := s.store.ReplayEvent(r.Context(), ev.ID, dests, time.Now())
+	ds, err := s.store.ReplayEvent(r.Context(), ev.ID, dests, s.now())
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func (s *Server) refresh(r *http.Request) (*kycgate.Fetch, error) {
 	if !src.API {
 		return nil, kycgate.Errorf(kycgate.ECONFLICT, "source %q has no api block: configure %s's API credentials to fetch from it (see docs/providers/%s.md)", source, src.Provider, src.Provider)
 	}
-	f, err := s.store.RequestFetch(r.Context(), source, id, time.Now().UTC())
+	f, err := s.store.RequestFetch(r.Context(), source, id, s.now().UTC())
 	if err != nil {
 		return nil, err
 	}

@@ -69,6 +69,10 @@ sources:
     allow_ips: ["203.0.113.0/24"]
 `
 
+// fixtureTime is the test gateway's clock unless a test sets its own: the
+// fixtures' provider times are on the morning of that day.
+var fixtureTime = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
 // gateway is a real ingest stack over loopback HTTP on a real SQLite file.
 type gateway struct {
 	URL   string
@@ -76,6 +80,25 @@ type gateway struct {
 	db    *sql.DB // a separate connection, to look at what was stored
 	reg   *prometheus.Registry
 	logs  *syncBuffer
+	clock *testClock
+}
+
+// testClock is a clock that moves only when a test moves it.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 // syncBuffer is a bytes.Buffer the server's goroutines can log into.
@@ -98,6 +121,12 @@ func (b *syncBuffer) String() string {
 
 func newGateway(t testing.TB) *gateway {
 	t.Helper()
+	return newGatewayAt(t, fixtureTime)
+}
+
+// newGatewayAt is the test gateway with its clock set to now.
+func newGatewayAt(t testing.TB, now time.Time) *gateway {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "kycgate.db")
 	store, err := sqlite.Open(context.Background(), path)
 	if err != nil {
@@ -106,7 +135,7 @@ func newGateway(t testing.TB) *gateway {
 	if _, err := store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	g := newGatewayOn(t, store)
+	g := newGatewayOn(t, store, now)
 	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
@@ -116,9 +145,11 @@ func newGateway(t testing.TB) *gateway {
 	return g
 }
 
-// newGatewayOn is the same real stack on any store.
-func newGatewayOn(t testing.TB, store gatewayStore) *gateway {
+// newGatewayOn is the same real stack on any store, with its clock set to
+// now.
+func newGatewayOn(t testing.TB, store gatewayStore, now time.Time) *gateway {
 	t.Helper()
+	clock := &testClock{now: now}
 	cfg, err := config.Parse([]byte(gatewayConfig), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +158,7 @@ func newGatewayOn(t testing.TB, store gatewayStore) *gateway {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := prometheus.NewRegistry()
 	metrics := ingest.NewMetrics(reg)
-	reg.MustRegister(server.NewStateCollector(store))
+	reg.MustRegister(server.NewStateCollector(store, clock.Now))
 	committer := ingest.NewCommitter(store, 512, 5*time.Second, log, metrics)
 	var sources []*ingest.Source
 	for _, c := range cfg.Sources {
@@ -139,12 +170,12 @@ func newGatewayOn(t testing.TB, store gatewayStore) *gateway {
 	}
 	svc, err := ingest.NewService(ingest.Options{
 		Sources: sources, TrustedProxies: cfg.TrustedProxyPrefixes,
-		Committer: committer, Logger: log, Metrics: metrics,
+		Committer: committer, Logger: log, Metrics: metrics, Now: clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(server.Options{Ingest: svc, Store: store, APITokens: cfg.APITokens, Gatherer: reg, Logger: log})
+	srv := server.New(server.Options{Ingest: svc, Store: store, APITokens: cfg.APITokens, Gatherer: reg, Logger: log, Now: clock.Now})
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Config = srv.HTTPServer()
 	ts.Start()
@@ -153,7 +184,7 @@ func newGatewayOn(t testing.TB, store gatewayStore) *gateway {
 		committer.Close()
 		store.Close()
 	})
-	return &gateway{URL: ts.URL, reg: reg, logs: logs}
+	return &gateway{URL: ts.URL, reg: reg, logs: logs, clock: clock}
 }
 
 // gatewayStore is what the test gateway needs of a store.

@@ -82,6 +82,19 @@ type Options struct {
 	// defaults (5 s and 15 s).
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
+	// Now is the server's clock: the overview's ranges, session expiry,
+	// erasure events, retries, replays and refreshes read it. Nil for the
+	// wall clock.
+	Now func() time.Time
+}
+
+// clock returns now, or the wall clock when now is nil. It is the one place
+// in this package that reads the wall clock.
+func clock(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
 }
 
 // Server serves kycgate's HTTP surface.
@@ -98,11 +111,12 @@ type Server struct {
 	srv      *http.Server
 	sources  []SourceInfo
 	dash     *dashboard
+	now      func() time.Time
 }
 
 // New returns a server with the routes and timeouts in place, ready to Serve.
 func New(opts Options) *Server {
-	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, fwd: opts.Forwarding, fetching: opts.Fetching, router: opts.Router, gatherer: opts.Gatherer, log: opts.Logger, sources: opts.Sources, dash: newDashboard()}
+	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, fwd: opts.Forwarding, fetching: opts.Fetching, router: opts.Router, gatherer: opts.Gatherer, log: opts.Logger, sources: opts.Sources, dash: newDashboard(), now: clock(opts.Now)}
 	for _, t := range opts.APITokens {
 		s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
 	}
