@@ -31,6 +31,7 @@ type Identity struct {
 // with the "evt_" prefix.
 type Event struct {
 	ID       string
+	Seq      int64 // the store's order of arrival; 0 until stored
 	Source   string
 	Provider string
 	Identity
@@ -58,5 +59,5 @@ type Receipt struct {
 
 // LogEntry returns the event as an entry of its verification's log.
 func (e *Event) LogEntry() LogEntry {
-	return LogEntry{ID: e.ID, DedupKey: e.DedupKey, Type: e.Type, OccurredAt: e.OccurredAt, ReceivedAt: e.ReceivedAt, Change: e.Data}
+	return LogEntry{ID: e.ID, Seq: e.Seq, DedupKey: e.DedupKey, Type: e.Type, OccurredAt: e.OccurredAt, ReceivedAt: e.ReceivedAt, Change: e.Data}
 }

@@ -1,7 +1,6 @@
 package kycgate
 
 import (
-	"cmp"
 	"encoding/json"
 	"slices"
 	"time"
@@ -19,6 +18,17 @@ type Verification struct {
 	Status           Status          `json:"status"`
 	Decision         Decision        `json:"decision"`
 	OriginalDecision Decision        `json:"original_decision"`
+	// DecisionSource says who made the current decision: the provider's
+	// automatic checks, a risk signal, a reviewer, a screening update, or
+	// the provider's own document fetched from its API (provider_api) when
+	// it settled webhooks that disagreed. Empty without a decision.
+	DecisionSource Actor `json:"decision_source"`
+	// Attempt counts the verification's attempts: a resubmission request, a
+	// reset, a level change or a renewal opens the next one.
+	Attempt int `json:"attempt"`
+	// Deactivated is true while the provider reports the applicant
+	// deactivated (Sumsub applicantDeactivated).
+	Deactivated bool `json:"deactivated"`
 	Reasons          []string        `json:"reasons"`
 	Score            *float64        `json:"score"`
 	Steps            []Step          `json:"steps"`
@@ -83,124 +93,28 @@ type Change struct {
 	Tracker         string            `json:"tracker,omitempty"`
 	Metadata        json.RawMessage   `json:"metadata,omitempty"`
 	Extra           map[string]string `json:"extra,omitempty"` // provider facts with no canonical field
-}
 
-// LogEntry is one event of a verification's log, as Rebuild needs it.
-type LogEntry struct {
-	ID         string
-	DedupKey   string
-	Type       EventType
-	OccurredAt time.Time // zero when the provider sends no time
-	ReceivedAt time.Time
-	Change     Change
-}
-
-// Before reports whether a applies before b: by provider time, then by the
-// lifecycle phase of its type, then by arrival, then by id. A total order,
-// so any permutation of a log sorts the same.
-func (a LogEntry) Before(b LogEntry) bool { return compareEntries(a, b) < 0 }
-
-func compareEntries(a, b LogEntry) int {
-	return cmp.Or(
-		a.OccurredAt.Compare(b.OccurredAt),
-		cmp.Compare(a.Type.Phase(), b.Type.Phase()),
-		a.ReceivedAt.Compare(b.ReceivedAt),
-		cmp.Compare(a.ID, b.ID),
-	)
-}
-
-// Rebuild returns the verification (source, provider, id) that its log
-// describes. The log may be in any order and hold the same event twice:
-// events apply once each, in provider time (see LogEntry.Before), so a late,
-// older event never overwrites newer state.
-func Rebuild(source, provider, id string, log []LogEntry) Verification {
-	entries := slices.Clone(log)
-	slices.SortFunc(entries, compareEntries)
-	v := Verification{Source: source, Provider: provider, ID: id, Status: StatusPending, Stage: StageCreated, Reasons: []string{}, Steps: []Step{}}
-	seen := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		key := e.DedupKey
-		if key == "" {
-			key = "id:" + e.ID
-		}
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		v.apply(e)
-	}
-	v.DropOff = v.dropOff()
-	return v
-}
-
-// apply applies one event. See docs/state.md for the rules.
-func (v *Verification) apply(e LogEntry) {
-	at := e.OccurredAt
-	if at.IsZero() {
-		at = e.ReceivedAt
-	}
-	if v.Events == 0 || at.Before(v.CreatedAt) {
-		v.CreatedAt = at
-	}
-	if at.After(v.LastEventAt) {
-		v.LastEventAt = at
-	}
-	if e.ReceivedAt.After(v.UpdatedAt) {
-		v.UpdatedAt = e.ReceivedAt
-	}
-	v.Events++
-	if v.Status == StatusDeleted {
-		return // a tombstone stays a tombstone
-	}
-	c := e.Change
-	v.setFields(c)
-
-	switch e.Type {
-	case EventReset:
-		v.Status, v.Decision, v.OriginalDecision, v.DecidedAt, v.FirstDecidedAt = StatusPending, "", "", nil, nil
-		v.Stage = StageCreated
-		v.Reasons, v.Steps = []string{}, []Step{}
-		return
-	case EventDeleted:
-		v.Status, v.Metadata = StatusDeleted, nil
-		return
-	case EventEnriched:
-		v.enrich(c, at)
-		return
-	}
-	if s := stageOf(e); s.Rank() > v.Stage.Rank() {
-		v.Stage = s
-	}
-	if c.Step != nil {
-		v.setStep(*c.Step)
-	}
-	for _, s := range c.Steps {
-		v.setStep(s)
-	}
-	if c.Reasons != nil {
-		v.Reasons = slices.Clone(c.Reasons)
-	}
-	if c.Decision != "" {
-		v.decide(c, at)
-		return
-	}
-	if c.Status != "" && !v.holdsDecision(c.Status) {
-		v.Status = c.Status
-	}
-}
-
-// decide records the decision c carries, made at at.
-func (v *Verification) decide(c Change, at time.Time) {
-	if v.OriginalDecision == "" {
-		v.OriginalDecision = cmp.Or(c.OriginalDecision, c.Decision)
-		first := at
-		v.FirstDecidedAt = &first
-	}
-	v.Decision = c.Decision
-	decided := at
-	v.DecidedAt = &decided
-	v.Status = cmp.Or(c.Status, c.Decision.Status())
-	v.Stage = StageDecided
+	// Clock says what the event's provider time is: when the thing happened,
+	// only when the webhook was sent, or none. Only event times order events
+	// against each other (see docs/state.md).
+	Clock Clock `json:"clock,omitempty"`
+	// By says who made the decision the event carries; empty is the
+	// provider's automatic checks.
+	By Actor `json:"by,omitempty"`
+	// NewAttempt is true when the event opens a new attempt of the
+	// verification (a level change, a renewal); a reset and a resubmission
+	// request always do.
+	NewAttempt bool `json:"new_attempt,omitempty"`
+	// UndecidedOnly is true when the status applies only to a verification
+	// without a decision: an invitation that expired unused says nothing
+	// about one that was decided.
+	UndecidedOnly bool `json:"undecided_only,omitempty"`
+	// CreatedAt is when the provider says the verification was created,
+	// when the event says so.
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+	// Deactivated reports the applicant deactivated (true) or activated
+	// again (false).
+	Deactivated *bool `json:"deactivated,omitempty"`
 }
 
 // enrich fills what the webhooks left empty from the provider's own
@@ -233,22 +147,20 @@ func (v *Verification) enrich(c Change, at time.Time) {
 			v.setStep(s)
 		}
 	}
-	// A decision the webhooks never brought (MetaMap drops a webhook it
-	// could not deliver in ten minutes) comes from the document.
-	if v.Decision == "" && c.Decision != "" {
-		v.decide(c, at)
-	}
 }
 
 // holdsDecision reports whether a decided verification keeps its status
-// against s: progress reported after a decision (a late step, a re-stamped
+// against c's: progress reported after a decision (a late step, a re-stamped
 // retry of "started") does not undo it, unless the provider asked the user
-// to resubmit.
-func (v *Verification) holdsDecision(s Status) bool {
+// to resubmit; nor does a status that applies only to undecided ones.
+func (v *Verification) holdsDecision(c Change) bool {
 	if v.Decision == "" || v.Decision == DecisionResubmissionRequested {
 		return false
 	}
-	switch s {
+	if c.UndecidedOnly {
+		return true
+	}
+	switch c.Status {
 	case StatusPending, StatusInProgress, StatusSubmitted, StatusAbandoned:
 		return true
 	}
@@ -286,6 +198,9 @@ func (v *Verification) setFields(c Change) {
 	}
 	if len(c.Metadata) > 0 {
 		v.Metadata = slices.Clone(c.Metadata)
+	}
+	if c.Deactivated != nil {
+		v.Deactivated = *c.Deactivated
 	}
 }
 

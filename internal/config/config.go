@@ -77,6 +77,9 @@ type Source struct {
 	// ExternalUserIDKey names the MetaMap metadata key that holds your own
 	// user id (default: userId, then user_id).
 	ExternalUserIDKey string `yaml:"external_user_id_key"`
+	// MinTrustScore is the least VerifyYou trust_score (0 to 1) at which a
+	// completed verification is approved; below it, it needs a review.
+	MinTrustScore *float64 `yaml:"min_trust_score"`
 	// API, when set, has kycgate fetch each decided verification's full
 	// document from the provider's API.
 	API *SourceAPI `yaml:"api"`
@@ -445,6 +448,12 @@ func (s *Source) validate(key string) error {
 	}
 	if !adapter.Signs && len(s.Secrets) > 0 {
 		return fmt.Errorf("%s.secrets: %s signs nothing; authenticate it with auth (basic, bearer, header or url_token) and allow_ips", key, s.Provider)
+	}
+	if s.MinTrustScore != nil && s.Provider != "verifyyou" {
+		return fmt.Errorf("%s.min_trust_score: only verifyyou sends a trust_score", key)
+	}
+	if m := s.MinTrustScore; m != nil && (*m < 0 || *m > 1) {
+		return fmt.Errorf("%s.min_trust_score: %v is not between 0 and 1", key, *m)
 	}
 	if s.ExternalUserIDKey != "" && s.Provider != "metamap" {
 		return fmt.Errorf("%s.external_user_id_key: only metamap sources read the user id from metadata; %s sends it in its own field", key, s.Provider)

@@ -407,21 +407,25 @@ func TestPolicy(t *testing.T) {
 	}
 }
 
-// TestEnvelope_VerificationAsOfTheEvent: the snapshot is the verification
-// right after the event, even when later events are already stored.
-func TestEnvelope_VerificationAsOfTheEvent(t *testing.T) {
+// TestEnvelope_CurrentState: an envelope carries the verification as it
+// stood once its event was stored, every event stored before it applied,
+// so the last envelope sent is the truth; an event that arrived after a
+// later one says it is late.
+func TestEnvelope_CurrentState(t *testing.T) {
 	at := func(m int) time.Time { return time.Date(2026, 11, 22, 10, m, 0, 0, time.UTC) }
-	submitted := &kycgate.Event{ID: "evt_1", Source: "s", Provider: "sumsub", Identity: kycgate.Identity{VerificationID: "v", OccurredAt: at(1), DedupKey: "a"},
-		Type: kycgate.EventSubmitted, Data: kycgate.Change{Status: kycgate.StatusSubmitted}, ReceivedAt: at(9), Body: []byte(`{"name":"x"}`)}
-	decided := &kycgate.Event{ID: "evt_2", Source: "s", Provider: "sumsub", Identity: kycgate.Identity{VerificationID: "v", OccurredAt: at(2), DedupKey: "b"},
-		Type: kycgate.EventDecided, Data: kycgate.Change{Decision: kycgate.DecisionApproved}, ReceivedAt: at(3)}
+	submitted := &kycgate.Event{ID: "evt_1", Seq: 2, Source: "s", Provider: "sumsub", Identity: kycgate.Identity{VerificationID: "v", OccurredAt: at(1), DedupKey: "a"},
+		Type: kycgate.EventSubmitted, Data: kycgate.Change{Status: kycgate.StatusSubmitted, Clock: kycgate.ClockEvent}, ReceivedAt: at(9), Body: []byte(`{"name":"x"}`)}
+	decided := &kycgate.Event{ID: "evt_2", Seq: 1, Source: "s", Provider: "sumsub", Identity: kycgate.Identity{VerificationID: "v", OccurredAt: at(2), DedupKey: "b"},
+		Type: kycgate.EventDecided, Data: kycgate.Change{Decision: kycgate.DecisionApproved, Clock: kycgate.ClockEvent}, ReceivedAt: at(3)}
 	log := []kycgate.LogEntry{decided.LogEntry(), submitted.LogEntry()}
+	// The submission was stored last, though it happened first.
 	env := delivery.NewEnvelope(submitted, log, delivery.Include{})
-	if env.Verification.Status != kycgate.StatusSubmitted || env.Raw != nil {
-		t.Errorf("as of the submission: %+v", env.Verification)
+	if env.Verification.Status != kycgate.StatusApproved || env.Verification.Events != 2 || !env.Late || env.Raw != nil {
+		t.Errorf("the late submission: late %v, %+v", env.Late, env.Verification)
 	}
-	if env := delivery.NewEnvelope(decided, log, delivery.Include{Raw: true}); env.Verification.Status != kycgate.StatusApproved || env.Raw != nil {
-		t.Errorf("as of the decision: %+v (raw %v)", env.Verification, env.Raw)
+	// The decision was stored first: the submission was not there yet.
+	if env := delivery.NewEnvelope(decided, log, delivery.Include{Raw: true}); env.Verification.Status != kycgate.StatusApproved || env.Verification.Events != 1 || env.Late || env.Raw != nil {
+		t.Errorf("the decision: late %v, %+v (raw %v)", env.Late, env.Verification, env.Raw)
 	}
 	if env := delivery.NewEnvelope(submitted, log, delivery.Include{Raw: true}); env.Raw == nil || *env.Raw != `{"name":"x"}` {
 		t.Errorf("include_raw: %v", env.Raw)

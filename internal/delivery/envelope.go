@@ -24,8 +24,11 @@ type Envelope struct {
 	Provider      string               `json:"provider"`
 	ProviderEvent string               `json:"provider_event"`
 	Verification  kycgate.Verification `json:"verification"`
-	Data          kycgate.Change       `json:"data"`
-	Raw           *string              `json:"raw,omitempty"`
+	// Late is true when the event arrived after events that happened after
+	// it; Verification is the current state all the same.
+	Late bool           `json:"late"`
+	Data kycgate.Change `json:"data"`
+	Raw  *string        `json:"raw,omitempty"`
 	// ProviderData is the document fetched from the provider's API, on a
 	// verification.enriched event to a destination that asks for it.
 	ProviderData json.RawMessage `json:"provider_data,omitempty"`
@@ -38,21 +41,28 @@ type Include struct {
 }
 
 // NewEnvelope returns the envelope of ev, with its verification as it
-// stood right after ev: the log's events up to and including ev, in the
-// order they apply. With inc.Raw, the raw body comes along when it is text
-// and was not purged; with inc.ProviderData, a fetched document does.
+// stood when ev was stored: every event of the log stored up to ev, in the
+// order they apply. So the envelope of the last event stored carries the
+// verification's current state, whatever order the events came in. With
+// inc.Raw, the raw body comes along when it is text and was not purged;
+// with inc.ProviderData, a fetched document does.
 func NewEnvelope(ev *kycgate.Event, log []kycgate.LogEntry, inc Include) Envelope {
 	self := ev.LogEntry()
 	var upTo []kycgate.LogEntry
 	for _, e := range log {
-		if e.ID == ev.ID || e.Before(self) {
+		if storedBy(e, self) {
 			upTo = append(upTo, e)
 		}
 	}
+	v, effects := kycgate.Replay(ev.Source, ev.Provider, ev.VerificationID, upTo)
 	env := Envelope{
 		ID: ev.ID, Type: ev.Type, ReceivedAt: ev.ReceivedAt, Source: ev.Source, Provider: ev.Provider,
-		ProviderEvent: ev.ProviderEvent, Data: ev.Data,
-		Verification: kycgate.Rebuild(ev.Source, ev.Provider, ev.VerificationID, upTo),
+		ProviderEvent: ev.ProviderEvent, Data: ev.Data, Verification: v,
+	}
+	for _, ef := range effects {
+		if ef.EventID == ev.ID {
+			env.Late = ef.Late
+		}
 	}
 	if !ev.OccurredAt.IsZero() {
 		t := ev.OccurredAt
@@ -69,6 +79,18 @@ func NewEnvelope(ev *kycgate.Event, log []kycgate.LogEntry, inc Include) Envelop
 		env.Raw = &raw
 	}
 	return env
+}
+
+// storedBy reports whether e was stored no later than self: by the store's
+// order when both were stored, else by arrival.
+func storedBy(e, self kycgate.LogEntry) bool {
+	if e.ID == self.ID {
+		return true
+	}
+	if e.Seq > 0 && self.Seq > 0 {
+		return e.Seq < self.Seq
+	}
+	return e.ReceivedAt.Before(self.ReceivedAt) || e.ReceivedAt.Equal(self.ReceivedAt) && e.ID < self.ID
 }
 
 // Marshal encodes the envelope.

@@ -247,6 +247,7 @@ func (f *Fetcher) fetch(ctx context.Context, s *Source, j *kycgate.Fetch) {
 			return
 		}
 	}
+	began := f.Now()
 	callCtx, cancel := context.WithTimeout(ctx, s.Timeout)
 	doc, err := s.API.Fetch(callCtx, v)
 	cancel()
@@ -264,8 +265,15 @@ func (f *Fetcher) fetch(ctx context.Context, s *Source, j *kycgate.Fetch) {
 		f.complete(ctx, j, o, outcome)
 		return
 	}
-	ev := f.enrichedEvent(s, v, doc, now)
+	ev := f.enrichedEvent(s, v, doc, began, now)
 	receipts, err := f.Store.CreateEvents(ctx, []*kycgate.Event{ev})
+	if err == nil && receipts[0].Duplicate && f.contradicts(ctx, ev) {
+		// The same document is stored from an earlier fetch, but webhooks
+		// since then say otherwise: store it again as of this fetch, so that
+		// it settles the decision (docs/state.md).
+		ev.ID, ev.DedupKey = kycgate.NewID("evt", now), ev.DedupKey+"|"+began.UTC().Format(time.RFC3339Nano)
+		receipts, err = f.Store.CreateEvents(ctx, []*kycgate.Event{ev})
+	}
 	if err != nil {
 		log.Warn("cannot store the fetched document; its lease will expire and it will be fetched again", "err", err)
 		return
@@ -325,10 +333,21 @@ func (f *Fetcher) failure(j *kycgate.Fetch, err error, now time.Time) (kycgate.F
 	return o, OutcomeRetried
 }
 
-// enrichedEvent is the verification.enriched event of a fetched document.
-// Its dedup key is the document's digest: fetching the same document again
-// stores nothing new.
-func (f *Fetcher) enrichedEvent(s *Source, v *kycgate.Verification, doc *provider.Document, now time.Time) *kycgate.Event {
+// contradicts reports whether the document ev holds decides otherwise than
+// the stored verification.
+func (f *Fetcher) contradicts(ctx context.Context, ev *kycgate.Event) bool {
+	if ev.Type != kycgate.EventEnriched || ev.Data.Decision == "" {
+		return false
+	}
+	v, err := f.Store.FindVerification(ctx, ev.Source, ev.VerificationID)
+	return err == nil && v.Decision != ev.Data.Decision
+}
+
+// enrichedEvent is the verification.enriched event of a document fetched
+// from began to now. Its provider time is when the fetch began: the
+// document is the provider's word as of then. Its dedup key is the
+// document's digest: fetching the same document again stores nothing new.
+func (f *Fetcher) enrichedEvent(s *Source, v *kycgate.Verification, doc *provider.Document, began, now time.Time) *kycgate.Event {
 	sum := sha256.Sum256(doc.Body)
 	ev := &kycgate.Event{
 		ID:       kycgate.NewID("evt", now),
@@ -337,7 +356,7 @@ func (f *Fetcher) enrichedEvent(s *Source, v *kycgate.Verification, doc *provide
 		Identity: kycgate.Identity{
 			ProviderEvent:  ProviderEvent,
 			VerificationID: v.ID,
-			OccurredAt:     now.UTC(),
+			OccurredAt:     began.UTC(),
 			DedupKey:       "fetch|" + v.ID + "|" + hex.EncodeToString(sum[:16]),
 		},
 		ReceivedAt: now.UTC(),

@@ -37,7 +37,7 @@ func NewSource(c config.Source) (*Source, error) {
 	if !ok {
 		return nil, fmt.Errorf("source %s: unknown provider %q", c.Name, c.Provider)
 	}
-	p, err := adapter.New(provider.Config{Secrets: c.Secrets, ExternalUserIDKey: c.ExternalUserIDKey})
+	p, err := adapter.New(provider.Config{Secrets: c.Secrets, ExternalUserIDKey: c.ExternalUserIDKey, MinTrustScore: c.MinTrustScore})
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", c.Name, err)
 	}

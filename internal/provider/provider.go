@@ -29,6 +29,9 @@ type Config struct {
 	// ExternalUserIDKey names the metadata key holding the company's own user
 	// id, for providers that carry it in free-form metadata (MetaMap).
 	ExternalUserIDKey string
+	// MinTrustScore is the least trust_score at which a VerifyYou completion
+	// approves; below it, the verification needs a review. Nil for none.
+	MinTrustScore *float64
 }
 
 // Adapter describes one provider kycgate supports.

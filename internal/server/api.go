@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -144,13 +145,16 @@ func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
 	if q.err != nil {
 		return q.err
 	}
-	v, events, err := s.verificationWithEvents(r)
+	v, events, effects, err := s.verificationWithEvents(r)
 	if err != nil {
 		return err
 	}
 	out := verificationWithTimeline{Verification: v, Timeline: make([]eventJSON, len(events))}
 	for i, ev := range events {
 		out.Timeline[i] = newEventJSON(ev, false)
+		if e, ok := effects[ev.ID]; ok {
+			out.Timeline[i].Effect = &effectJSON{Attempt: e.Attempt, Status: e.Status, Decision: e.Decision, Late: e.Late, OverruledBy: e.OverruledBy}
+		}
 	}
 	if out.ProviderFetch, err = s.providerFetch(r.Context(), v.Source, v.ID); err != nil {
 		return err
@@ -166,17 +170,17 @@ func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
 
 // verificationWithEvents returns the verification the request's path names
 // and its events in the order they apply.
-func (s *Server) verificationWithEvents(r *http.Request) (*kycgate.Verification, []*kycgate.Event, error) {
+func (s *Server) verificationWithEvents(r *http.Request) (*kycgate.Verification, []*kycgate.Event, map[string]kycgate.Effect, error) {
 	source, id := r.PathValue("source"), r.PathValue("id")
 	v, err := s.reader.FindVerification(r.Context(), source, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var events []*kycgate.Event
 	for cursor := ""; ; {
 		page, next, err := s.reader.ListEvents(r.Context(), kycgate.EventFilter{Source: source, VerificationID: id, Cursor: cursor, Limit: kycgate.MaxPageSize})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		events = append(events, page...)
 		if next == "" {
@@ -184,13 +188,43 @@ func (s *Server) verificationWithEvents(r *http.Request) (*kycgate.Verification,
 		}
 		cursor = next
 	}
-	slices.SortFunc(events, func(a, b *kycgate.Event) int {
-		if a.LogEntry().Before(b.LogEntry()) {
-			return -1
+	return v, events, timeline(v, events), nil
+}
+
+// timeline returns what each event did to v, and orders events as they
+// apply; events kycgate could not read come last, by arrival.
+func timeline(v *kycgate.Verification, events []*kycgate.Event) map[string]kycgate.Effect {
+	var log []kycgate.LogEntry
+	for _, ev := range events {
+		if ev.Type != "" {
+			log = append(log, ev.LogEntry())
 		}
-		return 1
+	}
+	_, effects := kycgate.Replay(v.Source, v.Provider, v.ID, log)
+	byID := make(map[string]kycgate.Effect, len(effects))
+	pos := make(map[string]int, len(effects))
+	for i, e := range effects {
+		byID[e.EventID], pos[e.EventID] = e, i
+	}
+	slices.SortStableFunc(events, func(a, b *kycgate.Event) int {
+		pa, oka := pos[a.ID]
+		pb, okb := pos[b.ID]
+		switch {
+		case oka && okb:
+			return cmp.Compare(pa, pb)
+		case oka != okb:
+			return cmp.Compare(b2i(!oka), b2i(!okb))
+		}
+		return cmp.Or(cmp.Compare(a.Seq, b.Seq), a.ReceivedAt.Compare(b.ReceivedAt))
 	})
-	return v, events, nil
+	return byID
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // ErasureEvent is the provider event name of an erasure requested through
@@ -322,11 +356,25 @@ type eventJSON struct {
 	Data           kycgate.Change    `json:"data"`
 	Flag           kycgate.Flag      `json:"flag"`
 	FlagDetail     string            `json:"flag_detail"`
+	// Effect is what the event did to its verification; only in a
+	// verification's timeline, and only for events kycgate understood.
+	Effect *effectJSON `json:"effect,omitempty"`
 	// Only on GET /api/v1/events/{id}:
 	Headers   http.Header `json:"headers,omitempty"`
 	Raw       *string     `json:"raw,omitempty"`        // the raw body, when it is UTF-8 text
 	RawBase64 []byte      `json:"raw_base64,omitempty"` // the raw body, when it is not
 	RawPurged bool        `json:"raw_purged,omitempty"` // the raw body was purged
+}
+
+// effectJSON is what one event did to its verification: its status and
+// decision right after it, whether it arrived late, and who overruled the
+// decision it carried.
+type effectJSON struct {
+	Attempt     int              `json:"attempt"`
+	Status      kycgate.Status   `json:"status"`
+	Decision    kycgate.Decision `json:"decision"`
+	Late        bool             `json:"late"`
+	OverruledBy kycgate.Actor    `json:"overruled_by,omitempty"`
 }
 
 func newEventJSON(ev *kycgate.Event, withRaw bool) eventJSON {

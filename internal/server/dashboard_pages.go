@@ -275,11 +275,12 @@ type verificationData struct {
 // timelineEntry is an event of a verification and its deliveries.
 type timelineEntry struct {
 	*kycgate.Event
+	Effect     *kycgate.Effect // what it did; nil for an event kycgate could not read
 	Deliveries []*kycgate.Delivery
 }
 
 func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) error {
-	v, events, err := s.verificationWithEvents(r)
+	v, events, effects, err := s.verificationWithEvents(r)
 	if err != nil {
 		return err
 	}
@@ -304,7 +305,11 @@ func (s *Server) verificationPage(w http.ResponseWriter, r *http.Request) error 
 				}
 			}
 		}
-		d.Timeline = append(d.Timeline, timelineEntry{Event: ev, Deliveries: ds})
+		entry := timelineEntry{Event: ev, Deliveries: ds}
+		if e, ok := effects[ev.ID]; ok {
+			entry.Effect = &e
+		}
+		d.Timeline = append(d.Timeline, entry)
 	}
 	s.render(w, r, http.StatusOK, "verification", page{Title: "Verification " + v.ID, Nav: "verifications", Data: d})
 	return nil

@@ -51,6 +51,8 @@ func (Provider) Parse(_ http.Header, raw []byte) (kycgate.Identity, kycgate.Chan
 	if f.Event == "" {
 		return kycgate.Identity{}, kycgate.Change{}, errors.New("idwise: payload has no event")
 	}
+	// A spot check names the journey it checks when it is one's; else it is
+	// a verification of its own.
 	journey := f.Body.JourneyID
 	if journey == "" {
 		journey = f.Body.SpotCheckJourneyID
@@ -71,7 +73,7 @@ func (Provider) Parse(_ http.Header, raw []byte) (kycgate.Identity, kycgate.Chan
 // change maps the webhook to canonical terms; see docs/providers/idwise.md.
 func (f *payload) change() kycgate.Change {
 	b := f.Body
-	c := kycgate.Change{ExternalUserID: b.ReferenceNo}
+	c := kycgate.Change{ExternalUserID: b.ReferenceNo, Clock: kycgate.ClockNone}
 	switch f.Event {
 	case "Finished Step", "Step Submitted":
 		name := b.StepType
@@ -89,12 +91,16 @@ func (f *payload) change() kycgate.Change {
 		}
 		c.Decision = systemDecision(b.SystemDecision)
 	case "Manually Reviewed", "Updated Journey":
-		c.Decision = manualDecision(b)
+		c.Decision, c.By = manualDecision(b), kycgate.ActorReviewer
 		c.OriginalDecision = systemDecision(b.SystemDecision)
 	case "AML Monitor Update":
-		c.Decision = systemDecision(b.SystemDecision)
+		c.Decision, c.By = systemDecision(b.SystemDecision), kycgate.ActorScreening
+	case "Finished Spot Check", "Finished Ongoing Check":
+		c = spotCheck(c, b, f.Event)
 	case "Verification Update Required":
-		c.Decision = kycgate.DecisionResubmissionRequested
+		// A reviewer's request or a KYC renewal: the user goes through the
+		// required steps again, in a new attempt.
+		c.Decision, c.NewAttempt = kycgate.DecisionResubmissionRequested, true
 		c.OriginalDecision = systemDecision(b.SystemDecision)
 		for _, s := range b.RequiredSteps {
 			if s.ReasonCode != "" {
@@ -105,6 +111,33 @@ func (f *payload) change() kycgate.Change {
 		c.Status = kycgate.StatusExpired
 	}
 	c.Extra = f.extra()
+	return c
+}
+
+// spotCheck maps a selfie spot check. Under the journey it checks, it is a
+// step: a failed one is a risk signal that reopens the journey for review,
+// whatever its automatic decision. On its own, its system decision is its
+// verification's decision.
+func spotCheck(c kycgate.Change, b body, event string) kycgate.Change {
+	d := systemDecision(b.SystemDecision)
+	name := "spot-check"
+	if event == "Finished Ongoing Check" {
+		name = "ongoing-check"
+	}
+	if b.JourneyID == "" {
+		c.Decision = d
+		return c
+	}
+	step := kycgate.Step{Name: name, Outcome: kycgate.OutcomeSubmitted}
+	switch d {
+	case "":
+	case kycgate.DecisionApproved:
+		step.Outcome = kycgate.OutcomePassed
+	default:
+		step.Outcome = kycgate.OutcomeFailed
+		c.Decision, c.By = kycgate.DecisionReviewNeeded, kycgate.ActorRisk
+	}
+	c.Step = &step
 	return c
 }
 

@@ -92,7 +92,8 @@ func (p *Provider) change(f *payload) kycgate.Change {
 	case "verification_postponed":
 		c.Status = kycgate.StatusOnHold
 	case "verification_expired":
-		c.Status = kycgate.StatusExpired
+		// MetaMap expires flows the user did not finish.
+		c.Status, c.UndecidedOnly = kycgate.StatusExpired, true
 	case "verification_signed":
 		c.Step = &kycgate.Step{Name: "digital-signature", Outcome: kycgate.OutcomePassed}
 	case "step_completed":
@@ -112,8 +113,13 @@ func (p *Provider) change(f *payload) kycgate.Change {
 		if c.Decision == "" {
 			c.Status = status(cmp.Or(f.IdentityStatus, f.Status))
 		}
+		if f.EventName == "verification_updated" {
+			c.By = kycgate.ActorReviewer // a change made in MetaMap's dashboard
+		}
 	}
 	c.Extra = extra(f)
+	// timestamp is when MetaMap sent the webhook: a retry carries a later one.
+	c.Clock = kycgate.ClockSent
 	return c
 }
 

@@ -86,7 +86,12 @@ func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.
 		}
 		id.DedupKey = key
 	}
-	return id, f.change(), nil
+	c := f.change()
+	c.Clock = kycgate.ClockEvent
+	if id.OccurredAt.IsZero() {
+		c.Clock = kycgate.ClockNone
+	}
+	return id, c, nil
 }
 
 // change maps the webhook to canonical terms; see docs/providers/sumsub.md.
@@ -101,6 +106,15 @@ func (f *payload) change() kycgate.Change {
 		c.Decision, c.Reasons = f.decision()
 	case kycgate.EventStepCompleted: // video ident
 		c.Step = &kycgate.Step{Name: "video-ident", Outcome: f.videoIdentOutcome()}
+	}
+	switch f.Type {
+	case "applicantLevelChanged":
+		// A decision at the old level says nothing of the new one.
+		c.NewAttempt = true
+	case "applicantActivated":
+		c.Deactivated = provider.Bool(false)
+	case "applicantDeactivated":
+		c.Deactivated = provider.Bool(true)
 	}
 	c.Extra = f.extra()
 	return c

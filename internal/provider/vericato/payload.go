@@ -23,7 +23,9 @@ type payload struct {
 		ExpiredDate          string `json:"verification_expired_date"`
 		CompanyID            string `json:"company_id"`
 		OriginalVerification struct {
-			Purpose string `json:"purpose"`
+			Purpose   string `json:"purpose"`
+			CreatedAt string `json:"created_at"`
+			UpdatedAt string `json:"updated_at"`
 		} `json:"original_verification"`
 	} `json:"data"`
 }
@@ -65,32 +67,54 @@ func (Provider) Authenticate(h http.Header, body []byte) error {
 
 // Parse reads a Vericato webhook. Each event happens once per verification,
 // and timestamp is the send time a retry may re-stamp, so the dedup key is
-// the event with the verification id. Names and emails stay in the raw body
-// only: kycgate copies no personal data into the canonical event.
+// the event with the verification id. The event's own time is in the data
+// (verification_date_identified, verification_expired_date, and for a
+// failure the verification's updated_at); timestamp stands in, as a send
+// time, when it is missing. Names and emails stay in the raw body only:
+// kycgate copies no personal data into the canonical event.
 func (Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
 	f, err := decode(body)
 	if err != nil {
 		return kycgate.Identity{}, kycgate.Change{}, err
 	}
-	occurred, _ := time.Parse(time.RFC3339Nano, f.Timestamp)
 	id := kycgate.Identity{
 		ProviderEvent:  f.Event,
 		VerificationID: f.Data.VerificationID,
-		OccurredAt:     occurred.UTC(),
 		DedupKey:       "event|" + f.Event + "|" + f.Data.VerificationID,
 	}
 	c := kycgate.Change{Flow: f.Data.OriginalVerification.Purpose}
+	var happened string
 	switch f.Event {
 	case "verification.verified":
 		c.Decision, c.Reasons = kycgate.DecisionApproved, []string{}
+		happened = f.Data.DateIdentified
 	case "verification.failed":
 		c.Decision, c.Reasons = kycgate.DecisionDeclined, []string{}
 		if f.Data.FailedReason != "" {
 			c.Reasons = []string{f.Data.FailedReason}
 		}
+		happened = f.Data.OriginalVerification.UpdatedAt
 	case "verification.expired":
-		c.Status = kycgate.StatusExpired
+		// Vericato expires invitations that were never completed.
+		c.Status, c.UndecidedOnly = kycgate.StatusExpired, true
+		happened = f.Data.ExpiredDate
+	}
+	if t, ok := parseTime(happened); ok {
+		id.OccurredAt, c.Clock = t, kycgate.ClockEvent
+	} else if t, ok := parseTime(f.Timestamp); ok {
+		id.OccurredAt, c.Clock = t, kycgate.ClockSent
+	} else {
+		c.Clock = kycgate.ClockNone
+	}
+	if t, ok := parseTime(f.Data.OriginalVerification.CreatedAt); ok {
+		c.CreatedAt = &t
 	}
 	c.Extra = provider.Extra("method", f.Data.VerificationMethod, "verification_status", f.Data.VerificationStatus, "company_id", f.Data.CompanyID)
 	return id, c, nil
+}
+
+// parseTime reads one of Vericato's RFC 3339 times.
+func parseTime(s string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t.UTC(), err == nil
 }

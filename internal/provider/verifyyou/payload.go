@@ -27,11 +27,14 @@ var stages = map[string]kycgate.Change{
 	"consent_granted":          {Status: kycgate.StatusInProgress, Step: &kycgate.Step{Name: "consent", Outcome: kycgate.OutcomePassed}},
 	"liveness_started":         {Status: kycgate.StatusInProgress, Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomeStarted}},
 	"liveness_passed":          {Status: kycgate.StatusInProgress, Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomePassed}},
-	// The user may try again after a failed liveness check.
-	"liveness_failed":        {Status: kycgate.StatusInProgress, Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomeFailed, ErrorCode: "liveness_failed"}},
-	"liveness_cancelled":     {Status: kycgate.StatusAbandoned, Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomeCancelled}},
-	"face_collision":         {Decision: kycgate.DecisionDeclined, Reasons: []string{"face_collision"}},
-	"verification_completed": {Decision: kycgate.DecisionApproved},
+	// The user stopped at a failed liveness check, until a later event says
+	// they tried again.
+	"liveness_failed":    {Status: kycgate.StatusAbandoned, Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomeFailed, ErrorCode: "liveness_failed"}},
+	"liveness_cancelled": {Status: kycgate.StatusAbandoned, Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomeCancelled}},
+	// The face is another verification's: a risk signal that the flow's
+	// completion does not overrule.
+	"face_collision":         {Decision: kycgate.DecisionDeclined, Reasons: []string{"face_collision"}, By: kycgate.ActorRisk},
+	"verification_completed": {Decision: kycgate.DecisionApproved, Reasons: []string{}},
 }
 
 // Parse reads a VerifyYou webhook. occurred_at is the time of the event,
@@ -70,5 +73,9 @@ func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.
 		c.Tracker = *f.ExternalTracker
 	}
 	c.Score = f.TrustScore
+	c.Clock = kycgate.ClockEvent
+	if f.Stage == "verification_completed" && p.minTrustScore != nil && (f.TrustScore == nil || *f.TrustScore < *p.minTrustScore) {
+		c.Decision, c.Reasons = kycgate.DecisionReviewNeeded, []string{"trust_score_below_minimum"}
+	}
 	return id, c, nil
 }

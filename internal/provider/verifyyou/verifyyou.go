@@ -22,12 +22,15 @@ var Adapter = provider.Adapter{
 
 // Provider is a VerifyYou source's adapter.
 type Provider struct {
-	secrets []string
+	secrets       []string
+	minTrustScore *float64
 }
 
-// New returns the adapter for a source signed with any of cfg.Secrets.
+// New returns the adapter for a source signed with any of cfg.Secrets. With
+// cfg.MinTrustScore, a completion below that trust_score (or without one)
+// needs a review rather than approving.
 func New(cfg provider.Config) (provider.Provider, error) {
-	return &Provider{secrets: cfg.Secrets}, nil
+	return &Provider{secrets: cfg.Secrets, minTrustScore: cfg.MinTrustScore}, nil
 }
 
 // Catalogue maps every VerifyYou stage to its canonical event type.

@@ -123,7 +123,7 @@ func scanEvent(row pgx.Row, withRaw bool) (*kycgate.Event, int64, error) {
 		ev.OccurredAt = occurred.UTC()
 	}
 	ev.ReceivedAt = ev.ReceivedAt.UTC()
-	ev.Flag, ev.Type = kycgate.Flag(flag), kycgate.EventType(typ)
+	ev.Seq, ev.Flag, ev.Type = seq, kycgate.Flag(flag), kycgate.EventType(typ)
 	if err := json.Unmarshal([]byte(data), &ev.Data); err != nil {
 		return nil, 0, fmt.Errorf("postgres: decode data of %s: %w", ev.ID, err)
 	}

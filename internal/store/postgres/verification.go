@@ -39,7 +39,7 @@ func scanLog(rows pgx.Rows) ([]kycgate.LogEntry, error) {
 			data     string
 			occurred *time.Time
 		)
-		if err := rows.Scan(&e.ID, &e.DedupKey, &typ, &data, &occurred, &e.ReceivedAt); err != nil {
+		if err := rows.Scan(&e.ID, &e.Seq, &e.DedupKey, &typ, &data, &occurred, &e.ReceivedAt); err != nil {
 			return nil, unavailable(err)
 		}
 		e.Type, e.ReceivedAt = kycgate.EventType(typ), e.ReceivedAt.UTC()
@@ -54,7 +54,7 @@ func scanLog(rows pgx.Rows) ([]kycgate.LogEntry, error) {
 	return log, unavailable(rows.Err())
 }
 
-const selectLog = `SELECT id, dedup_key, type, data, occurred_at, received_at
+const selectLog = `SELECT id, seq, dedup_key, type, data, occurred_at, received_at
 	FROM events WHERE source = $1 AND verification_id = $2 AND type != ''`
 
 // rebuildAllOf rebuilds the verifications of keys, each under a lock of

@@ -67,6 +67,18 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 			return nil, unavailable(err)
 		}
 		receipts[i] = kycgate.Receipt{ID: id, Duplicate: true}
+		if ev.Fetch && ev.VerificationID != "" {
+			// A retry may contradict what was stored since its first delivery
+			// (MetaMap sends the same body for a reviewer's A, B, then A): the
+			// provider's document settles it.
+			refetch, err := s.stmt(ctx, tx, stmtRefetch)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := refetch.ExecContext(ctx, ev.Source, ev.VerificationID, ev.Provider, ev.ReceivedAt.UnixMicro()); err != nil {
+				return nil, unavailable(err)
+			}
+		}
 	}
 	for k, provider := range touched {
 		if err := s.rebuild(ctx, tx, k, provider); err != nil {
@@ -104,7 +116,7 @@ func scanEvent(row interface{ Scan(...any) error }, withRaw bool) (*kycgate.Even
 		ev.OccurredAt = time.UnixMicro(occurred.Int64).UTC()
 	}
 	ev.ReceivedAt = time.UnixMicro(received).UTC()
-	ev.Flag, ev.Type = kycgate.Flag(flag), kycgate.EventType(typ)
+	ev.Seq, ev.Flag, ev.Type = seq, kycgate.Flag(flag), kycgate.EventType(typ)
 	if err := json.Unmarshal([]byte(data), &ev.Data); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: decode data of %s: %w", ev.ID, err)
 	}

@@ -42,6 +42,7 @@ const (
 	stmtPurgeBodies // a deleted verification's raw bodies
 	stmtInsertDelivery
 	stmtRequestFetch  // a verification's document to fetch
+	stmtRefetch       // a retried webhook asks for the document again
 	stmtCancelFetch   // a deleted verification's fetch
 	stmtDueDeliveries // the deliveries a destination may send now
 	stmtLeaseDelivery
@@ -57,7 +58,7 @@ var statements = [statementCount]string{
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source, dedup_key) DO NOTHING`,
 	stmtExistingID: `SELECT id FROM events WHERE source = ? AND dedup_key = ?`,
-	stmtSelectLog: `SELECT id, dedup_key, type, data, occurred_at, received_at
+	stmtSelectLog: `SELECT id, seq, dedup_key, type, data, occurred_at, received_at
 		FROM events WHERE source = ? AND verification_id = ? AND type != ''`,
 	stmtUpsertVerif: `INSERT INTO verifications
 		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc,
@@ -75,6 +76,12 @@ var statements = [statementCount]string{
 		next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
 	stmtRequestFetch: `INSERT INTO fetches (source, verification_id, provider, state, next_attempt_at, requested_at, updated_at)
 		VALUES (?, ?, ?, 'pending', ?, ?, ?)
+		ON CONFLICT (source, verification_id) DO UPDATE SET state = 'pending', attempts = 0,
+			next_attempt_at = excluded.next_attempt_at, requested_at = excluded.requested_at,
+			updated_at = excluded.updated_at`,
+	stmtRefetch: `INSERT INTO fetches (source, verification_id, provider, state, next_attempt_at, requested_at, updated_at)
+		SELECT ?1, ?2, ?3, 'pending', ?4, ?4, ?4 WHERE EXISTS
+			(SELECT 1 FROM verifications WHERE source = ?1 AND id = ?2 AND status != 'deleted')
 		ON CONFLICT (source, verification_id) DO UPDATE SET state = 'pending', attempts = 0,
 			next_attempt_at = excluded.next_attempt_at, requested_at = excluded.requested_at,
 			updated_at = excluded.updated_at`,

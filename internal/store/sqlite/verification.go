@@ -74,7 +74,7 @@ func scanLog(rows *sql.Rows) ([]kycgate.LogEntry, error) {
 			occurred sql.NullInt64
 			received int64
 		)
-		if err := rows.Scan(&e.ID, &e.DedupKey, &typ, &data, &occurred, &received); err != nil {
+		if err := rows.Scan(&e.ID, &e.Seq, &e.DedupKey, &typ, &data, &occurred, &received); err != nil {
 			return nil, unavailable(err)
 		}
 		e.Type, e.ReceivedAt = kycgate.EventType(typ), time.UnixMicro(received).UTC()

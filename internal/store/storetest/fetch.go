@@ -50,12 +50,18 @@ func testFetches(t *testing.T, s kycgate.Store) {
 	if f.State != kycgate.FetchPending || f.Provider != "sumsub" || !f.RequestedAt.Equal(ev.ReceivedAt) || !f.NextAttemptAt.Equal(ev.ReceivedAt) {
 		t.Fatalf("fetch after the deciding event = %+v", f)
 	}
-	// A retry of the same webhook is a duplicate: it does not request again.
+	// A retry of the same webhook is a duplicate, but it asks for the
+	// document again: it may contradict what was stored since.
 	retry := *ev
 	retry.ID, retry.ReceivedAt = "evt_retry_of_v1", ev.ReceivedAt.Add(time.Hour)
-	create(t, s, &retry)
-	if got := findFetch(t, s, "src", "v1"); !got.RequestedAt.Equal(ev.ReceivedAt) {
-		t.Fatalf("a duplicate webhook requested again: requested at %v", got.RequestedAt)
+	if r := create(t, s, &retry); !r[0].Duplicate {
+		t.Fatalf("the retry was stored again: %+v", r)
+	}
+	if got := findFetch(t, s, "src", "v1"); !got.RequestedAt.Equal(retry.ReceivedAt) || got.State != kycgate.FetchPending {
+		t.Fatalf("a retried deciding webhook did not ask again: %+v", got)
+	}
+	if _, err := s.RequestFetch(ctx, "src", "v1", ev.ReceivedAt); err != nil {
+		t.Fatal(err)
 	}
 
 	now := ev.ReceivedAt.Add(time.Second)
@@ -131,6 +137,13 @@ func testFetches(t *testing.T, s kycgate.Store) {
 	}
 	if _, err := s.RequestFetch(ctx, "src", "v1", done); kycgate.ErrorCode(err) != kycgate.ECONFLICT {
 		t.Fatalf("RequestFetch of an erased verification: %v, want conflict", err)
+	}
+	// Nor does a retry of its deciding webhook ask again.
+	late := *ev
+	late.ID, late.ReceivedAt = "evt_late_retry_of_v1", done.Add(time.Hour)
+	create(t, s, &late)
+	if _, err := s.FindFetch(ctx, "src", "v1"); kycgate.ErrorCode(err) != kycgate.ENOTFOUND {
+		t.Fatalf("a retry asked to fetch an erased verification: %v", err)
 	}
 
 	// Counts for metrics.

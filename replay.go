@@ -1,0 +1,400 @@
+package kycgate
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// Clock says what an event's provider time (OccurredAt) is.
+type Clock string
+
+const (
+	// ClockEvent: when the thing happened (VerifyYou occurred_at, Sumsub
+	// createdAtMs). Event times order events against each other.
+	ClockEvent Clock = "event"
+	// ClockSent: only when the webhook was sent; a retry may carry a later
+	// one (MetaMap timestamp). It never orders an event past a later phase.
+	ClockSent Clock = "sent"
+	// ClockNone: the provider sends no time (IDWise).
+	ClockNone Clock = "none"
+)
+
+// Actor says who made a decision. Within one attempt, a decision stands
+// against a later one of a lower rank: see docs/state.md.
+type Actor string
+
+const (
+	ActorAutomatic Actor = "automatic" // the provider's automatic checks
+	// ActorRisk is a fraud or risk signal (a face seen on another
+	// verification, a failed spot check): an automatic approval does not
+	// overrule it; a reviewer does.
+	ActorRisk     Actor = "risk"
+	ActorReviewer Actor = "reviewer" // a person at the provider
+	// ActorScreening is an ongoing AML or watchlist update: a hit reopens a
+	// decided verification as review_needed; a clean result approves
+	// nothing.
+	ActorScreening Actor = "screening"
+	// ActorProviderAPI is the provider's own document, fetched from its API
+	// after the last webhook that changed the decision: it settles the
+	// decision when webhooks disagree or cannot be ordered.
+	ActorProviderAPI Actor = "provider_api"
+)
+
+// rank orders actors for precedence within an attempt.
+func (a Actor) rank() int {
+	switch a {
+	case ActorRisk:
+		return 2
+	case ActorScreening:
+		return 3
+	case ActorReviewer:
+		return 4
+	}
+	return 1
+}
+
+// LogEntry is one event of a verification's log, as Rebuild needs it.
+type LogEntry struct {
+	ID         string
+	Seq        int64 // the store's order of arrival; 0 when not stored
+	DedupKey   string
+	Type       EventType
+	OccurredAt time.Time // zero when the provider sends no time
+	ReceivedAt time.Time
+	Change     Change
+}
+
+// clock is the entry's clock, for entries stored before adapters said it:
+// a provider time was taken for an event time.
+func (e LogEntry) clock() Clock {
+	switch {
+	case e.Change.Clock != "":
+		return e.Change.Clock
+	case e.OccurredAt.IsZero():
+		return ClockNone
+	}
+	return ClockEvent
+}
+
+// opensAttempt reports whether the entry starts a new attempt.
+func (e LogEntry) opensAttempt() bool {
+	c := e.Change
+	return e.Type == EventReset || c.NewAttempt || (c.Decision == DecisionResubmissionRequested && c.By != ActorScreening)
+}
+
+// deletes reports whether the entry erases the verification.
+func (e LogEntry) deletes() bool {
+	return e.Type == EventDeleted || e.Change.Status == StatusDeleted
+}
+
+// decisive reports whether the entry may change the decision: what a
+// document fetched from the provider's API must be newer than to settle it.
+func (e LogEntry) decisive() bool {
+	return e.Change.Decision != "" || e.opensAttempt() || e.Type == EventExpired
+}
+
+// compareArrival orders entries by when they arrived.
+func compareArrival(a, b LogEntry) int {
+	return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.ID, b.ID))
+}
+
+// Effect is what one event of a log did to its verification.
+type Effect struct {
+	EventID  string
+	Attempt  int
+	Status   Status   // the verification's status right after the event
+	Decision Decision // its decision right after the event
+	// Late is true when the event arrived after events that apply after
+	// it: a retry of a lost first attempt, a reordered delivery.
+	Late bool
+	// OverruledBy names who outranked the decision the event carried (a
+	// reviewer, a risk signal, the provider's API); empty when it stood or
+	// carried none.
+	OverruledBy Actor
+}
+
+// Rebuild returns the verification (source, provider, id) that its log
+// describes; see Replay.
+func Rebuild(source, provider, id string, log []LogEntry) Verification {
+	v, _ := Replay(source, provider, id, log)
+	return v
+}
+
+// Replay applies a verification's log and returns the verification and
+// what each event did, in the order they apply. The log may come in any
+// order and hold the same event twice: the answer depends only on the set
+// of events, each with its arrival. See docs/state.md for the rules.
+func Replay(source, provider, id string, log []LogEntry) (Verification, []Effect) {
+	webhooks, documents, deletions := order(log)
+	r := replayer{v: Verification{Source: source, Provider: provider, ID: id, Status: StatusPending, Stage: StageCreated,
+		Reasons: []string{}, Steps: []Step{}, Attempt: 1}, decided: -1}
+	var lastDecisive time.Time
+	for _, e := range webhooks {
+		r.webhook(e)
+		if e.decisive() && e.ReceivedAt.After(lastDecisive) {
+			lastDecisive = e.ReceivedAt
+		}
+	}
+	markLate(webhooks, r.effects)
+	for _, e := range documents {
+		r.document(e, e.OccurredAt.After(lastDecisive))
+	}
+	for _, e := range deletions {
+		r.erase(e)
+	}
+	r.v.DropOff = r.v.dropOff()
+	return r.v, r.effects
+}
+
+// order removes duplicates (the first to arrive stays) and returns the
+// provider's webhooks in the order they apply, the documents fetched from
+// the provider's API by when each fetch began, and the deletions.
+//
+// When every webhook carries an event time, event time orders them. Else
+// arrival cuts the log into attempts at each event that opens one, and
+// within an attempt the lifecycle phase orders, then the provider's time,
+// then arrival: a send time or a late arrival never moves an event past a
+// later phase.
+func order(log []LogEntry) (webhooks, documents, deletions []LogEntry) {
+	entries := slices.Clone(log)
+	slices.SortFunc(entries, compareArrival)
+	seen := make(map[string]bool, len(entries))
+	timed := true
+	for _, e := range entries {
+		key := cmp.Or(e.DedupKey, "id:"+e.ID)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		switch {
+		case e.deletes():
+			deletions = append(deletions, e)
+		case e.Type == EventEnriched:
+			documents = append(documents, e)
+		default:
+			webhooks = append(webhooks, e)
+			timed = timed && e.clock() == ClockEvent
+		}
+	}
+	if timed {
+		slices.SortStableFunc(webhooks, func(a, b LogEntry) int {
+			return cmp.Or(a.OccurredAt.Compare(b.OccurredAt), cmp.Compare(a.Type.Phase(), b.Type.Phase()))
+		})
+	} else {
+		attempt := make(map[string]int, len(webhooks))
+		n := 0
+		for _, e := range webhooks { // in arrival order
+			if e.opensAttempt() {
+				n++
+			}
+			attempt[e.ID] = n
+		}
+		slices.SortStableFunc(webhooks, func(a, b LogEntry) int {
+			return cmp.Or(
+				cmp.Compare(attempt[a.ID], attempt[b.ID]),
+				cmp.Compare(opener(b), opener(a)),
+				cmp.Compare(a.Type.Phase(), b.Type.Phase()),
+				a.OccurredAt.Compare(b.OccurredAt))
+		})
+	}
+	slices.SortStableFunc(documents, func(a, b LogEntry) int { return a.OccurredAt.Compare(b.OccurredAt) })
+	return webhooks, documents, deletions
+}
+
+func opener(e LogEntry) int {
+	if e.opensAttempt() {
+		return 1
+	}
+	return 0
+}
+
+// markLate marks the effects of entries that arrived after an entry that
+// applies after them.
+func markLate(applied []LogEntry, effects []Effect) {
+	var earliest *LogEntry // the first to arrive of the entries applied after
+	for i := len(applied) - 1; i >= 0; i-- {
+		e := applied[i]
+		if earliest != nil && compareArrival(*earliest, e) < 0 {
+			effects[i].Late = true
+		}
+		if earliest == nil || compareArrival(e, *earliest) < 0 {
+			earliest = &applied[i]
+		}
+	}
+}
+
+// replayer applies a log's entries one by one.
+type replayer struct {
+	v         Verification
+	effects   []Effect
+	authority int // the rank of the actor whose decision stands in this attempt
+	decided   int // the effect whose decision stands; -1 for none
+}
+
+// at is the entry's time on the verification's clock: its provider time,
+// else its arrival.
+func at(e LogEntry) time.Time {
+	if e.OccurredAt.IsZero() {
+		return e.ReceivedAt
+	}
+	return e.OccurredAt
+}
+
+// count records an entry's times and adds its effect.
+func (r *replayer) count(e LogEntry, overruled Actor) {
+	v := &r.v
+	t := at(e)
+	if v.Events == 0 || t.Before(v.CreatedAt) {
+		v.CreatedAt = t
+	}
+	if c := e.Change.CreatedAt; c != nil && c.Before(v.CreatedAt) {
+		v.CreatedAt = c.UTC()
+	}
+	if t.After(v.LastEventAt) {
+		v.LastEventAt = t
+	}
+	if e.ReceivedAt.After(v.UpdatedAt) {
+		v.UpdatedAt = e.ReceivedAt
+	}
+	v.Events++
+	r.effects = append(r.effects, Effect{EventID: e.ID, Attempt: v.Attempt, Status: v.Status, Decision: v.Decision, OverruledBy: overruled})
+}
+
+// webhook applies one provider webhook.
+func (r *replayer) webhook(e LogEntry) {
+	v, c := &r.v, e.Change
+	if e.opensAttempt() && v.Events > 0 {
+		r.newAttempt(e)
+	}
+	v.setFields(c)
+	if e.Type == EventReset {
+		v.Status, v.Decision, v.OriginalDecision, v.DecisionSource, v.DecidedAt, v.FirstDecidedAt = StatusPending, "", "", "", nil, nil
+		v.Stage = StageCreated
+		v.Reasons, v.Steps = []string{}, []Step{}
+		r.count(e, "")
+		return
+	}
+	if s := stageOf(e); s.Rank() > v.Stage.Rank() {
+		v.Stage = s
+	}
+	if c.Step != nil {
+		v.setStep(*c.Step)
+	}
+	for _, s := range c.Steps {
+		v.setStep(s)
+	}
+	var overruled Actor
+	stood := false
+	if c.Decision != "" {
+		overruled, stood = r.decide(e)
+	} else {
+		if c.Reasons != nil {
+			v.Reasons = slices.Clone(c.Reasons)
+		}
+		if c.Status != "" && !v.holdsDecision(c) {
+			v.Status = c.Status
+		}
+	}
+	r.count(e, overruled)
+	if stood {
+		r.decided = len(r.effects) - 1
+	}
+}
+
+// newAttempt closes the current attempt: the decision it ended with stays
+// in the timeline, and the next one starts undecided.
+func (r *replayer) newAttempt(e LogEntry) {
+	v := &r.v
+	v.Attempt++
+	r.authority, r.decided = 0, -1
+	if e.Change.Decision == "" {
+		v.Decision, v.DecisionSource, v.DecidedAt = "", "", nil
+		v.Status = cmp.Or(e.Change.Status, StatusPending)
+		v.Reasons = []string{}
+	}
+}
+
+// decide applies the decision e carries, unless a decision of higher rank
+// stands in this attempt: it returns who overruled it, and whether the
+// decision stands.
+func (r *replayer) decide(e LogEntry) (Actor, bool) {
+	v, c := &r.v, e.Change
+	by := cmp.Or(c.By, ActorAutomatic)
+	d := c.Decision
+	if by == ActorScreening {
+		// A clean result approves nothing, and a declined verification stays
+		// declined; a hit reopens anything else for review.
+		if d == DecisionApproved || v.Decision == DecisionDeclined {
+			return "", false
+		}
+		d = DecisionReviewNeeded
+	}
+	if by.rank() < r.authority {
+		if v.OriginalDecision == "" {
+			v.OriginalDecision = cmp.Or(c.OriginalDecision, d)
+		}
+		return v.DecisionSource, false
+	}
+	r.authority = by.rank()
+	if v.OriginalDecision == "" {
+		v.OriginalDecision = cmp.Or(c.OriginalDecision, d)
+		first := at(e)
+		v.FirstDecidedAt = &first
+	}
+	if c.Reasons != nil {
+		v.Reasons = slices.Clone(c.Reasons)
+	}
+	v.Decision, v.DecisionSource = d, by
+	decided := at(e)
+	v.DecidedAt = &decided
+	v.Status = d.Status()
+	if by != ActorScreening && c.Status != "" {
+		v.Status = c.Status
+	}
+	v.Stage = StageDecided
+	return "", true
+}
+
+// document applies a document fetched from the provider's API. When the
+// fetch began after the last webhook that could change the decision
+// (settles), it is the provider's current word: its fields replace the
+// webhooks', and its decision gives one they never brought or overrules
+// theirs when they disagree. Otherwise it only fills what is empty.
+func (r *replayer) document(e LogEntry, settles bool) {
+	v, c := &r.v, e.Change
+	if settles {
+		v.setFields(c) // the provider's current word on the document, the user, the flow
+	}
+	v.enrich(c, e.ReceivedAt)
+	if settles && c.Decision != "" && c.Decision != v.Decision {
+		if r.decided >= 0 {
+			r.effects[r.decided].OverruledBy = ActorProviderAPI
+		}
+		r.settle(e)
+	}
+	r.count(e, "")
+}
+
+// settle makes the document's decision the verification's.
+func (r *replayer) settle(e LogEntry) {
+	v, c := &r.v, e.Change
+	if v.OriginalDecision == "" {
+		v.OriginalDecision = cmp.Or(c.OriginalDecision, c.Decision)
+		first := e.ReceivedAt
+		v.FirstDecidedAt = &first
+	}
+	v.Decision, v.DecisionSource = c.Decision, ActorProviderAPI
+	decided := e.ReceivedAt
+	v.DecidedAt = &decided
+	v.Status = c.Decision.Status()
+	v.Stage = StageDecided
+	r.decided = -1
+}
+
+// erase makes the verification a tombstone: ids, decision and times stay;
+// metadata goes (the store purges the raw bodies).
+func (r *replayer) erase(e LogEntry) {
+	r.v.Status, r.v.Metadata = StatusDeleted, nil
+	r.count(e, "")
+}
