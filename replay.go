@@ -264,7 +264,7 @@ func (r *replayer) count(e LogEntry, overruled Actor) {
 // webhook applies one provider webhook.
 func (r *replayer) webhook(e LogEntry) {
 	v, c := &r.v, e.Change
-	if e.opensAttempt() && v.Events > 0 {
+	if e.opensAttempt() {
 		r.newAttempt(e)
 	}
 	v.setFields(c)
@@ -330,13 +330,16 @@ func (r *replayer) decide(e LogEntry) (Actor, bool) {
 		}
 		d = DecisionReviewNeeded
 	}
-	if by.rank() < r.authority {
+	if by == ActorScreening {
+		r.authority = max(r.authority, by.rank())
+	} else if by.rank() < r.authority {
 		if v.OriginalDecision == "" {
 			v.OriginalDecision = cmp.Or(c.OriginalDecision, d)
 		}
 		return v.DecisionSource, false
+	} else {
+		r.authority = by.rank()
 	}
-	r.authority = by.rank()
 	if v.OriginalDecision == "" {
 		v.OriginalDecision = cmp.Or(c.OriginalDecision, d)
 		first := at(e)

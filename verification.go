@@ -10,14 +10,14 @@ import (
 // source, identified by (Source, ID) where ID is the provider's own id. It is
 // a pure function of its event log: see Rebuild.
 type Verification struct {
-	Source           string          `json:"source"`
-	Provider         string          `json:"provider"`
-	ID               string          `json:"id"`
-	ExternalUserID   string          `json:"external_user_id"`
-	Flow             string          `json:"flow"`
-	Status           Status          `json:"status"`
-	Decision         Decision        `json:"decision"`
-	OriginalDecision Decision        `json:"original_decision"`
+	Source           string   `json:"source"`
+	Provider         string   `json:"provider"`
+	ID               string   `json:"id"`
+	ExternalUserID   string   `json:"external_user_id"`
+	Flow             string   `json:"flow"`
+	Status           Status   `json:"status"`
+	Decision         Decision `json:"decision"`
+	OriginalDecision Decision `json:"original_decision"`
 	// DecisionSource says who made the current decision: the provider's
 	// automatic checks, a risk signal, a reviewer, a screening update, or
 	// the provider's own document fetched from its API (provider_api) when
@@ -28,24 +28,24 @@ type Verification struct {
 	Attempt int `json:"attempt"`
 	// Deactivated is true while the provider reports the applicant
 	// deactivated (Sumsub applicantDeactivated).
-	Deactivated bool `json:"deactivated"`
-	Reasons          []string        `json:"reasons"`
-	Score            *float64        `json:"score"`
-	Steps            []Step          `json:"steps"`
-	DashboardURL     string          `json:"dashboard_url"`
-	ResourceURL      string          `json:"resource_url"`
-	Sandbox          bool            `json:"sandbox"`
-	Tracker          string          `json:"tracker"`
-	DocumentType     string          `json:"document_type"`    // the identity document, as the provider names it
-	DocumentCountry  string          `json:"document_country"` // the document's country, as the provider gives it
-	Metadata         json.RawMessage `json:"metadata,omitempty"`
-	CreatedAt        time.Time       `json:"created_at"`
-	UpdatedAt        time.Time       `json:"updated_at"`
-	DecidedAt        *time.Time      `json:"decided_at"`
-	FirstDecidedAt   *time.Time      `json:"first_decided_at"` // when the original decision came
-	Stage            Stage           `json:"stage"`            // the furthest funnel stage reached
-	DropOff          string          `json:"drop_off"`         // where it stopped, when it ended without approval
-	LastEventAt      time.Time       `json:"last_event_at"`
+	Deactivated     bool            `json:"deactivated"`
+	Reasons         []string        `json:"reasons"`
+	Score           *float64        `json:"score"`
+	Steps           []Step          `json:"steps"`
+	DashboardURL    string          `json:"dashboard_url"`
+	ResourceURL     string          `json:"resource_url"`
+	Sandbox         bool            `json:"sandbox"`
+	Tracker         string          `json:"tracker"`
+	DocumentType    string          `json:"document_type"`    // the identity document, as the provider names it
+	DocumentCountry string          `json:"document_country"` // the document's country, as the provider gives it
+	Metadata        json.RawMessage `json:"metadata,omitempty"`
+	CreatedAt       time.Time       `json:"created_at"`
+	UpdatedAt       time.Time       `json:"updated_at"`
+	DecidedAt       *time.Time      `json:"decided_at"`
+	FirstDecidedAt  *time.Time      `json:"first_decided_at"` // when the original decision came
+	Stage           Stage           `json:"stage"`            // the furthest funnel stage reached
+	DropOff         string          `json:"drop_off"`         // where it stopped, when it ended without approval
+	LastEventAt     time.Time       `json:"last_event_at"`
 	// ProviderDataAt is when the provider's own document was last fetched
 	// from its API into the log (see EventEnriched); nil when never.
 	ProviderDataAt *time.Time `json:"provider_data_at"`

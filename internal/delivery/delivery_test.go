@@ -407,10 +407,9 @@ func TestPolicy(t *testing.T) {
 	}
 }
 
-// TestEnvelope_CurrentState: an envelope carries the verification as it
-// stood once its event was stored, every event stored before it applied,
-// so the last envelope sent is the truth; an event that arrived after a
-// later one says it is late.
+// TestEnvelope_CurrentState: an envelope carries the verification's
+// current state, every stored event applied, so the last envelope sent is
+// the truth; an event that arrived after a later one says it is late.
 func TestEnvelope_CurrentState(t *testing.T) {
 	at := func(m int) time.Time { return time.Date(2026, 11, 22, 10, m, 0, 0, time.UTC) }
 	submitted := &kycgate.Event{ID: "evt_1", Seq: 2, Source: "s", Provider: "sumsub", Identity: kycgate.Identity{VerificationID: "v", OccurredAt: at(1), DedupKey: "a"},
@@ -420,11 +419,10 @@ func TestEnvelope_CurrentState(t *testing.T) {
 	log := []kycgate.LogEntry{decided.LogEntry(), submitted.LogEntry()}
 	// The submission was stored last, though it happened first.
 	env := delivery.NewEnvelope(submitted, log, delivery.Include{})
-	if env.Verification.Status != kycgate.StatusApproved || env.Verification.Events != 2 || !env.Late || env.Raw != nil {
+	if env.Verification.Status != kycgate.StatusApproved || env.Verification.Events != 2 || !env.Late || env.Raw != nil || env.Data.Status != kycgate.StatusSubmitted {
 		t.Errorf("the late submission: late %v, %+v", env.Late, env.Verification)
 	}
-	// The decision was stored first: the submission was not there yet.
-	if env := delivery.NewEnvelope(decided, log, delivery.Include{Raw: true}); env.Verification.Status != kycgate.StatusApproved || env.Verification.Events != 1 || env.Late || env.Raw != nil {
+	if env := delivery.NewEnvelope(decided, log, delivery.Include{Raw: true}); env.Verification.Status != kycgate.StatusApproved || env.Late || env.Raw != nil {
 		t.Errorf("the decision: late %v, %+v (raw %v)", env.Late, env.Verification, env.Raw)
 	}
 	if env := delivery.NewEnvelope(submitted, log, delivery.Include{Raw: true}); env.Raw == nil || *env.Raw != `{"name":"x"}` {

@@ -40,21 +40,15 @@ type Include struct {
 	ProviderData bool // the document of verification.enriched events
 }
 
-// NewEnvelope returns the envelope of ev, with its verification as it
-// stood when ev was stored: every event of the log stored up to ev, in the
-// order they apply. So the envelope of the last event stored carries the
-// verification's current state, whatever order the events came in. With
-// inc.Raw, the raw body comes along when it is text and was not purged;
-// with inc.ProviderData, a fetched document does.
+// NewEnvelope returns the envelope of ev, with its verification's current
+// state: every event of log (the verification's log as stored when the
+// delivery is sent) applied in the order they apply. So the last envelope a
+// destination receives carries the truth, whatever order the events came
+// in, and a retried or replayed delivery is never stale. With inc.Raw, the
+// raw body comes along when it is text and was not purged; with
+// inc.ProviderData, a fetched document does.
 func NewEnvelope(ev *kycgate.Event, log []kycgate.LogEntry, inc Include) Envelope {
-	self := ev.LogEntry()
-	var upTo []kycgate.LogEntry
-	for _, e := range log {
-		if storedBy(e, self) {
-			upTo = append(upTo, e)
-		}
-	}
-	v, effects := kycgate.Replay(ev.Source, ev.Provider, ev.VerificationID, upTo)
+	v, effects := kycgate.Replay(ev.Source, ev.Provider, ev.VerificationID, log)
 	env := Envelope{
 		ID: ev.ID, Type: ev.Type, ReceivedAt: ev.ReceivedAt, Source: ev.Source, Provider: ev.Provider,
 		ProviderEvent: ev.ProviderEvent, Data: ev.Data, Verification: v,
@@ -79,18 +73,6 @@ func NewEnvelope(ev *kycgate.Event, log []kycgate.LogEntry, inc Include) Envelop
 		env.Raw = &raw
 	}
 	return env
-}
-
-// storedBy reports whether e was stored no later than self: by the store's
-// order when both were stored, else by arrival.
-func storedBy(e, self kycgate.LogEntry) bool {
-	if e.ID == self.ID {
-		return true
-	}
-	if e.Seq > 0 && self.Seq > 0 {
-		return e.Seq < self.Seq
-	}
-	return e.ReceivedAt.Before(self.ReceivedAt) || e.ReceivedAt.Equal(self.ReceivedAt) && e.ID < self.ID
 }
 
 // Marshal encodes the envelope.

@@ -42,8 +42,8 @@ var Catalogue = map[string]kycgate.EventType{
 	"Manually Reviewed":             kycgate.EventUpdated,
 	"Updated Journey":               kycgate.EventUpdated,
 	"AML Monitor Update":            kycgate.EventAMLUpdate,
-	"Finished Spot Check":           kycgate.EventOther,
-	"Finished Ongoing Check":        kycgate.EventOther,
+	"Finished Spot Check":           kycgate.EventUpdated,
+	"Finished Ongoing Check":        kycgate.EventUpdated,
 	"Verification Update Required":  kycgate.EventUpdated,
 	"KYC Renewal Deadline Exceeded": kycgate.EventExpired,
 }
