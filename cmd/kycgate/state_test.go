@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/client"
+	"github.com/kycgate/kycgate/internal/provider/metamap"
+	"github.com/kycgate/kycgate/internal/provider/sumsub"
+	"github.com/kycgate/kycgate/internal/provider/verifyyou"
+	"github.com/kycgate/kycgate/internal/simulator"
+)
+
+// envelopes keeps what a destination received, per verification, in order.
+type envelopes struct {
+	mu  sync.Mutex
+	got map[string][]receivedEnvelope
+}
+
+type receivedEnvelope struct {
+	Type         kycgate.EventType    `json:"type"`
+	Late         bool                 `json:"late"`
+	Verification kycgate.Verification `json:"verification"`
+}
+
+func (e *envelopes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var env receivedEnvelope
+	body, _ := io.ReadAll(r.Body)
+	if err := json.Unmarshal(body, &env); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := env.Verification.Source + "/" + env.Verification.ID
+	e.got[k] = append(e.got[k], env)
+}
+
+func (e *envelopes) last(source, id string) (receivedEnvelope, int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	got := e.got[source+"/"+id]
+	if len(got) == 0 {
+		return receivedEnvelope{}, 0
+	}
+	return got[len(got)-1], len(got)
+}
+
+// stateCase is one verification delivered the hard way: bodies in the
+// order they reach kycgate (a lost first attempt simply comes later), and
+// the truth a reviewer would check.
+type stateCase struct {
+	name, source, id, user string
+	bodies                 []string
+	status                 kycgate.Status
+	decision               kycgate.Decision
+	by                     kycgate.Actor
+	fake                   *simulator.Journey // what the provider's API holds, for reconciliation
+}
+
+func mmBody(id, event, extra, at string) string {
+	return fmt.Sprintf(`{"resource":"https://api.prod.metamap.com/v2/verifications/%s","eventName":%q,"flowId":"f1","metadata":{"userId":"u-%s","email":"jane@example.com"},"timestamp":"2026-11-22T%s:00.000Z"%s}`, id, event, id, at, extra)
+}
+
+func idwBody(id, event string, n int, extra string) string {
+	return fmt.Sprintf(`{"event":%q,"body":{"eventId":"%s-%d","journeyId":%q,"referenceNo":"u-%s"%s}}`, event, id, n, id, id, extra)
+}
+
+var stateCases = []stateCase{
+	{name: "metamap approval retried after the reviewer's rejection", source: "metamap", id: "mm-case1", user: "u-mm-case1",
+		bodies: []string{
+			mmBody("mm-case1", "verification_started", "", "10:00"),
+			mmBody("mm-case1", "verification_updated", `,"status":"verified","identityStatus":"rejected"`, "10:10"),
+			mmBody("mm-case1", "verification_completed", `,"status":"verified","identityStatus":"verified"`, "10:13"),
+		}, status: "declined", decision: "declined", by: "reviewer"},
+	{name: "idwise AML clean result after a manual rejection", source: "idwise", id: "idw-case2", user: "u-idw-case2",
+		bodies: []string{
+			idwBody("idw-case2", "Finished Journey", 1, `,"systemDecision":"Refer"`),
+			idwBody("idw-case2", "Manually Reviewed", 2, `,"systemDecision":"Refer","manualDecision":"Rejected","finalDecision":"Rejected"`),
+			idwBody("idw-case2", "AML Monitor Update", 3, `,"systemDecision":"Complete","previousSystemDecision":"Refer","updatedAMLVersionNumber":2`),
+		}, status: "declined", decision: "declined", by: "reviewer"},
+	{name: "idwise renewal", source: "idwise", id: "idw-case3", user: "u-idw-case3",
+		bodies: []string{
+			idwBody("idw-case3", "Finished Journey", 1, `,"systemDecision":"Complete"`),
+			idwBody("idw-case3", "Verification Update Required", 2, `,"systemDecision":"Complete","trigger":"KYC Renewal","requiredSteps":[{"stepId":"1","reasonCode":"DOCUMENT_EXPIRED"}]`),
+			idwBody("idw-case3", "Finished User Steps", 3, ""),
+			idwBody("idw-case3", "Finished Journey", 4, `,"systemDecision":"Complete"`),
+		}, status: "approved", decision: "approved", by: "automatic"},
+	{name: "idwise reviewer's approval retried after the rejection, settled by IDWise's API", source: "idwise", id: "idw-case4", user: "u-idw-case4",
+		bodies: []string{
+			idwBody("idw-case4", "Finished Journey", 1, `,"systemDecision":"Refer"`),
+			idwBody("idw-case4", "Updated Journey", 3, `,"systemDecision":"Refer","manualDecision":"Rejected","finalDecision":"Rejected"`),
+			idwBody("idw-case4", "Manually Reviewed", 2, `,"systemDecision":"Refer","manualDecision":"Approved","finalDecision":"Approved"`),
+		}, status: "declined", decision: "declined", by: "provider_api",
+		fake: &simulator.Journey{Provider: "idwise", VerificationID: "idw-case4", ExternalUserID: "u-idw-case4", Want: kycgate.StatusDeclined}},
+	{name: "vericato verified, then expired", source: "vericato", id: "vc-case5", user: "",
+		bodies: []string{
+			`{"event":"verification.verified","timestamp":"2026-11-14T10:30:00.000Z","data":{"verification_id":"vc-case5","verification_status":"verified","verification_date_identified":"2026-11-14T10:25:00.000Z","original_verification":{"created_at":"2026-11-14T09:00:00.000Z","purpose":"kyc"}}}`,
+			`{"event":"verification.expired","timestamp":"2026-11-21T09:00:00.000Z","data":{"verification_id":"vc-case5","verification_status":"expired","verification_expired_date":"2026-11-21T09:00:00.000Z","original_verification":{"created_at":"2026-11-14T09:00:00.000Z","purpose":"kyc"}}}`,
+		}, status: "approved", decision: "approved", by: "automatic"},
+	{name: "verifyyou face collision, then completion", source: "verifyyou", id: "vy-case6", user: "u-vy-case6",
+		bodies: []string{
+			`{"stage":"face_collision","occurred_at":"2026-11-22T10:00:03.000000+00:00","verification_id":"vy-case6","external_id":"u-vy-case6"}`,
+			`{"stage":"verification_completed","occurred_at":"2026-11-22T10:00:04.000000+00:00","verification_id":"vy-case6","external_id":"u-vy-case6","trust_score":0.9}`,
+		}, status: "declined", decision: "declined", by: "risk"},
+	{name: "metamap deleted by the provider", source: "metamap", id: "mm-case7", user: "u-mm-case7",
+		bodies: []string{
+			mmBody("mm-case7", "verification_completed", `,"status":"verified","identityStatus":"verified"`, "10:05"),
+			mmBody("mm-case7", "verification_updated", `,"status":"verified","identityStatus":"deleted"`, "10:10"),
+		}, status: "deleted", decision: "approved", by: "automatic"},
+	{name: "sumsub level changed after the approval", source: "sumsub", id: "ss-case8", user: "u-ss-case8",
+		bodies: []string{
+			`{"applicantId":"ss-case8","correlationId":"c1","externalUserId":"u-ss-case8","levelName":"basic-kyc-level","type":"applicantReviewed","reviewStatus":"completed","reviewResult":{"reviewAnswer":"GREEN"},"createdAtMs":"2026-11-22 10:00:02.000"}`,
+			`{"applicantId":"ss-case8","correlationId":"c2","externalUserId":"u-ss-case8","levelName":"enhanced-kyc-level","type":"applicantLevelChanged","reviewStatus":"init","createdAtMs":"2026-11-22 10:00:03.000"}`,
+		}, status: "pending", decision: "", by: ""},
+}
+
+// TestState_EndToEnd: on each store, verifications delivered with lost
+// first attempts, re-stamped retries, reviewer flips, AML after review,
+// renewals and provider deletions end in the true state through the API,
+// the dashboard, the user view and the last envelope a destination got.
+func TestState_EndToEnd(t *testing.T) {
+	for name, storage := range backends(t) {
+		t.Run(name, func(t *testing.T) { testStateEndToEnd(t, storage) })
+	}
+}
+
+func testStateEndToEnd(t *testing.T, storage string) {
+	rcv := &envelopes{got: map[string][]receivedEnvelope{}}
+	dest := httptest.NewServer(rcv)
+	defer dest.Close()
+	secrets := newDemoSecrets()
+	fake, stop, err := startProviderAPIs(&secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	cfg, err := demoConfig("127.0.0.1:0", storage, secrets, `destinations:
+  - {name: app, url: "`+dest.URL+`", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _ := runApp(t, cfg)
+	base := "http://" + app.Addr()
+	api := client.New(base, secrets.api)
+	dashboard := dashboardClient(t, base, secrets.api)
+
+	for _, c := range stateCases {
+		if c.fake != nil {
+			fake.Add(*c.fake)
+		}
+		for _, b := range c.bodies {
+			postSigned(t, base, secrets, c.source, b)
+		}
+	}
+	for _, c := range stateCases {
+		t.Run(c.name, func(t *testing.T) {
+			var v verificationJSON
+			waitUntil(t, c.id+" settled and delivered", func() bool {
+				v = getVerification(t, api, c.source, c.id, "")
+				last, n := rcv.last(c.source, c.id)
+				settled := v.Status == c.status && v.Decision == c.decision && v.DecisionSource == c.by
+				fetching := v.ProviderFetch != nil && v.ProviderFetch.State == kycgate.FetchPending
+				return settled && !fetching && n == v.Events && last.Verification.Events == v.Events
+			})
+			last, _ := rcv.last(c.source, c.id)
+			if last.Verification.Status != c.status || last.Verification.Decision != c.decision {
+				t.Errorf("last envelope: %s %s, want %s %s", last.Verification.Status, last.Verification.Decision, c.status, c.decision)
+			}
+			page := dashboardPage(t, dashboard, base+"/verifications/"+c.source+"/"+c.id)
+			if !strings.Contains(page, `id="status">`+string(c.status)+`<`) {
+				t.Errorf("the dashboard does not show %s", c.status)
+			}
+			if c.user != "" && c.status != kycgate.StatusDeleted {
+				var u struct{ Verifications []kycgate.Verification }
+				if _, err := api.GetJSON(context.Background(), "/api/v1/users/"+c.user, nil, &u); err != nil {
+					t.Fatal(err)
+				}
+				if len(u.Verifications) != 1 || u.Verifications[0].Status != c.status {
+					t.Errorf("user view: %+v", u.Verifications)
+				}
+			}
+		})
+	}
+
+	// reprocess reads every body again and rebuilds: the same states.
+	cfgPath := filepath.Join(t.TempDir(), "kycgate.yaml")
+	if err := os.WriteFile(cfgPath, []byte(demoConfigYAML("127.0.0.1:0", storage, secrets)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := cli(t, "reprocess", "--config", cfgPath); code != 0 {
+		t.Fatalf("reprocess: %d %s %s", code, out, errOut)
+	}
+	for _, c := range stateCases {
+		if v := getVerification(t, api, c.source, c.id, ""); v.Status != c.status || v.Decision != c.decision || v.DecisionSource != c.by {
+			t.Errorf("%s after reprocess: %s %s by %s", c.id, v.Status, v.Decision, v.DecisionSource)
+		}
+	}
+
+	// The late approval of case 4 shows as overruled by IDWise's API.
+	var withTimeline struct {
+		Timeline []struct {
+			ProviderEvent string `json:"provider_event"`
+			Effect        *struct {
+				Late        bool          `json:"late"`
+				OverruledBy kycgate.Actor `json:"overruled_by"`
+			} `json:"effect"`
+		} `json:"timeline"`
+	}
+	if _, err := api.GetJSON(context.Background(), "/api/v1/verifications/idwise/idw-case4", nil, &withTimeline); err != nil {
+		t.Fatal(err)
+	}
+	overruled := ""
+	for _, e := range withTimeline.Timeline {
+		if e.Effect != nil && e.Effect.OverruledBy == kycgate.ActorProviderAPI {
+			overruled += e.ProviderEvent
+		}
+	}
+	if overruled != "Manually Reviewed" {
+		t.Errorf("overruled by the provider's API: %q, want the late Manually Reviewed", overruled)
+	}
+	// The provider's deletion purged the raw bodies, metadata included.
+	var events struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if _, err := api.GetJSON(context.Background(), "/api/v1/events", url.Values{"verification_id": {"mm-case7"}}, &events); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events.Data {
+		var ev struct {
+			Raw       *string         `json:"raw"`
+			RawPurged bool            `json:"raw_purged"`
+			Data      json.RawMessage `json:"data"`
+		}
+		if _, err := api.GetJSON(context.Background(), "/api/v1/events/"+e.ID, nil, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Raw != nil || !ev.RawPurged || bytes.Contains(ev.Data, []byte("jane@example.com")) {
+			t.Errorf("event %s of a deleted verification kept personal data: raw %v, data %s", e.ID, ev.Raw != nil, ev.Data)
+		}
+	}
+}
+
+// postSigned sends body to source's webhook as its provider signs it.
+func postSigned(t *testing.T, base string, s demoSecrets, source, body string) {
+	t.Helper()
+	h := http.Header{"Content-Type": {"application/json"}}
+	u := base + "/webhooks/" + source
+	switch source {
+	case "sumsub":
+		sig, err := sumsub.Sign(s.sumsub, "HMAC_SHA256_HEX", []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h = sig
+	case "metamap":
+		h = metamap.Sign(s.metamap, []byte(body))
+	case "verifyyou":
+		h = verifyyou.Sign(s.verifyyou, []byte(body))
+	case "idwise":
+		h.Set("Authorization", "Bearer "+s.idwise)
+	case "vericato":
+		u += "/" + url.PathEscape(s.vericato)
+	}
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s webhook: %d %s", source, resp.StatusCode, answer)
+	}
+}
+
+// dashboardClient is a browser-like client logged in to the dashboard.
+func dashboardClient(t *testing.T, base, token string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(base+"/login", url.Values{"token": {token}, "next": {"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return c
+}
+
+func dashboardPage(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d", u, resp.StatusCode)
+	}
+	return string(b)
+}
