@@ -152,10 +152,10 @@ func Replay(source, provider, id string, log []LogEntry) (Verification, []Effect
 // the provider's API by when each fetch began, and the deletions.
 //
 // When every webhook carries an event time, event time orders them. Else
-// arrival cuts the log into attempts at each event that opens one, and
-// within an attempt the lifecycle phase orders, then the provider's time,
-// then arrival: a send time or a late arrival never moves an event past a
-// later phase.
+// arrival cuts the log into attempts at each event that opens one (see
+// attempts), and within an attempt the lifecycle phase orders, then the
+// provider's time, then arrival: a send time or a late arrival never moves
+// an event past a later phase.
 func order(log []LogEntry) (webhooks, documents, deletions []LogEntry) {
 	entries := slices.Clone(log)
 	slices.SortFunc(entries, compareArrival)
@@ -182,14 +182,7 @@ func order(log []LogEntry) (webhooks, documents, deletions []LogEntry) {
 			return cmp.Or(a.OccurredAt.Compare(b.OccurredAt), cmp.Compare(a.Type.Phase(), b.Type.Phase()))
 		})
 	} else {
-		attempt := make(map[string]int, len(webhooks))
-		n := 0
-		for _, e := range webhooks { // in arrival order
-			if e.opensAttempt() {
-				n++
-			}
-			attempt[e.ID] = n
-		}
+		attempt := attempts(webhooks)
 		slices.SortStableFunc(webhooks, func(a, b LogEntry) int {
 			return cmp.Or(
 				cmp.Compare(attempt[a.ID], attempt[b.ID]),
@@ -200,6 +193,34 @@ func order(log []LogEntry) (webhooks, documents, deletions []LogEntry) {
 	}
 	slices.SortStableFunc(documents, func(a, b LogEntry) int { return a.OccurredAt.Compare(b.OccurredAt) })
 	return webhooks, documents, deletions
+}
+
+// attempts assigns each of the webhooks, in arrival order, to an attempt:
+// an event that opens one starts the next; any other event belongs to the
+// latest attempt, unless the attempt before it lacks an event of its kind
+// (its type, and its step's name): then it is taken for a late delivery of
+// that earlier attempt (a retry of a first attempt that failed), since a
+// new attempt repeats what the one before it went through.
+func attempts(webhooks []LogEntry) map[string]int {
+	attempt := make(map[string]int, len(webhooks))
+	seen := []map[string]bool{{}}
+	for _, e := range webhooks {
+		if e.opensAttempt() {
+			seen = append(seen, map[string]bool{})
+			attempt[e.ID] = len(seen) - 1
+			continue
+		}
+		kind := string(e.Type)
+		if e.Change.Step != nil {
+			kind += "/" + e.Change.Step.Name
+		}
+		a := len(seen) - 1
+		for a > 0 && !seen[a-1][kind] {
+			a--
+		}
+		attempt[e.ID], seen[a][kind] = a, true
+	}
+	return attempt
 }
 
 func opener(e LogEntry) int {

@@ -129,16 +129,28 @@ var deliveryCases = []deliveryCase{
 			idwise("Finished User Steps", "", 3),
 			idwise("Finished Journey", idwComplete, 4),
 		},
-		status: "approved", decision: "approved", source: "automatic", attempt: 2,
+		// The first attempt had no Finished User Steps, so the one after the
+		// renewal is taken for its late delivery: harmless here.
+		status: "approved", decision: "approved", source: "automatic", attempt: 2, late: []int{2},
 	},
 	{
 		name: "idwise renewal still open", provider: "idwise",
 		bodies: []string{
-			idwise("Finished Journey", idwComplete, 1),
-			idwise("Verification Update Required", `,"systemDecision":"Complete","trigger":"KYC Renewal","requiredSteps":[{"stepId":"1","reasonCode":"DOCUMENT_EXPIRED"}]`, 2),
-			idwise("Finished User Steps", "", 3),
+			idwise("Finished User Steps", "", 1),
+			idwise("Finished Journey", idwComplete, 2),
+			idwise("Verification Update Required", `,"systemDecision":"Complete","trigger":"KYC Renewal","requiredSteps":[{"stepId":"1","reasonCode":"DOCUMENT_EXPIRED"}]`, 3),
+			idwise("Finished User Steps", "", 4),
 		},
 		status: "submitted", decision: "resubmission_requested", source: "automatic", attempt: 2,
+	},
+	{
+		name: "idwise resubmission request delivered before the journey's own events", provider: "idwise",
+		bodies: []string{
+			idwise("Verification Update Required", `,"systemDecision":"Refer","trigger":"Manual Review","requiredSteps":[{"stepId":"0","reasonCode":"RESUBMIT_BAD_QUALITY"}]`, 3),
+			idwise("Finished User Steps", "", 1),
+			idwise("Finished Journey", idwRefer, 2),
+		},
+		status: "resubmission_requested", decision: "resubmission_requested", source: "automatic", attempt: 2, late: []int{1, 2},
 	},
 	{
 		name: "idwise failed spot check of an approved journey", provider: "idwise",
@@ -202,6 +214,18 @@ var deliveryCases = []deliveryCase{
 
 func ptr[T any](v T) *T { return &v }
 
+// findCase returns the case of that name.
+func findCase(t *testing.T, name string) deliveryCase {
+	t.Helper()
+	for _, c := range deliveryCases {
+		if c.name == name {
+			return c
+		}
+	}
+	t.Fatalf("no case %q", name)
+	return deliveryCase{}
+}
+
 // TestState_Deliveries: each case of lost, retried, re-stamped and
 // reordered deliveries ends in the true state, and the event that arrived
 // out of order says so.
@@ -255,7 +279,7 @@ func TestState_ArrivalOrder(t *testing.T) {
 // TestState_NoTime: without any provider time, arrival orders the attempts:
 // a renewal's second decision counts for the new attempt.
 func TestState_NoTime(t *testing.T) {
-	c := deliveryCases[5] // idwise renewal
+	c := findCase(t, "idwise renewal")
 	vid, log := arrive(t, "idwise", provider.Config{}, c.bodies...)
 	// The store may hand the log over in any order: the answer is the same.
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -357,7 +381,7 @@ func TestState_Deletion(t *testing.T) {
 // TestState_Details: the facts beside status and decision.
 func TestState_Details(t *testing.T) {
 	// Vericato's times come from the payload, not from the send time.
-	vid, log := arrive(t, "vericato", provider.Config{}, deliveryCases[8].bodies...)
+	vid, log := arrive(t, "vericato", provider.Config{}, findCase(t, "vericato verified, then its invitation expired").bodies...)
 	v := kycgate.Rebuild("src", "vericato", vid, log)
 	created, decided := time.Date(2026, 11, 14, 9, 0, 0, 0, time.UTC), time.Date(2026, 11, 14, 10, 25, 0, 0, time.UTC)
 	if !v.CreatedAt.Equal(created) || v.FirstDecidedAt == nil || !v.FirstDecidedAt.Equal(decided) || v.DropOff != "" {
@@ -365,11 +389,11 @@ func TestState_Details(t *testing.T) {
 	}
 	// VerifyYou: face_collision stays the reason; a failed liveness is where
 	// the user stopped.
-	vid, log = arrive(t, "verifyyou", provider.Config{}, deliveryCases[9].bodies...)
+	vid, log = arrive(t, "verifyyou", provider.Config{}, findCase(t, "verifyyou face collision, then completion").bodies...)
 	if v := kycgate.Rebuild("src", "verifyyou", vid, log); len(v.Reasons) != 1 || v.Reasons[0] != "face_collision" || v.DropOff != "face_collision" {
 		t.Errorf("face collision: reasons %v drop-off %q", v.Reasons, v.DropOff)
 	}
-	vid, log = arrive(t, "verifyyou", provider.Config{}, deliveryCases[11].bodies...)
+	vid, log = arrive(t, "verifyyou", provider.Config{}, findCase(t, "verifyyou failed liveness, never retried").bodies...)
 	if v := kycgate.Rebuild("src", "verifyyou", vid, log); v.DropOff != "liveness failed" {
 		t.Errorf("failed liveness: drop-off %q", v.DropOff)
 	}
@@ -378,7 +402,7 @@ func TestState_Details(t *testing.T) {
 		t.Errorf("passed on the second try: %s reasons %v drop-off %q", v.Status, v.Reasons, v.DropOff)
 	}
 	// Sumsub: the new level is the flow; deactivation shows.
-	vid, log = arrive(t, "sumsub", provider.Config{}, deliveryCases[13].bodies...)
+	vid, log = arrive(t, "sumsub", provider.Config{}, findCase(t, "sumsub level changed after the approval").bodies...)
 	if v := kycgate.Rebuild("src", "sumsub", vid, log); v.Flow != "enhanced-kyc-level" || v.OriginalDecision != "approved" {
 		t.Errorf("level change: flow %q original %q", v.Flow, v.OriginalDecision)
 	}
