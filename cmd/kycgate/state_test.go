@@ -196,6 +196,29 @@ func testStateEndToEnd(t *testing.T, storage string) {
 		})
 	}
 
+	// Shuffled, duplicated traffic of every provider: for every
+	// verification, the last envelope the destination got is the state the
+	// API shows.
+	if _, err := feedDemo(context.Background(), base, secrets, 4, fake); err != nil {
+		t.Fatal(err)
+	}
+	all, err := listVerifications(context.Background(), api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range all {
+		var now verificationJSON
+		waitUntil(t, v.Provider+" "+v.ID+" delivered", func() bool {
+			now = getVerification(t, api, v.Source, v.ID, "")
+			_, n := rcv.last(v.Source, v.ID)
+			fetching := now.ProviderFetch != nil && now.ProviderFetch.State == kycgate.FetchPending
+			return !fetching && n >= now.Events // one delivery per stored event, at least once
+		})
+		if last, _ := rcv.last(v.Source, v.ID); last.Verification.Status != now.Status || last.Verification.Decision != now.Decision {
+			t.Errorf("%s %s: the last envelope says %s %s, the API %s %s", v.Provider, v.ID, last.Verification.Status, last.Verification.Decision, now.Status, now.Decision)
+		}
+	}
+
 	// reprocess reads every body again and rebuilds: the same states.
 	cfgPath := filepath.Join(t.TempDir(), "kycgate.yaml")
 	if err := os.WriteFile(cfgPath, []byte(demoConfigYAML("127.0.0.1:0", storage, secrets)), 0o600); err != nil {
