@@ -40,6 +40,7 @@ func TestRun_ExitCodes(t *testing.T) {
 		want string
 	}{
 		{"version", []string{"version"}, 0, "kycgate dev"},
+		{"--version", []string{"--version"}, 0, "kycgate dev (commit "},
 		{"unknown command", []string{"serv"}, 2, `unknown command "serv"`},
 		{"unknown flag", []string{"serve", "--bogus"}, 2, "unknown flag: --bogus"},
 		{"missing config file", []string{"serve", "--config", filepath.Join(dir, "nope.yaml")}, 2, "nope.yaml"},
