@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -198,11 +200,14 @@ func TestSimulate_CLI(t *testing.T) {
 	}
 }
 
-func TestDemo(t *testing.T) {
+// playDemo runs the demo until it has printed its summary, then stops it,
+// and returns what it printed and logged.
+func playDemo(t *testing.T, p demoParams) (string, string) {
+	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	out, logs := &syncWriter{}, &syncWriter{}
 	done := make(chan error, 1)
-	go func() { done <- runDemo(ctx, out, logs, "127.0.0.1:0", "", 6, "debug") }()
+	go func() { done <- runDemo(ctx, out, logs, p) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(out.String(), "Serving until Ctrl-C") {
 		if time.Now().After(deadline) {
@@ -214,13 +219,18 @@ func TestDemo(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	text := out.String()
+	return out.String(), logs.String()
+}
+
+func TestDemo(t *testing.T) {
+	text, logText := playDemo(t, demoParams{Listen: "127.0.0.1:0", Count: 6, LogLevel: "debug", Command: "bin/kycgate"})
 	for _, p := range simulator.Providers() {
 		if !strings.Contains(text, "\n"+p+" ") {
 			t.Errorf("summary lacks %s:\n%s", p, text)
 		}
 	}
-	for _, want := range []string{"approved", "kycgate verifications list --server http://127.0.0.1:", "--token "} {
+	// The commands it suggests run the binary the user started.
+	for _, want := range []string{"approved", "with a fresh store", "\nTry:    bin/kycgate verifications list --server http://127.0.0.1:", "--token ", "Send your own: bin/kycgate simulate --provider sumsub"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)
 		}
@@ -232,13 +242,58 @@ func TestDemo(t *testing.T) {
 	if token == nil || secret == nil {
 		t.Fatalf("the demo did not print its token and secret:\n%s", text)
 	}
-	if !strings.Contains(logs.String(), "listening") {
-		t.Fatalf("the demo logged nothing at debug level; the check below would prove nothing:\n%s", logs.String())
+	if !strings.Contains(logText, "listening") {
+		t.Fatalf("the demo logged nothing at debug level; the check below would prove nothing:\n%s", logText)
 	}
 	for _, leak := range []string{token[1], secret[1], "Demo Person", "demo.person@example.com"} {
-		if strings.Contains(logs.String(), leak) {
-			t.Errorf("the log contains %q:\n%s", leak, logs.String())
+		if strings.Contains(logText, leak) {
+			t.Errorf("the log contains %q:\n%s", leak, logText)
 		}
+	}
+}
+
+// TestDemo_Store: a demo told to keep its data in a file that exists does
+// not call it fresh: it refuses, naming the flag that reuses it, and with
+// that flag says the summary counts what was there before.
+func TestDemo_Store(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "demo.db")
+	if err := os.WriteFile(store, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := cli(t, "demo", "--listen", "127.0.0.1:0", "--count", "1", "--store", store)
+	if code != 2 || !strings.Contains(errOut, "--store "+store+": the file exists") || !strings.Contains(errOut, "--reuse") {
+		t.Errorf("demo on an existing store: exit %d\n%s%s", code, out, errOut)
+	}
+	text, _ := playDemo(t, demoParams{Listen: "127.0.0.1:0", Store: store, Reuse: true, Count: 1, LogLevel: "warn"})
+	if !strings.Contains(text, "with the existing store at "+store+" (the summary counts its verifications too)") || strings.Contains(text, "fresh") {
+		t.Errorf("demo --reuse:\n%s", text)
+	}
+}
+
+func TestCommandName(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "kycgate")
+	other := filepath.Join(dir, "other")
+	for _, p := range []string{exe, other} {
+		if err := os.WriteFile(p, nil, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name, arg0, exe, onPath, want string
+	}{
+		{"on the PATH", "kycgate", exe, exe, "kycgate"},
+		{"built by make", "./bin/kycgate", exe, "", "./bin/kycgate"},
+		{"another kycgate on the PATH", "bin/kycgate", exe, other, "bin/kycgate"},
+		{"go run", "/tmp/go-build123/b001/exe/kycgate", "/tmp/go-build123/b001/exe/kycgate", "", "go run ./cmd/kycgate"},
+		{"bare name, not on the PATH", "kycgate", exe, "", exe},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := commandName(tt.arg0, tt.exe, tt.onPath); got != tt.want {
+				t.Errorf("commandName(%q, %q, %q) = %q, want %q", tt.arg0, tt.exe, tt.onPath, got, tt.want)
+			}
+		})
 	}
 }
 
