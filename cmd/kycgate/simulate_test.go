@@ -171,16 +171,47 @@ func testEveryScenario(t *testing.T, storage string) {
 	t.Logf("%d journeys, %d induced 503s", len(all), induced.Load())
 }
 
+// countingProxy forwards to target, counting requests, and answers the
+// first fail of them 503 without forwarding them.
+func countingProxy(t *testing.T, target string, fail int64) (string, *atomic.Int64) {
+	u, _ := url.Parse(target)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	var n atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) <= fail {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL, &n
+}
+
 func TestSimulate_CLI(t *testing.T) {
 	url, _ := startApp(t) // one sumsub source, secret s3cret
 	code, out, errOut := cli(t, "simulate", "--provider", "sumsub", "--url", url+"/webhooks/sumsub", "--secret", "s3cret", "--count", "9", "--duplicates", "0.5", "--shuffle", "--seed", "7")
 	if code != 0 || !strings.Contains(out, "journeys:    9") || !strings.Contains(out, "accepted:") {
 		t.Fatalf("simulate: %d\n%s%s", code, out, errOut)
 	}
-	// A wrong secret: every delivery is refused, and the exit code says so.
-	code, out, errOut = cli(t, "simulate", "--provider", "sumsub", "--url", url+"/webhooks/sumsub", "--secret", "wrong", "--count", "1", "--time-scale", "0")
-	if code != 1 || !strings.Contains(out, "rejected (HTTP 401)") || !strings.Contains(errOut, "never accepted") {
-		t.Errorf("wrong secret: %d\n%s%s", code, out, errOut)
+	// A wrong secret: the first refusal stops the run, nothing is retried,
+	// and the error shows what was refused and the receiver's answer.
+	counted, requests := countingProxy(t, url, 0)
+	code, out, errOut = cli(t, "simulate", "--provider", "sumsub", "--url", counted+"/webhooks/sumsub", "--secret", "wrong", "--count", "3", "--concurrency", "1", "--time-scale", "0")
+	for _, want := range []string{"refused the sumsub webhook applicant", "of verification ", "HTTP 401 Unauthorized: {\"error\":{\"code\":\"unauthorized\"", "check --secret"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("wrong secret: stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if code != 2 || !strings.Contains(out, "rejected (HTTP 401):  1") || requests.Load() != 1 {
+		t.Errorf("wrong secret: exit %d after %d requests, want 2 after 1\n%s%s", code, requests.Load(), out, errOut)
+	}
+	// A failure worth retrying is retried, and each wait is announced with
+	// the answer that caused it.
+	flaky, _ := countingProxy(t, url, 1)
+	code, out, errOut = cli(t, "simulate", "--provider", "sumsub", "--url", flaky+"/webhooks/sumsub", "--secret", "s3cret", "--count", "1", "--scenario", "approved", "--time-scale", "0")
+	if code != 0 || !strings.Contains(errOut, "HTTP 503 Service Unavailable: unavailable; retry 1 of 4 in 0s") || !strings.Contains(out, "retries:     1") {
+		t.Errorf("a 503: exit %d\n%s%s", code, out, errOut)
 	}
 	for _, tc := range []struct {
 		args []string
@@ -188,7 +219,7 @@ func TestSimulate_CLI(t *testing.T) {
 	}{
 		{[]string{"simulate", "--provider", "onfido", "--url", url, "--secret", "s"}, "--provider \"onfido\""},
 		{[]string{"simulate", "--provider", "sumsub", "--url", "ftp://x", "--secret", "s"}, "--url"},
-		{[]string{"simulate", "--provider", "sumsub", "--url", url, "--secret", "s", "--scenario", "teleported"}, "no scenario \"teleported\""},
+		{[]string{"simulate", "--provider", "sumsub", "--url", url, "--secret", "s", "--scenario", "teleported"}, "--scenario \"teleported\": sumsub plays mix (every scenario in turn), approved, declined, "},
 		{[]string{"simulate", "--provider", "sumsub", "--url", url}, "--secret"},
 		{[]string{"simulate", "--provider", "sumsub", "--url", url, "--secret", "s", "--duplicates", "2"}, "--duplicates"},
 		{[]string{"simulate", "--url", url}, "--provider: required"},
