@@ -88,12 +88,25 @@ func TestMigrate(t *testing.T) {
 	}
 }
 
+// TestMain removes the binary buildBinary compiled, once every test is done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// binDir holds the binary buildBinary compiled; TestMain removes it.
+var binDir string
+
 // buildBinary compiles kycgate once for the tests that run it as a process.
 var buildBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "kycgate-bin")
+	dir, err := os.MkdirTemp("", "kycgate-bin-")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "kycgate")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
