@@ -31,9 +31,9 @@ demo: build ## serve on 127.0.0.1:8080 with a fresh store and feed it simulated 
 run: build ## run the gateway with kycgate.example.yaml (SQLite at ./kycgate.db)
 	./$(BIN) serve --config kycgate.example.yaml
 
-test: ## vet and run every test with the race detector (the CI command)
+test: ## vet and run every test with the race detector, then list the skipped ones and why (the CI command)
 	$(GO) vet ./...
-	$(GO) test -race -timeout 5m ./...
+	$(GO) run ./internal/testsummary -race -timeout 5m ./...
 
 lint: ## check formatting and vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
