@@ -58,6 +58,9 @@ an earlier demo left (the summary then counts its verifications too).`,
 	return cmd
 }
 
+// demoOwnSource is the demo's source for the journeys the user sends.
+const demoOwnSource = "sumsub-own"
+
 // demoParams are what kycgate demo is asked to do.
 type demoParams struct {
 	Listen   string
@@ -173,7 +176,12 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, p demoParams) error 
 		return err
 	}
 	defer stopAPIs()
-	cfg, err := demoConfig(p.Listen, "sqlite://"+storePath, secrets)
+	// One more source, without an API block, for the journeys the user
+	// sends with kycgate simulate: the fake provider APIs know only the
+	// demo's own journeys and would answer 404 for the others.
+	yml := strings.Replace(demoConfigYAML(p.Listen, "sqlite://"+storePath, secrets), "sources:\n",
+		fmt.Sprintf("sources:\n  - {name: %s, provider: sumsub, secrets: [%q]}\n", demoOwnSource, secrets.sumsub), 1)
+	cfg, err := config.Parse([]byte(yml), func(string) (string, bool) { return "", false })
 	if err != nil {
 		return err
 	}
@@ -214,11 +222,11 @@ Try:    %[5]s verifications list --server %[1]s --token %[2]s
         %[5]s stats funnel --server %[1]s --token %[2]s
 Provider data: each decided verification is fetched from a fake of its
         provider's API on %[4]s (see a verification's "Provider data")
-Send your own: %[5]s simulate --provider sumsub --url %[1]s/webhooks/sumsub --secret %[3]s
+Send your own: %[5]s simulate --provider sumsub --url %[1]s/webhooks/%[6]s --secret %[3]s
 Metrics: %[1]s/metrics
 
 Serving until Ctrl-C.
-`, base, secrets.api, secrets.sumsub, secrets.apiBase, p.Command)
+`, base, secrets.api, secrets.sumsub, secrets.apiBase, p.Command, demoOwnSource)
 	return <-ran
 }
 

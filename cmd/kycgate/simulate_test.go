@@ -235,6 +235,13 @@ func TestSimulate_CLI(t *testing.T) {
 // and returns what it printed and logged.
 func playDemo(t *testing.T, p demoParams) (string, string) {
 	t.Helper()
+	return playDemoThen(t, p, func(string) {})
+}
+
+// playDemoThen is playDemo calling then with what the demo printed before
+// stopping it.
+func playDemoThen(t *testing.T, p demoParams, then func(printed string)) (string, string) {
+	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	out, logs := &syncWriter{}, &syncWriter{}
 	done := make(chan error, 1)
@@ -246,6 +253,7 @@ func playDemo(t *testing.T, p demoParams) (string, string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	then(out.String())
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
@@ -254,7 +262,22 @@ func playDemo(t *testing.T, p demoParams) (string, string) {
 }
 
 func TestDemo(t *testing.T) {
-	text, logText := playDemo(t, demoParams{Listen: "127.0.0.1:0", Count: 6, LogLevel: "debug", Command: "bin/kycgate"})
+	// The simulator command it suggests works as printed, and neither it
+	// nor the stop that follows logs anything alarming.
+	text, logText := playDemoThen(t, demoParams{Listen: "127.0.0.1:0", Count: 6, LogLevel: "debug", Command: "bin/kycgate"}, func(printed string) {
+		m := regexp.MustCompile(`Send your own: bin/kycgate (simulate .*)`).FindStringSubmatch(printed)
+		if m == nil {
+			t.Fatalf("no simulator command:\n%s", printed)
+		}
+		if code, out, errOut := cli(t, append(strings.Fields(m[1]), "--count", "3", "--time-scale", "0")...); code != 0 {
+			t.Errorf("%s: exit %d\n%s%s", m[0], code, out, errOut)
+		}
+	})
+	for _, line := range strings.Split(logText, "\n") {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			t.Errorf("the demo logged %s", line)
+		}
+	}
 	for _, p := range simulator.Providers() {
 		if !strings.Contains(text, "\n"+p+" ") {
 			t.Errorf("summary lacks %s:\n%s", p, text)
