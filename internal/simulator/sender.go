@@ -192,9 +192,12 @@ func (s *Sender) sendJourney(ctx context.Context, client *http.Client, limiter *
 			if err := limiter.Wait(ctx); err != nil {
 				return
 			}
-			sum := Summary{Sent: 1, Rejected: map[int]int{}}
 			dup, retries, status, err := s.deliver(ctx, client, provider, j, j.Deliveries[i])
-			sum.Retries = retries
+			var refused *RefusedError
+			if err != nil && ctx.Err() != nil && !errors.As(err, &refused) {
+				return // cut short by the end of the run: neither sent nor refused
+			}
+			sum := Summary{Sent: 1, Retries: retries, Rejected: map[int]int{}}
 			switch {
 			case err != nil:
 				sum.Rejected[status]++
