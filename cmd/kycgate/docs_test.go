@@ -70,6 +70,37 @@ func TestDocs_Commands(t *testing.T) {
 	}
 }
 
+// TestDocs_MakeTargets: every make target the README and docs/ name is one
+// the Makefile has.
+func TestDocs_MakeTargets(t *testing.T) {
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^([a-z][a-z-]*):`).FindAllStringSubmatch(string(makefile), -1) {
+		targets[m[1]] = true
+	}
+	files, _ := filepath.Glob("../../docs/*.md")
+	files = append(files, "../../README.md")
+	named := 0
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile("(?m)(?:`|^)make ([a-z][a-z-]*)").FindAllStringSubmatch(string(text), -1) {
+			named++
+			if !targets[m[1]] {
+				t.Errorf("%s names make %s, which the Makefile lacks", strings.TrimPrefix(f, "../../"), m[1])
+			}
+		}
+	}
+	if named < 5 {
+		t.Fatalf("found only %d make commands in the docs; the walk proves little", named)
+	}
+}
+
 var (
 	inlineCommand = regexp.MustCompile("`((?:bin/)?kycgate [a-z][^`]*)`")
 	placeholder   = regexp.MustCompile(`[\[\]|…]|\.\.\.|\b[A-Z]{1,}[A-Z0-9_.]*\b`)

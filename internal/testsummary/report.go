@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -24,9 +25,10 @@ type skip struct{ pkg, test, reason string }
 // report turns go test -json back into go test's plain output, keeping
 // each test's output until it is known whether the test failed.
 type report struct {
-	w      io.Writer
-	output map[string][]string // package + " " + test -> its output so far
-	skips  []skip
+	w        io.Writer
+	output   map[string][]string // package + " " + test -> its output so far
+	skips    []skip
+	packages []string // every package seen, to name the skipped ones briefly
 }
 
 func newReport(w io.Writer) *report {
@@ -50,6 +52,9 @@ func (rp *report) read(r io.Reader) error {
 }
 
 func (rp *report) add(e event) {
+	if e.Action == "start" {
+		rp.packages = append(rp.packages, e.Package)
+	}
 	key := e.Package + " " + e.Test
 	switch {
 	case e.Action == "build-output":
@@ -104,12 +109,21 @@ func (rp *report) printSkips() {
 		reasons []string
 		tests   = map[string][]string{}
 	)
-	prefix := commonDir(rp.skips)
+	pkgs := slices.Clone(rp.packages)
+	for _, s := range rp.skips {
+		pkgs = append(pkgs, s.pkg)
+	}
+	prefix := commonDir(pkgs)
 	for _, s := range rp.skips {
 		if tests[s.reason] == nil {
 			reasons = append(reasons, s.reason)
 		}
-		tests[s.reason] = append(tests[s.reason], strings.TrimPrefix(s.pkg, prefix)+" "+s.test)
+		pkg := strings.TrimPrefix(s.pkg+"/", prefix)
+		pkg = strings.TrimSuffix(pkg, "/")
+		if pkg == "" {
+			pkg = "."
+		}
+		tests[s.reason] = append(tests[s.reason], pkg+" "+s.test)
 	}
 	fmt.Fprintf(rp.w, "\n%d tests skipped:\n", len(rp.skips))
 	for _, r := range reasons {
@@ -121,12 +135,12 @@ func (rp *report) printSkips() {
 	}
 }
 
-// commonDir is the import path prefix, up to a slash, that every skipped
-// test's package shares.
-func commonDir(skips []skip) string {
-	prefix := skips[0].pkg + "/"
-	for _, s := range skips[1:] {
-		for !strings.HasPrefix(s.pkg+"/", prefix) {
+// commonDir is the import path prefix, up to a slash, that every package
+// shares.
+func commonDir(pkgs []string) string {
+	prefix := pkgs[0] + "/"
+	for _, p := range pkgs[1:] {
+		for !strings.HasPrefix(p+"/", prefix) {
 			prefix = prefix[:strings.LastIndex(prefix[:len(prefix)-1], "/")+1]
 		}
 	}
