@@ -368,3 +368,19 @@ func (w *syncWriter) String() string {
 	defer w.mu.Unlock()
 	return w.buf.String()
 }
+
+// TestShowProgress: a long run says how far it is every 5 seconds, and no
+// more often.
+func TestShowProgress(t *testing.T) {
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	var out strings.Builder
+	sender := &simulator.Sender{}
+	showProgress(&out, "sumsub", sender, 40, func() time.Time { return at })
+	for i, step := range []time.Duration{time.Second, 3 * time.Second, 2 * time.Second, time.Second} {
+		at = at.Add(step)
+		sender.Progress(simulator.Summary{Sent: i + 1, Accepted: i + 1, Rejected: map[int]int{}})
+	}
+	if want := "sumsub: 3 sent (of 40 webhooks, plus duplicates): 3 accepted, 0 duplicates, 0 retries, 0 rejected\n"; out.String() != want {
+		t.Errorf("progress:\n%q\nwant\n%q", out.String(), want)
+	}
+}
