@@ -36,6 +36,8 @@ random secrets, plays realistic journeys of every provider at it, with
 duplicated and reordered deliveries, and prints where the API is, the token to
 use, and a summary of the verifications by provider and status, read back
 from the API. It keeps serving until Ctrl-C. Nothing leaves this machine.
+The commands it suggests include one to send journeys of your own, to a
+sixth source (sumsub-own).
 
 --store names a file to keep the demo's data in. It must not exist yet, so
 that the demo starts fresh; add --reuse to play more journeys into a store
