@@ -9,13 +9,21 @@ LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 100000x
 FUZZ_PKGS := sumsub metamap idwise vericato verifyyou
 
-.PHONY: help build demo run test lint bench fuzz crash screenshots clean
+.PHONY: help build install demo run test lint bench fuzz crash screenshots clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 build: ## build bin/kycgate
+	@echo "building $(BIN) (the first build compiles SQLite's C code and takes about a minute; later builds, seconds)"
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kycgate
+
+install: ## install kycgate in GOBIN (default GOPATH/bin), to run it as plain kycgate
+	@echo "installing kycgate (the first build compiles SQLite's C code and takes about a minute; later builds, seconds)"
+	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/kycgate
+	@dir=$$($(GO) env GOBIN); [ -n "$$dir" ] || dir=$$($(GO) env GOPATH)/bin; \
+	echo "installed $$dir/kycgate: $$($$dir/kycgate version)"; \
+	case ":$$PATH:" in *":$$dir:"*) ;; *) echo "$$dir is not on your PATH: export PATH=\"$$dir:\$$PATH\"";; esac
 
 demo: build ## serve on 127.0.0.1:8080 with a fresh store and feed it simulated journeys of every provider
 	./$(BIN) demo
@@ -23,9 +31,9 @@ demo: build ## serve on 127.0.0.1:8080 with a fresh store and feed it simulated 
 run: build ## run the gateway with kycgate.example.yaml (SQLite at ./kycgate.db)
 	./$(BIN) serve --config kycgate.example.yaml
 
-test: ## vet and run every test with the race detector (the CI command)
+test: ## vet and run every test with the race detector, then list the skipped ones and why (the CI command)
 	$(GO) vet ./...
-	$(GO) test -race -timeout 5m ./...
+	$(GO) run ./internal/testsummary -race -timeout 5m ./...
 
 lint: ## check formatting and vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

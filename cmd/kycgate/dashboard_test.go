@@ -47,12 +47,13 @@ func browser(t *testing.T, width, height int) context.Context {
 	t.Helper()
 	// Chromium may still write its profile as it exits, so the profile is
 	// removed after the browser is stopped, not by t.TempDir.
+	exe := chromium(t) // before the profile exists: it may skip the test
 	profile, err := os.MkdirTemp("", "kycgate-chromium-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
+		chromedp.ExecPath(exe),
 		chromedp.NoSandbox, // CI runs as root
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true),

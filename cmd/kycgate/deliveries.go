@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -128,6 +129,11 @@ func newEventsReplayCmd(cf *clientFlags) *cobra.Command {
 				Data []kycgate.Delivery `json:"data"`
 			}
 			body, err := c.Do(cmd.Context(), http.MethodPost, "/api/v1/events/"+url.PathEscape(args[0])+"/replay", q)
+			var apiErr *kycgate.Error
+			if errors.As(err, &apiErr) && apiErr.Code == kycgate.EUNPROCESSABLE {
+				// The server speaks of its query parameter; here it is a flag.
+				return &kycgate.Error{Code: apiErr.Code, Message: strings.ReplaceAll(apiErr.Message, "?destination=", "--destination")}
+			}
 			if err != nil {
 				return err
 			}

@@ -105,3 +105,20 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 }
 
 func clientFor(url string) *client.Client { return client.New(url, cliToken) }
+
+// TestCLI_ReplayUntaken: replaying an event no destination's filter takes
+// says which flag names one.
+func TestCLI_ReplayUntaken(t *testing.T) {
+	url, _ := startApp(t, "destinations:\n  - {name: app, url: \"http://127.0.0.1:1/hooks\", secret: \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", filter: {types: [verification.decided]}}\n")
+	postSumsub(t, url, `{"applicantId":"app-6","correlationId":"c6","type":"applicantPending","reviewStatus":"pending","createdAtMs":"2026-11-22 10:00:00.000"}`)
+	conn := []string{"--server", url, "--token", cliToken}
+	_, out, _ := cli(t, append([]string{"events", "list"}, conn...)...)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("events list:\n%s", out)
+	}
+	code, _, errOut := cli(t, append([]string{"events", "replay", strings.Fields(lines[1])[0]}, conn...)...)
+	if code != 1 || !strings.Contains(errOut, "name one with --destination") || strings.Contains(errOut, "?destination") {
+		t.Errorf("replay of an event no filter takes: exit %d %s", code, errOut)
+	}
+}

@@ -26,10 +26,7 @@ import (
 )
 
 func newDemoCmd() *cobra.Command {
-	var (
-		listen, store string
-		count         int
-	)
+	p := demoParams{LogLevel: "warn"}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the gateway on a fresh store and feed it simulated journeys from every provider",
@@ -38,21 +35,44 @@ source per provider (Sumsub, MetaMap, IDWise, Vericato, VerifyYou) and fresh
 random secrets, plays realistic journeys of every provider at it, with
 duplicated and reordered deliveries, and prints where the API is, the token to
 use, and a summary of the verifications by provider and status, read back
-from the API. It keeps serving until Ctrl-C. Nothing leaves this machine.`,
+from the API. It keeps serving until Ctrl-C. Nothing leaves this machine.
+The commands it suggests include one to send journeys of your own, to a
+sixth source (sumsub-own).
+
+--store names a file to keep the demo's data in. It must not exist yet, so
+that the demo starts fresh; add --reuse to play more journeys into a store
+an earlier demo left (the summary then counts its verifications too).`,
 		Example: `  kycgate demo
   kycgate demo --listen 127.0.0.1:9090 --count 100 --store ./demo.db`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if count < 1 {
+			if p.Count < 1 {
 				return usageError{fmt.Errorf("--count: at least 1")}
 			}
-			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), listen, store, count, "warn")
+			p.Command = selfCommand()
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), p)
 		},
 	}
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on")
-	cmd.Flags().StringVar(&store, "store", "", "SQLite file to use (default: a new one in a temporary directory, removed on exit)")
-	cmd.Flags().IntVar(&count, "count", 40, "journeys per provider")
+	cmd.Flags().StringVar(&p.Listen, "listen", "127.0.0.1:8080", "address to serve on")
+	cmd.Flags().StringVar(&p.Store, "store", "", "SQLite file to keep the demo in; it must not exist yet (default: a new one in a temporary directory, removed on exit)")
+	cmd.Flags().BoolVar(&p.Reuse, "reuse", false, "with --store: use the file even if an earlier demo left it")
+	cmd.Flags().IntVar(&p.Count, "count", 40, "journeys per provider")
 	return cmd
+}
+
+// demoOwnSource is the demo's source for the journeys the user sends.
+const demoOwnSource = "sumsub-own"
+
+// demoParams are what kycgate demo is asked to do.
+type demoParams struct {
+	Listen   string
+	Store    string // a SQLite file; "" for a temporary one
+	Reuse    bool   // use Store even if it exists
+	Count    int    // journeys per provider
+	LogLevel string
+	// Command is how the user runs this binary again, for the commands
+	// the demo suggests: "kycgate" when it is on the PATH, else a path.
+	Command string
 }
 
 // demoSecrets are the fresh credentials of one demo run.
@@ -134,7 +154,8 @@ sources:
 		s.idwise, s.apiBlock("idwise"), s.vericato, s.apiBlock("vericato")) + strings.Join(extra, "\n")
 }
 
-func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath string, count int, logLevel string) error {
+func runDemo(ctx context.Context, stdout, stderr io.Writer, p demoParams) error {
+	storePath, fresh := p.Store, true
 	if storePath == "" {
 		dir, err := os.MkdirTemp("", "kycgate-demo-")
 		if err != nil {
@@ -142,6 +163,14 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath st
 		}
 		defer os.RemoveAll(dir)
 		storePath = filepath.Join(dir, "kycgate.db")
+	} else if _, err := os.Stat(storePath); err == nil {
+		if !p.Reuse {
+			return usageError{fmt.Errorf("--store %s: the file exists; name a new file for a fresh demo, or add --reuse to play more journeys into it", storePath)}
+		}
+		fresh = false
+	}
+	if p.Command == "" {
+		p.Command = "kycgate"
 	}
 	secrets := newDemoSecrets()
 	fake, stopAPIs, err := startProviderAPIs(&secrets)
@@ -149,11 +178,16 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath st
 		return err
 	}
 	defer stopAPIs()
-	cfg, err := demoConfig(listen, "sqlite://"+storePath, secrets)
+	// One more source, without an API block, for the journeys the user
+	// sends with kycgate simulate: the fake provider APIs know only the
+	// demo's own journeys and would answer 404 for the others.
+	yml := strings.Replace(demoConfigYAML(p.Listen, "sqlite://"+storePath, secrets), "sources:\n",
+		fmt.Sprintf("sources:\n  - {name: %s, provider: sumsub, secrets: [%q]}\n", demoOwnSource, secrets.sumsub), 1)
+	cfg, err := config.Parse([]byte(yml), func(string) (string, bool) { return "", false })
 	if err != nil {
 		return err
 	}
-	cfg.Log.Level = logLevel
+	cfg.Log.Level = p.LogLevel
 	app := &App{Config: cfg, Logger: newLogger(stderr, cfg.Log)}
 	if err := app.Open(ctx); err != nil {
 		return err
@@ -164,9 +198,13 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath st
 	ran := make(chan error, 1)
 	go func() { ran <- app.Run(runCtx) }()
 
-	fmt.Fprintf(stdout, "kycgate demo: serving on %s with a fresh store at %s\n", base, storePath)
-	fmt.Fprintf(stdout, "playing %d journeys of each provider (duplicates and reordering included)...\n\n", count)
-	sums, err := feedDemo(ctx, base, secrets, count, fake)
+	if fresh {
+		fmt.Fprintf(stdout, "kycgate demo: serving on %s with a fresh store at %s\n", base, storePath)
+	} else {
+		fmt.Fprintf(stdout, "kycgate demo: serving on %s with the existing store at %s (the summary counts its verifications too)\n", base, storePath)
+	}
+	fmt.Fprintf(stdout, "playing %d journeys of each provider (duplicates and reordering included)...\n\n", p.Count)
+	sums, err := feedDemo(ctx, base, secrets, p.Count, fake)
 	if err != nil {
 		stop()
 		<-ran
@@ -180,17 +218,17 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath st
 	fmt.Fprintf(stdout, `
 Dashboard: %[1]s/   (log in with the API token %[2]s)
 API:    %[1]s/api/v1/verifications   (Authorization: Bearer %[2]s)
-Try:    kycgate verifications list --server %[1]s --token %[2]s
-        kycgate verifications list --server %[1]s --token %[2]s --status review_needed
-        kycgate events list --server %[1]s --token %[2]s --flagged
-        kycgate stats funnel --server %[1]s --token %[2]s
+Try:    %[5]s verifications list --server %[1]s --token %[2]s
+        %[5]s verifications list --server %[1]s --token %[2]s --status review_needed
+        %[5]s events list --server %[1]s --token %[2]s --flagged
+        %[5]s stats funnel --server %[1]s --token %[2]s
 Provider data: each decided verification is fetched from a fake of its
         provider's API on %[4]s (see a verification's "Provider data")
-Send your own: kycgate simulate --provider sumsub --url %[1]s/webhooks/sumsub --secret %[3]s
+Send your own: %[5]s simulate --provider sumsub --url %[1]s/webhooks/%[6]s --secret %[3]s
 Metrics: %[1]s/metrics
 
 Serving until Ctrl-C.
-`, base, secrets.api, secrets.sumsub, secrets.apiBase)
+`, base, secrets.api, secrets.sumsub, secrets.apiBase, p.Command, demoOwnSource)
 	return <-ran
 }
 

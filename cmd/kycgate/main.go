@@ -11,7 +11,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -49,4 +52,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// selfCommand is how the user can run this binary again from the same
+// shell, for the commands kycgate prints.
+func selfCommand() string {
+	exe, _ := os.Executable()
+	onPath, _ := exec.LookPath("kycgate")
+	return commandName(os.Args[0], exe, onPath)
+}
+
+// commandName is "kycgate" when the PATH finds the running executable exe
+// under that name (onPath, "" if none), "go run ./cmd/kycgate" for a
+// binary go run built, and otherwise the path it was started by (arg0, as
+// in "bin/kycgate"), made absolute if it was a bare name.
+func commandName(arg0, exe, onPath string) string {
+	if exe == "" {
+		return arg0
+	}
+	if onPath != "" && sameFile(onPath, exe) {
+		return "kycgate"
+	}
+	if strings.Contains(filepath.ToSlash(exe), "/go-build") {
+		return "go run ./cmd/kycgate"
+	}
+	if strings.ContainsRune(arg0, filepath.Separator) || strings.Contains(arg0, "/") {
+		return arg0
+	}
+	return exe
+}
+
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }

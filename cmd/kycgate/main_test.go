@@ -40,6 +40,7 @@ func TestRun_ExitCodes(t *testing.T) {
 		want string
 	}{
 		{"version", []string{"version"}, 0, "kycgate dev"},
+		{"--version", []string{"--version"}, 0, "kycgate dev (commit "},
 		{"unknown command", []string{"serv"}, 2, `unknown command "serv"`},
 		{"unknown flag", []string{"serve", "--bogus"}, 2, "unknown flag: --bogus"},
 		{"missing config file", []string{"serve", "--config", filepath.Join(dir, "nope.yaml")}, 2, "nope.yaml"},
@@ -87,12 +88,25 @@ func TestMigrate(t *testing.T) {
 	}
 }
 
+// TestMain removes the binary buildBinary compiled, once every test is done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// binDir holds the binary buildBinary compiled; TestMain removes it.
+var binDir string
+
 // buildBinary compiles kycgate once for the tests that run it as a process.
 var buildBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "kycgate-bin")
+	dir, err := os.MkdirTemp("", "kycgate-bin-")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "kycgate")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {

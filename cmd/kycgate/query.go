@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -127,7 +129,7 @@ func newVerificationsCmd() *cobra.Command {
 	var cf clientFlags
 	cmd := &cobra.Command{
 		Use:   "verifications",
-		Short: "List and show verifications (a client of the server's API)",
+		Short: "List, show, refresh and erase verifications (a client of the server's API)",
 	}
 	cf.register(cmd)
 
@@ -137,7 +139,12 @@ func newVerificationsCmd() *cobra.Command {
 	}
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List verifications, most recently created first",
+		Short: "List verifications, the most recently received first",
+		Long: `List verifications, the ones kycgate heard of most recently first (the
+order is stable from page to page: --cursor continues where a page ended).
+
+--since selects verifications by their last update, for finding what changed
+since a time (unlike stats funnel --since, which selects by creation).`,
 		Example: `  kycgate verifications list --status review_needed
   kycgate verifications list --provider sumsub --since 2026-11-01T00:00:00Z -o json`,
 		Args: cobra.NoArgs,
@@ -159,7 +166,7 @@ func newVerificationsCmd() *cobra.Command {
 	list.Flags().StringVar(&f.provider, "provider", "", "only this provider")
 	list.Flags().StringVar(&f.status, "status", "", "only this status (pending, in_progress, submitted, on_hold, approved, declined, review_needed, resubmission_requested, abandoned, expired, deleted)")
 	list.Flags().StringVar(&f.user, "user", "", "only this external user id")
-	list.Flags().StringVar(&f.since, "since", "", "only updated at or after this RFC 3339 time")
+	list.Flags().StringVar(&f.since, "since", "", "only verifications updated at or after this RFC 3339 time")
 	list.Flags().IntVar(&f.limit, "limit", 0, "page size, 1 to 500 (default 50)")
 	list.Flags().StringVar(&f.cursor, "cursor", "", "continue after the previous page")
 
@@ -366,7 +373,7 @@ func newEventsCmd() *cobra.Command {
 	var cf clientFlags
 	cmd := &cobra.Command{
 		Use:   "events",
-		Short: "List and show stored webhook events (a client of the server's API)",
+		Short: "List, show and replay stored webhook events (a client of the server's API)",
 	}
 	cf.register(cmd)
 
@@ -416,14 +423,71 @@ func newEventsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			body, err := c.Get(cmd.Context(), "/api/v1/events/"+url.PathEscape(args[0]), nil)
+			var ev eventDetail
+			body, err := c.GetJSON(cmd.Context(), "/api/v1/events/"+url.PathEscape(args[0]), nil, &ev)
 			if err != nil {
 				return err
 			}
-			// The event is mostly nested data; its JSON is the clearest table.
-			return printJSON(cmd.OutOrStdout(), body)
+			if cf.output == "json" {
+				return printJSON(cmd.OutOrStdout(), body)
+			}
+			return printEvent(cmd.OutOrStdout(), ev)
 		},
 	}
 	cmd.AddCommand(list, show, newEventsReplayCmd(&cf))
 	return cmd
+}
+
+// eventDetail is what events show reads of GET /api/v1/events/{id}.
+type eventDetail struct {
+	eventRow
+	Provider   string          `json:"provider"`
+	OccurredAt *time.Time      `json:"occurred_at"`
+	FlagDetail string          `json:"flag_detail"`
+	Data       json.RawMessage `json:"data"`
+	Headers    http.Header     `json:"headers"`
+	Raw        *string         `json:"raw"`
+	RawBase64  []byte          `json:"raw_base64"`
+	RawPurged  bool            `json:"raw_purged"`
+}
+
+// printEvent shows an event as a table of its fields, then its headers and
+// its raw body as received.
+func printEvent(w io.Writer, ev eventDetail) error {
+	occurred := "-"
+	if ev.OccurredAt != nil {
+		occurred = when(*ev.OccurredAt)
+	}
+	flag := orDash(ev.Flag)
+	if ev.FlagDetail != "" {
+		flag += " (" + ev.FlagDetail + ")"
+	}
+	tw := table(w)
+	for _, kv := range [][2]string{
+		{"id", ev.ID}, {"type", orDash(string(ev.Type))}, {"provider event", orDash(ev.ProviderEvent)},
+		{"source", ev.Source}, {"provider", ev.Provider}, {"verification", orDash(ev.VerificationID)},
+		{"occurred", occurred}, {"received", when(ev.ReceivedAt)}, {"flag", flag},
+		{"data", orDash(strings.TrimSpace(string(ev.Data)))},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+	}
+	for _, name := range slices.Sorted(maps.Keys(ev.Headers)) {
+		for _, v := range ev.Headers[name] {
+			fmt.Fprintf(tw, "header:\t%s: %s\n", name, v)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	switch {
+	case ev.RawPurged:
+		_, err := fmt.Fprintln(w, "\nraw body: purged")
+		return err
+	case ev.Raw != nil:
+		_, err := fmt.Fprintf(w, "\nraw body (%d bytes):\n%s\n", len(*ev.Raw), *ev.Raw)
+		return err
+	default:
+		_, err := fmt.Fprintf(w, "\nraw body (%d bytes, not text; -o json shows it in base64)\n", len(ev.RawBase64))
+		return err
+	}
 }

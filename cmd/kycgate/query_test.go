@@ -93,9 +93,16 @@ func TestCLI_Query(t *testing.T) {
 		t.Fatalf("events list --flagged: %d\n%s", code, out)
 	}
 	id := strings.Fields(lines[1])[0]
-	code, out, _ = cli(t, append([]string{"events", "show", id}, conn...)...)
+	code, out, _ = cli(t, append([]string{"events", "show", id, "-o", "json"}, conn...)...)
 	if code != 0 || !strings.Contains(out, `"raw": "not json at all"`) {
-		t.Errorf("events show: %d\n%s", code, out)
+		t.Errorf("events show -o json: %d\n%s", code, out)
+	}
+	// A table by default, as every other command.
+	code, out, _ = cli(t, append([]string{"events", "show", id}, conn...)...)
+	for _, want := range []string{"id:              " + id + "\n", "flag:            unparseable", "header:          X-Payload-Digest-Alg: HMAC_SHA256_HEX", "raw body (15 bytes):\nnot json at all\n"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("events show lacks %q: %d\n%s", want, code, out)
+		}
 	}
 
 	code, out, _ = cli(t, append([]string{"stats", "funnel"}, conn...)...)
@@ -169,5 +176,18 @@ func TestCLI_Reprocess(t *testing.T) {
 	// Running it again changes nothing.
 	if _, out, _ := cli(t, "reprocess", "--config", cfgPath); !strings.Contains(out, "(0 changed meaning)") {
 		t.Errorf("second reprocess: %s", out)
+	}
+}
+
+// TestCLI_ListOrder: verifications are listed as documented, the one
+// kycgate heard of last first, whatever their providers' creation times.
+func TestCLI_ListOrder(t *testing.T) {
+	url, _ := startApp(t)
+	postSumsub(t, url, `{"applicantId":"app-first","correlationId":"o1","type":"applicantCreated","createdAtMs":"2026-11-22 10:00:00.000"}`)
+	postSumsub(t, url, `{"applicantId":"app-second","correlationId":"o2","type":"applicantCreated","createdAtMs":"2026-11-21 10:00:00.000"}`)
+	code, out, errOut := cli(t, "verifications", "list", "--server", url, "--token", cliToken)
+	first, second := strings.Index(out, "app-first"), strings.Index(out, "app-second")
+	if code != 0 || first < 0 || second < 0 || second > first {
+		t.Errorf("verifications list: want app-second (received last) first: exit %d\n%s%s", code, out, errOut)
 	}
 }

@@ -17,12 +17,14 @@ signature or credential, and stores it durably before answering, so that no
 verification result is lost, counted twice, or forged.
 
 Start with "kycgate serve --config kycgate.example.yaml"; see the README.`,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(*cobra.Command, []string) {
 			*started = true
 		},
 	}
+	root.SetVersionTemplate("kycgate {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })

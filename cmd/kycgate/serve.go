@@ -10,13 +10,20 @@ func newServeCmd() *cobra.Command {
 	var configPath, listen string
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the gateway: webhook ingest, health and metrics",
+		Short: "Run the gateway: webhook ingest, the API, the dashboard, forwarding, health and metrics",
 		Long: `Run the gateway until interrupted (Ctrl-C or SIGTERM), then shut down
 gracefully: requests in flight finish and queued events are committed.
 
 Each configured source receives webhooks at POST /webhooks/{name} (or
-/webhooks/{name}/{token} for a url_token source). Without --config, kycgate
-listens on :8080 with SQLite at ./kycgate.db and no sources.`,
+/webhooks/{name}/{token} for a url_token source). The same address serves
+the query API under /api/v1 (its OpenAPI document at /api/v1/openapi.json)
+and the web dashboard at /, both open to the tokens in api_tokens, and
+/healthz, /readyz and /metrics (Prometheus). Events are forwarded to the
+configured destinations, and decided verifications fetched from the
+providers' APIs for sources with an api block.
+
+Without --config, kycgate listens on :8080 with SQLite at ./kycgate.db and
+no sources.`,
 		Example: `  kycgate serve --config kycgate.example.yaml
   kycgate serve --config /etc/kycgate.yaml --listen 127.0.0.1:9000`,
 		Args: cobra.NoArgs,

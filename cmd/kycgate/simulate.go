@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -36,8 +38,12 @@ source's URL token in --url.
 
 A delivery answered with anything but 2xx is retried on the provider's own
 schedule (Sumsub: 5 min, 1 h, 5 h, 18 h; MetaMap: 1, 3, 5, 7, 10 min; IDWise:
-5, 10, 15 min), multiplied by --time-scale. The run ends with a summary; the
-exit code is 1 when some delivery was never accepted.`,
+5, 10, 15 min), multiplied by --time-scale; each wait is announced on stderr,
+with the answer that caused it, and a long run reports its progress there.
+A 401 or 403 is not retried: the receiver refused the credentials or this
+client, so the run stops at once with the receiver's answer and exit code 2.
+The run ends with a summary; the exit code is 1 when some delivery was never
+accepted.`,
 		Example: `  kycgate simulate --provider sumsub --url http://127.0.0.1:8080/webhooks/sumsub --secret demo-sumsub-secret
   kycgate simulate --provider verifyyou --url http://127.0.0.1:8080/webhooks/verifyyou --secret demo-verifyyou-secret \
       --scenario abandoned --count 20 --duplicates 0.2 --shuffle
@@ -51,8 +57,10 @@ exit code is 1 when some delivery was never accepted.`,
 			if err != nil {
 				return err
 			}
+			showProgress(cmd.ErrOrStderr(), f.provider, sender, simulator.Total(journeys), time.Now)
 			sum, err := sender.Run(cmd.Context(), f.provider, journeys)
-			if err != nil {
+			var refused *simulator.RefusedError
+			if err != nil && !errors.As(err, &refused) {
 				return err
 			}
 			if output == "json" {
@@ -63,6 +71,9 @@ exit code is 1 when some delivery was never accepted.`,
 				}
 			} else {
 				printSummary(cmd.OutOrStdout(), f.provider, sum)
+			}
+			if refused != nil {
+				return usageError{fmt.Errorf("%w\n%s", refused, refusalHint(f.provider, refused.Status))}
 			}
 			if n := rejected(sum); n > 0 {
 				return fmt.Errorf("%d of %d deliveries were never accepted", n, sum.Sent)
@@ -125,6 +136,13 @@ func (f *simulateFlags) build() ([]simulator.Journey, *simulator.Sender, error) 
 	case f.concurrency < 1:
 		return nil, nil, usageError{errors.New("--concurrency: at least 1")}
 	}
+	if f.scenario != "mix" {
+		scenarios, _ := simulator.Scenarios(f.provider)
+		if _, ok := scenarios[f.scenario]; !ok {
+			names := slices.Sorted(maps.Keys(scenarios))
+			return nil, nil, usageError{fmt.Errorf("--scenario %q: %s plays mix (every scenario in turn), %s", f.scenario, f.provider, strings.Join(names, ", "))}
+		}
+	}
 	seed := f.seed
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
@@ -141,6 +159,36 @@ func (f *simulateFlags) build() ([]simulator.Journey, *simulator.Sender, error) 
 		URL: f.url, Concurrency: f.concurrency, Rate: f.rate, Duplicates: f.duplicates,
 		Shuffle: f.shuffle, TimeScale: f.timeScale, Rand: r,
 	}, nil
+}
+
+// refusalHint says what to check when the receiver answered status (401
+// or 403) to the simulated provider.
+func refusalHint(provider string, status int) string {
+	switch {
+	case status == http.StatusForbidden:
+		return "the receiver refuses this client: check the source's allow_ips"
+	case provider == "vericato":
+		return "check the source's URL token at the end of --url"
+	case provider == "idwise":
+		return "check --secret: the bearer token the source expects (auth.bearer)"
+	default:
+		return "check --secret: the signing secret of the source --url names (its secrets)"
+	}
+}
+
+// showProgress makes sender announce each retry on w and, at most every
+// 5 seconds, how far the run is, so that a long run is never silent.
+func showProgress(w io.Writer, provider string, sender *simulator.Sender, total int, now func() time.Time) {
+	last := now()
+	sender.OnRetry = func(r simulator.Retry) {
+		fmt.Fprintf(w, "%s: %s of verification %s: %s; retry %d of %d in %s\n", provider, r.Event, r.VerificationID, r.Reason, r.Attempt, r.Of, r.Wait.Round(time.Millisecond))
+	}
+	sender.Progress = func(s simulator.Summary) {
+		if t := now(); t.Sub(last) >= 5*time.Second {
+			last = t
+			fmt.Fprintf(w, "%s: %d sent (of %d webhooks, plus duplicates): %d accepted, %d duplicates, %d retries, %d rejected\n", provider, s.Sent, total, s.Accepted, s.Duplicates, s.Retries, rejected(s))
+		}
+	}
 }
 
 func rejected(s simulator.Summary) int {

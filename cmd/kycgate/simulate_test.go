@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -169,16 +171,47 @@ func testEveryScenario(t *testing.T, storage string) {
 	t.Logf("%d journeys, %d induced 503s", len(all), induced.Load())
 }
 
+// countingProxy forwards to target, counting requests, and answers the
+// first fail of them 503 without forwarding them.
+func countingProxy(t *testing.T, target string, fail int64) (string, *atomic.Int64) {
+	u, _ := url.Parse(target)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	var n atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) <= fail {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL, &n
+}
+
 func TestSimulate_CLI(t *testing.T) {
 	url, _ := startApp(t) // one sumsub source, secret s3cret
 	code, out, errOut := cli(t, "simulate", "--provider", "sumsub", "--url", url+"/webhooks/sumsub", "--secret", "s3cret", "--count", "9", "--duplicates", "0.5", "--shuffle", "--seed", "7")
 	if code != 0 || !strings.Contains(out, "journeys:    9") || !strings.Contains(out, "accepted:") {
 		t.Fatalf("simulate: %d\n%s%s", code, out, errOut)
 	}
-	// A wrong secret: every delivery is refused, and the exit code says so.
-	code, out, errOut = cli(t, "simulate", "--provider", "sumsub", "--url", url+"/webhooks/sumsub", "--secret", "wrong", "--count", "1", "--time-scale", "0")
-	if code != 1 || !strings.Contains(out, "rejected (HTTP 401)") || !strings.Contains(errOut, "never accepted") {
-		t.Errorf("wrong secret: %d\n%s%s", code, out, errOut)
+	// A wrong secret: the first refusal stops the run, nothing is retried,
+	// and the error shows what was refused and the receiver's answer.
+	counted, requests := countingProxy(t, url, 0)
+	code, out, errOut = cli(t, "simulate", "--provider", "sumsub", "--url", counted+"/webhooks/sumsub", "--secret", "wrong", "--count", "3", "--concurrency", "1", "--time-scale", "0")
+	for _, want := range []string{"refused the sumsub webhook applicant", "of verification ", "HTTP 401 Unauthorized: {\"error\":{\"code\":\"unauthorized\"", "check --secret"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("wrong secret: stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if code != 2 || !strings.Contains(out, "rejected (HTTP 401):  1") || requests.Load() != 1 {
+		t.Errorf("wrong secret: exit %d after %d requests, want 2 after 1\n%s%s", code, requests.Load(), out, errOut)
+	}
+	// A failure worth retrying is retried, and each wait is announced with
+	// the answer that caused it.
+	flaky, _ := countingProxy(t, url, 1)
+	code, out, errOut = cli(t, "simulate", "--provider", "sumsub", "--url", flaky+"/webhooks/sumsub", "--secret", "s3cret", "--count", "1", "--scenario", "approved", "--time-scale", "0")
+	if code != 0 || !strings.Contains(errOut, "HTTP 503 Service Unavailable: unavailable; retry 1 of 4 in 0s") || !strings.Contains(out, "retries:     1") {
+		t.Errorf("a 503: exit %d\n%s%s", code, out, errOut)
 	}
 	for _, tc := range []struct {
 		args []string
@@ -186,7 +219,7 @@ func TestSimulate_CLI(t *testing.T) {
 	}{
 		{[]string{"simulate", "--provider", "onfido", "--url", url, "--secret", "s"}, "--provider \"onfido\""},
 		{[]string{"simulate", "--provider", "sumsub", "--url", "ftp://x", "--secret", "s"}, "--url"},
-		{[]string{"simulate", "--provider", "sumsub", "--url", url, "--secret", "s", "--scenario", "teleported"}, "no scenario \"teleported\""},
+		{[]string{"simulate", "--provider", "sumsub", "--url", url, "--secret", "s", "--scenario", "teleported"}, "--scenario \"teleported\": sumsub plays mix (every scenario in turn), approved, declined, "},
 		{[]string{"simulate", "--provider", "sumsub", "--url", url}, "--secret"},
 		{[]string{"simulate", "--provider", "sumsub", "--url", url, "--secret", "s", "--duplicates", "2"}, "--duplicates"},
 		{[]string{"simulate", "--url", url}, "--provider: required"},
@@ -198,11 +231,21 @@ func TestSimulate_CLI(t *testing.T) {
 	}
 }
 
-func TestDemo(t *testing.T) {
+// playDemo runs the demo until it has printed its summary, then stops it,
+// and returns what it printed and logged.
+func playDemo(t *testing.T, p demoParams) (string, string) {
+	t.Helper()
+	return playDemoThen(t, p, func(string) {})
+}
+
+// playDemoThen is playDemo calling then with what the demo printed before
+// stopping it.
+func playDemoThen(t *testing.T, p demoParams, then func(printed string)) (string, string) {
+	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	out, logs := &syncWriter{}, &syncWriter{}
 	done := make(chan error, 1)
-	go func() { done <- runDemo(ctx, out, logs, "127.0.0.1:0", "", 6, "debug") }()
+	go func() { done <- runDemo(ctx, out, logs, p) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(out.String(), "Serving until Ctrl-C") {
 		if time.Now().After(deadline) {
@@ -210,17 +253,38 @@ func TestDemo(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	then(out.String())
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	text := out.String()
+	return out.String(), logs.String()
+}
+
+func TestDemo(t *testing.T) {
+	// The simulator command it suggests works as printed, and neither it
+	// nor the stop that follows logs anything alarming.
+	text, logText := playDemoThen(t, demoParams{Listen: "127.0.0.1:0", Count: 6, LogLevel: "debug", Command: "bin/kycgate"}, func(printed string) {
+		m := regexp.MustCompile(`Send your own: bin/kycgate (simulate .*)`).FindStringSubmatch(printed)
+		if m == nil {
+			t.Fatalf("no simulator command:\n%s", printed)
+		}
+		if code, out, errOut := cli(t, append(strings.Fields(m[1]), "--count", "3", "--time-scale", "0")...); code != 0 {
+			t.Errorf("%s: exit %d\n%s%s", m[0], code, out, errOut)
+		}
+	})
+	for _, line := range strings.Split(logText, "\n") {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			t.Errorf("the demo logged %s", line)
+		}
+	}
 	for _, p := range simulator.Providers() {
 		if !strings.Contains(text, "\n"+p+" ") {
 			t.Errorf("summary lacks %s:\n%s", p, text)
 		}
 	}
-	for _, want := range []string{"approved", "kycgate verifications list --server http://127.0.0.1:", "--token "} {
+	// The commands it suggests run the binary the user started.
+	for _, want := range []string{"approved", "with a fresh store", "\nTry:    bin/kycgate verifications list --server http://127.0.0.1:", "--token ", "Send your own: bin/kycgate simulate --provider sumsub"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)
 		}
@@ -232,13 +296,58 @@ func TestDemo(t *testing.T) {
 	if token == nil || secret == nil {
 		t.Fatalf("the demo did not print its token and secret:\n%s", text)
 	}
-	if !strings.Contains(logs.String(), "listening") {
-		t.Fatalf("the demo logged nothing at debug level; the check below would prove nothing:\n%s", logs.String())
+	if !strings.Contains(logText, "listening") {
+		t.Fatalf("the demo logged nothing at debug level; the check below would prove nothing:\n%s", logText)
 	}
 	for _, leak := range []string{token[1], secret[1], "Demo Person", "demo.person@example.com"} {
-		if strings.Contains(logs.String(), leak) {
-			t.Errorf("the log contains %q:\n%s", leak, logs.String())
+		if strings.Contains(logText, leak) {
+			t.Errorf("the log contains %q:\n%s", leak, logText)
 		}
+	}
+}
+
+// TestDemo_Store: a demo told to keep its data in a file that exists does
+// not call it fresh: it refuses, naming the flag that reuses it, and with
+// that flag says the summary counts what was there before.
+func TestDemo_Store(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "demo.db")
+	if err := os.WriteFile(store, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := cli(t, "demo", "--listen", "127.0.0.1:0", "--count", "1", "--store", store)
+	if code != 2 || !strings.Contains(errOut, "--store "+store+": the file exists") || !strings.Contains(errOut, "--reuse") {
+		t.Errorf("demo on an existing store: exit %d\n%s%s", code, out, errOut)
+	}
+	text, _ := playDemo(t, demoParams{Listen: "127.0.0.1:0", Store: store, Reuse: true, Count: 1, LogLevel: "warn"})
+	if !strings.Contains(text, "with the existing store at "+store+" (the summary counts its verifications too)") || strings.Contains(text, "fresh") {
+		t.Errorf("demo --reuse:\n%s", text)
+	}
+}
+
+func TestCommandName(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "kycgate")
+	other := filepath.Join(dir, "other")
+	for _, p := range []string{exe, other} {
+		if err := os.WriteFile(p, nil, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name, arg0, exe, onPath, want string
+	}{
+		{"on the PATH", "kycgate", exe, exe, "kycgate"},
+		{"built by make", "./bin/kycgate", exe, "", "./bin/kycgate"},
+		{"another kycgate on the PATH", "bin/kycgate", exe, other, "bin/kycgate"},
+		{"go run", "/tmp/go-build123/b001/exe/kycgate", "/tmp/go-build123/b001/exe/kycgate", "", "go run ./cmd/kycgate"},
+		{"bare name, not on the PATH", "kycgate", exe, "", exe},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := commandName(tt.arg0, tt.exe, tt.onPath); got != tt.want {
+				t.Errorf("commandName(%q, %q, %q) = %q, want %q", tt.arg0, tt.exe, tt.onPath, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -258,4 +367,20 @@ func (w *syncWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
+}
+
+// TestShowProgress: a long run says how far it is every 5 seconds, and no
+// more often.
+func TestShowProgress(t *testing.T) {
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	var out strings.Builder
+	sender := &simulator.Sender{}
+	showProgress(&out, "sumsub", sender, 40, func() time.Time { return at })
+	for i, step := range []time.Duration{time.Second, 3 * time.Second, 2 * time.Second, time.Second} {
+		at = at.Add(step)
+		sender.Progress(simulator.Summary{Sent: i + 1, Accepted: i + 1, Rejected: map[int]int{}})
+	}
+	if want := "sumsub: 3 sent (of 40 webhooks, plus duplicates): 3 accepted, 0 duplicates, 0 retries, 0 rejected\n"; out.String() != want {
+		t.Errorf("progress:\n%q\nwant\n%q", out.String(), want)
+	}
 }

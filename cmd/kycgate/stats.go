@@ -32,9 +32,15 @@ how many verifications were created, started, submitted and decided, with the
 conversion from each stage to the next; the decision mix; how many were
 abandoned or expired; where the ones that ended without approval stopped (a
 failed or cancelled step, a reject label, ...); and the time from creation to
-the first decision at p50, p90 and p99.
+the first decision at p50, p90 and p99. Providers date their events
+differently: IDWise sends no times, so its verifications are dated when
+kycgate receives their events; Vericato sends only outcomes, so a Vericato
+verification is created and decided by one event and its time to decision
+is 0s.
 
---since and --until select verifications by when they were created.`,
+--since and --until select verifications by when they were created, so that
+each group is one cohort followed through the stages (unlike verifications
+list --since, which selects by last update).`,
 		Example: `  kycgate stats funnel
   kycgate stats funnel --group-by flow --provider metamap --since 2026-11-01T00:00:00Z
   kycgate stats funnel -o json`,

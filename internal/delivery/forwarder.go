@@ -212,6 +212,9 @@ func (f *Forwarder) claim(ctx context.Context, d *Destination, limit int) []*kyc
 func (f *Forwarder) send(ctx context.Context, d *Destination, dl *kycgate.Delivery) {
 	env, body, err := f.envelope(ctx, d, dl)
 	if err != nil {
+		if ctx.Err() != nil {
+			return // shutting down: the delivery is left to its lease
+		}
 		f.log.Warn("cannot build the envelope; releasing the delivery", "delivery", dl.ID, "err", err)
 		f.release(ctx, dl)
 		return
@@ -273,7 +276,7 @@ func (f *Forwarder) envelope(ctx context.Context, d *Destination, dl *kycgate.De
 }
 
 func (f *Forwarder) release(ctx context.Context, dl *kycgate.Delivery) {
-	if err := f.store.ReleaseDeliveries(ctx, []string{dl.ID}); err != nil {
+	if err := f.store.ReleaseDeliveries(ctx, []string{dl.ID}); err != nil && ctx.Err() == nil {
 		f.log.Warn("cannot release a delivery; its lease will expire", "delivery", dl.ID, "err", err)
 	}
 }

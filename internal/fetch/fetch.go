@@ -236,7 +236,9 @@ func (f *Fetcher) fetch(ctx context.Context, s *Source, j *kycgate.Fetch) {
 		f.complete(ctx, j, kycgate.FetchOutcome{At: f.Now(), State: kycgate.FetchFailed, Error: "the verification is not stored"}, OutcomeFailed)
 		return
 	case err != nil:
-		log.Warn("cannot read the verification to fetch", "err", err)
+		if ctx.Err() == nil { // else shutting down: the job is left to its lease
+			log.Warn("cannot read the verification to fetch", "err", err)
+		}
 		return
 	case v.Status == kycgate.StatusDeleted:
 		f.complete(ctx, j, kycgate.FetchOutcome{At: f.Now(), State: kycgate.FetchFailed, Error: "the verification was erased"}, OutcomeFailed)
@@ -257,9 +259,15 @@ func (f *Fetcher) fetch(ctx context.Context, s *Source, j *kycgate.Fetch) {
 	now := f.Now()
 	if err != nil {
 		o, outcome := f.failure(j, err, now)
-		if outcome == OutcomeRetried {
+		switch outcome {
+		case OutcomeRetried:
 			log.Info("provider API call failed; retrying", "attempt", j.Attempts+1, "retry_at", o.RetryAt, "err", err)
-		} else {
+		case OutcomeNotFound:
+			// Expected of a verification erased at the provider before its
+			// deletion webhook arrived; recorded on the verification and
+			// counted in the metrics, where a misconfigured account shows.
+			log.Info("provider API call failed", "outcome", outcome, "err", o.Error)
+		default:
 			log.Warn("provider API call failed", "outcome", outcome, "err", o.Error)
 		}
 		f.complete(ctx, j, o, outcome)
@@ -275,7 +283,9 @@ func (f *Fetcher) fetch(ctx context.Context, s *Source, j *kycgate.Fetch) {
 		receipts, err = f.Store.CreateEvents(ctx, []*kycgate.Event{ev})
 	}
 	if err != nil {
-		log.Warn("cannot store the fetched document; its lease will expire and it will be fetched again", "err", err)
+		if ctx.Err() == nil {
+			log.Warn("cannot store the fetched document; its lease will expire and it will be fetched again", "err", err)
+		}
 		return
 	}
 	f.Notify()
@@ -293,7 +303,7 @@ func (f *Fetcher) fetch(ctx context.Context, s *Source, j *kycgate.Fetch) {
 
 func (f *Fetcher) complete(ctx context.Context, j *kycgate.Fetch, o kycgate.FetchOutcome, outcome string) {
 	f.fetches.WithLabelValues(j.Source, outcome).Inc()
-	if err := f.Store.CompleteFetch(ctx, j, o); err != nil {
+	if err := f.Store.CompleteFetch(ctx, j, o); err != nil && ctx.Err() == nil {
 		f.Logger.Warn("cannot record a provider fetch; its lease will expire and it will be tried again", "source", j.Source, "verification", j.VerificationID, "err", err)
 	}
 }

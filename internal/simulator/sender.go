@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +34,48 @@ type Sender struct {
 	// a second.
 	TimeScale float64
 	Rand      *rand.Rand
+	// Progress, when set, is called with the running totals after each
+	// delivery settles, and OnRetry before each wait for a retry, so that
+	// a long run can show where it is. Neither may block for long.
+	Progress func(Summary)
+	OnRetry  func(Retry)
+}
+
+// Retry is a delivery that failed and will be sent again after Wait.
+type Retry struct {
+	Event          string // the provider's event name
+	VerificationID string
+	Status         int    // the answer's HTTP status; 0 for no answer
+	Reason         string // the answer's status line and body, or the transport error
+	Attempt        int    // retries so far, this one included
+	Of             int    // retries the provider makes at most
+	Wait           time.Duration
+}
+
+// RefusedError reports a receiver that refused a delivery's credentials
+// (401) or its sender (403). A provider would retry it on its schedule, for
+// up to a day; for whoever runs the simulator it is a configuration
+// mistake, so the run stops at the first one.
+type RefusedError struct {
+	URL            string
+	Provider       string
+	Event          string
+	VerificationID string
+	Status         int
+	Reason         string // the answer's status line and body
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s refused the %s webhook %s of verification %s: %s", e.URL, e.Provider, e.Event, e.VerificationID, e.Reason)
+}
+
+// Total is the number of deliveries the journeys hold, before duplicates.
+func Total(journeys []Journey) int {
+	n := 0
+	for _, j := range journeys {
+		n += len(j.Deliveries)
+	}
+	return n
 }
 
 // Summary counts what a run did.
@@ -45,7 +89,8 @@ type Summary struct {
 }
 
 // Run sends every journey, at most Concurrency at a time, and returns what
-// happened. It stops early when ctx ends.
+// happened. It stops early when ctx ends, and at the first delivery the
+// receiver refuses with 401 or 403, returning a *RefusedError.
 func (s *Sender) Run(ctx context.Context, provider string, journeys []Journey) (Summary, error) {
 	if _, ok := providers[provider]; !ok {
 		return Summary{}, fmt.Errorf("simulator: unknown provider %q", provider)
@@ -66,20 +111,34 @@ func (s *Sender) Run(ctx context.Context, provider string, journeys []Journey) (
 	if s.Rand != nil {
 		seed = s.Rand.Uint64()
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var (
-		mu  sync.Mutex
-		sum = Summary{Journeys: len(journeys), Rejected: map[int]int{}}
-		wg  sync.WaitGroup
+		mu      sync.Mutex
+		sum     = Summary{Journeys: len(journeys), Rejected: map[int]int{}}
+		refused *RefusedError
+		wg      sync.WaitGroup
 	)
+	settled := func(d Summary, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		sum.add(d)
+		var re *RefusedError
+		if errors.As(err, &re) && refused == nil {
+			re.URL, re.Provider = s.URL, provider
+			refused = re
+			cancel()
+		}
+		if s.Progress != nil {
+			s.Progress(sum.clone())
+		}
+	}
 	work := make(chan int)
 	for w := range conc {
 		r := rand.New(rand.NewPCG(seed, uint64(w)))
 		wg.Go(func() {
 			for i := range work {
-				local := s.sendJourney(ctx, client, limiter, r, provider, journeys[i])
-				mu.Lock()
-				sum.add(local)
-				mu.Unlock()
+				s.sendJourney(ctx, client, limiter, r, provider, journeys[i], settled)
 			}
 		})
 	}
@@ -93,7 +152,15 @@ feed:
 	}
 	close(work)
 	wg.Wait()
+	if refused != nil {
+		return sum, refused
+	}
 	return sum, ctx.Err()
+}
+
+func (s Summary) clone() Summary {
+	s.Rejected = maps.Clone(s.Rejected)
+	return s
 }
 
 func (s *Summary) add(o Summary) {
@@ -106,8 +173,9 @@ func (s *Summary) add(o Summary) {
 	}
 }
 
-func (s *Sender) sendJourney(ctx context.Context, client *http.Client, limiter *rate.Limiter, r *rand.Rand, provider string, j Journey) Summary {
-	sum := Summary{Rejected: map[int]int{}}
+// sendJourney sends one journey's deliveries, reporting each to settled as
+// it ends, until they are all sent or ctx ends.
+func (s *Sender) sendJourney(ctx context.Context, client *http.Client, limiter *rate.Limiter, r *rand.Rand, provider string, j Journey, settled func(Summary, error)) {
 	order := make([]int, len(j.Deliveries))
 	for i := range order {
 		order[i] = i
@@ -122,11 +190,14 @@ func (s *Sender) sendJourney(ctx context.Context, client *http.Client, limiter *
 		}
 		for range copies {
 			if err := limiter.Wait(ctx); err != nil {
-				return sum
+				return
 			}
-			sum.Sent++
-			dup, retries, status, err := s.deliver(ctx, client, provider, j.Deliveries[i])
-			sum.Retries += retries
+			dup, retries, status, err := s.deliver(ctx, client, provider, j, j.Deliveries[i])
+			var refused *RefusedError
+			if err != nil && ctx.Err() != nil && !errors.As(err, &refused) {
+				return // cut short by the end of the run: neither sent nor refused
+			}
+			sum := Summary{Sent: 1, Retries: retries, Rejected: map[int]int{}}
 			switch {
 			case err != nil:
 				sum.Rejected[status]++
@@ -135,21 +206,32 @@ func (s *Sender) sendJourney(ctx context.Context, client *http.Client, limiter *
 			default:
 				sum.Accepted++
 			}
+			settled(sum, err)
+			if ctx.Err() != nil {
+				return
+			}
 		}
 	}
-	return sum
 }
 
 // deliver sends one delivery and retries it on the provider's schedule until
-// it is answered 2xx or the schedule runs out.
-func (s *Sender) deliver(ctx context.Context, client *http.Client, provider string, d Delivery) (duplicate bool, retries, status int, err error) {
+// it is answered 2xx or the schedule runs out. A 401 or 403 is not retried:
+// it returns a *RefusedError.
+func (s *Sender) deliver(ctx context.Context, client *http.Client, provider string, j Journey, d Delivery) (duplicate bool, retries, status int, err error) {
 	schedule := providers[provider].retries
 	for attempt := 0; ; attempt++ {
-		duplicate, status, err = s.post(ctx, client, d)
+		var reason string
+		duplicate, status, reason, err = s.post(ctx, client, d)
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
+			return false, attempt, status, &RefusedError{Event: d.Event, VerificationID: j.VerificationID, Status: status, Reason: reason}
+		}
 		if err == nil || attempt == len(schedule) || ctx.Err() != nil {
 			return duplicate, attempt, status, err
 		}
 		wait := time.Duration(float64(schedule[attempt]) * s.TimeScale)
+		if s.OnRetry != nil {
+			s.OnRetry(Retry{Event: d.Event, VerificationID: j.VerificationID, Status: status, Reason: reason, Attempt: attempt + 1, Of: len(schedule), Wait: wait})
+		}
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
@@ -160,24 +242,33 @@ func (s *Sender) deliver(ctx context.Context, client *http.Client, provider stri
 
 var errStatus = errors.New("not accepted")
 
-func (s *Sender) post(ctx context.Context, client *http.Client, d Delivery) (duplicate bool, status int, err error) {
+// post sends d once. A failure's reason is the answer's status line and the
+// start of its body, or the transport error.
+func (s *Sender) post(ctx context.Context, client *http.Client, d Delivery) (duplicate bool, status int, reason string, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, bytes.NewReader(d.Body))
 	if err != nil {
-		return false, 0, err
+		return false, 0, err.Error(), err
 	}
 	req.Header = d.Header.Clone()
 	resp, err := client.Do(req)
 	if err != nil {
-		return false, 0, err
+		return false, 0, err.Error(), err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 != 2 {
-		return false, resp.StatusCode, fmt.Errorf("%w: %s", errStatus, resp.Status)
+		reason = "HTTP " + resp.Status
+		if b := strings.TrimSpace(string(body)); b != "" {
+			if len(b) > 500 {
+				b = b[:500] + "…"
+			}
+			reason += ": " + b
+		}
+		return false, resp.StatusCode, reason, fmt.Errorf("%w: %s", errStatus, resp.Status)
 	}
 	var answer struct {
 		Duplicate bool `json:"duplicate"`
 	}
 	_ = json.Unmarshal(body, &answer) // a receiver other than kycgate may answer anything
-	return answer.Duplicate, resp.StatusCode, nil
+	return answer.Duplicate, resp.StatusCode, "", nil
 }

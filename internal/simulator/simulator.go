@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/kycgate/kycgate"
@@ -80,7 +81,7 @@ func Providers() []string {
 func Scenarios(provider string) (map[string]kycgate.Status, error) {
 	p, ok := providers[provider]
 	if !ok {
-		return nil, fmt.Errorf("simulator: unknown provider %q (one of %v)", provider, Providers())
+		return nil, fmt.Errorf("simulator: unknown provider %q (one of %s)", provider, strings.Join(Providers(), ", "))
 	}
 	out := map[string]kycgate.Status{}
 	for name, s := range p.scenarios {
@@ -117,7 +118,7 @@ type Options struct {
 func NewJourneys(opts Options) ([]Journey, error) {
 	p, ok := providers[opts.Provider]
 	if !ok {
-		return nil, fmt.Errorf("simulator: unknown provider %q (one of %v)", opts.Provider, Providers())
+		return nil, fmt.Errorf("simulator: unknown provider %q (one of %s)", opts.Provider, strings.Join(Providers(), ", "))
 	}
 	names := make([]string, 0, len(p.scenarios))
 	for n := range p.scenarios {
@@ -126,7 +127,7 @@ func NewJourneys(opts Options) ([]Journey, error) {
 	sort.Strings(names)
 	if opts.Scenario != "" && opts.Scenario != "mix" {
 		if _, ok := p.scenarios[opts.Scenario]; !ok {
-			return nil, fmt.Errorf("simulator: %s has no scenario %q (one of mix, %v)", opts.Provider, opts.Scenario, names)
+			return nil, fmt.Errorf("simulator: %s has no scenario %q (one of mix, %s)", opts.Provider, opts.Scenario, strings.Join(names, ", "))
 		}
 		names = []string{opts.Scenario}
 	}

@@ -1,0 +1,47 @@
+package simulator_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/kycgate/kycgate/internal/simulator"
+)
+
+// TestSender_Refused: a receiver that refuses the sender (403) or its
+// credentials (401) stops the run at the first delivery, which is not
+// retried, and the error carries the receiver's answer.
+func TestSender_Refused(t *testing.T) {
+	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			var requests atomic.Int64
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				http.Error(w, "client 127.0.0.1 not allowed", status)
+			}))
+			defer ts.Close()
+			journeys, err := simulator.NewJourneys(simulator.Options{Provider: "metamap", Count: 5, Rand: rand.New(rand.NewPCG(1, 2)), Creds: simulator.Credentials{Secret: "s"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var retries atomic.Int64
+			s := &simulator.Sender{URL: ts.URL, Concurrency: 1, OnRetry: func(simulator.Retry) { retries.Add(1) }}
+			sum, err := s.Run(context.Background(), "metamap", journeys)
+			var refused *simulator.RefusedError
+			if !errors.As(err, &refused) {
+				t.Fatalf("Run: %v, want a *RefusedError", err)
+			}
+			if refused.Status != status || refused.VerificationID != journeys[0].VerificationID || refused.Event == "" || !strings.Contains(refused.Reason, "client 127.0.0.1 not allowed") {
+				t.Errorf("refusal %+v", refused)
+			}
+			if requests.Load() != 1 || retries.Load() != 0 || sum.Sent != 1 || sum.Rejected[status] != 1 {
+				t.Errorf("%d requests, %d retries, summary %+v; want the run to stop at the first", requests.Load(), retries.Load(), sum)
+			}
+		})
+	}
+}
