@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -80,21 +79,7 @@ func TestFetch_EndToEnd(t *testing.T) {
 
 func testFetchEndToEnd(t *testing.T, storage string) {
 	rcv := &enrichedReceiver{got: map[string]json.RawMessage{}}
-	dest := httptest.NewServer(rcv)
-	defer dest.Close()
-	secrets := newDemoSecrets()
-	fake, stop, err := startProviderAPIs(&secrets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	cfg, err := demoConfig("127.0.0.1:0", storage, secrets, `destinations:
-  - {name: app, url: "`+dest.URL+`", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", include_provider_data: true, filter: {types: [verification.enriched]}}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, _ := runApp(t, cfg)
-	base := "http://" + app.Addr()
+	base, secrets, fake := demoGateway(t, storage, rcv, ", include_provider_data: true, filter: {types: [verification.enriched]}")
 	if _, err := feedDemo(context.Background(), base, secrets, 2, fake); err != nil {
 		t.Fatal(err)
 	}

@@ -138,23 +138,31 @@ func TestState_EndToEnd(t *testing.T) {
 	}
 }
 
-func testStateEndToEnd(t *testing.T, storage string) {
-	rcv := &envelopes{got: map[string][]receivedEnvelope{}}
+// demoGateway runs a gateway with the demo's sources on storage, fetching
+// from fakes of the provider APIs, and forwarding to rcv as a destination
+// with the options opts (YAML flow-map entries, or "").
+func demoGateway(t *testing.T, storage string, rcv http.Handler, opts string) (string, demoSecrets, *simulator.API) {
+	t.Helper()
 	dest := httptest.NewServer(rcv)
-	defer dest.Close()
+	t.Cleanup(dest.Close)
 	secrets := newDemoSecrets()
 	fake, stop, err := startProviderAPIs(&secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
+	t.Cleanup(stop)
 	cfg, err := demoConfig("127.0.0.1:0", storage, secrets, `destinations:
-  - {name: app, url: "`+dest.URL+`", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}`)
+  - {name: app, url: "`+dest.URL+`", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"`+opts+`}`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	app, _ := runApp(t, cfg)
-	base := "http://" + app.Addr()
+	return "http://" + app.Addr(), secrets, fake
+}
+
+func testStateEndToEnd(t *testing.T, storage string) {
+	rcv := &envelopes{got: map[string][]receivedEnvelope{}}
+	base, secrets, fake := demoGateway(t, storage, rcv, "")
 	api := client.New(base, secrets.api)
 	dashboard := dashboardClient(t, base, secrets.api)
 
