@@ -126,121 +126,139 @@ func Rebuild(source, provider, id string, log []LogEntry) Verification {
 // order and hold the same event twice: the answer depends only on the set
 // of events, each with its arrival. See docs/state.md for the rules.
 func Replay(source, provider, id string, log []LogEntry) (Verification, []Effect) {
-	webhooks, documents, deletions := order(log)
+	entries, webhooks, documents, deletions := order(log)
 	r := replayer{v: Verification{Source: source, Provider: provider, ID: id, Status: StatusPending, Stage: StageCreated,
-		Reasons: []string{}, Steps: []Step{}, Attempt: 1}, decided: -1}
+		Reasons: []string{}, Steps: []Step{}, Attempt: 1}, decided: -1, effects: make([]Effect, 0, len(entries))}
 	var lastDecisive time.Time
-	for _, e := range webhooks {
+	for _, i := range webhooks {
+		e := &entries[i]
 		r.webhook(e)
 		if e.decisive() && e.ReceivedAt.After(lastDecisive) {
 			lastDecisive = e.ReceivedAt
 		}
 	}
 	markLate(webhooks, r.effects)
-	for _, e := range documents {
-		r.document(e, e.OccurredAt.After(lastDecisive))
+	for _, i := range documents {
+		r.document(&entries[i], entries[i].OccurredAt.After(lastDecisive))
 	}
-	for _, e := range deletions {
-		r.erase(e)
+	for _, i := range deletions {
+		r.erase(&entries[i])
 	}
 	r.v.DropOff = r.v.dropOff()
 	return r.v, r.effects
 }
 
 // order removes duplicates (the first to arrive stays) and returns the
-// provider's webhooks in the order they apply, the documents fetched from
-// the provider's API by when each fetch began, and the deletions.
+// entries in arrival order, with the indexes of the provider's webhooks in
+// the order they apply, of the documents fetched from the provider's API
+// by when each fetch began, and of the deletions.
 //
 // When every webhook carries an event time, event time orders them. Else
 // arrival cuts the log into attempts at each event that opens one (see
-// attempts), and within an attempt the lifecycle phase orders, then the
-// provider's time, then arrival: a send time or a late arrival never moves
-// an event past a later phase.
-func order(log []LogEntry) (webhooks, documents, deletions []LogEntry) {
-	entries := slices.Clone(log)
-	slices.SortFunc(entries, compareArrival)
-	seen := make(map[string]bool, len(entries))
-	timed := true
-	for _, e := range entries {
-		key := cmp.Or(e.DedupKey, "id:"+e.ID)
-		if seen[key] {
-			continue
+// assignAttempts), and within an attempt the lifecycle phase orders, then
+// the provider's time, then arrival: a send time or a late arrival never
+// moves an event past a later phase.
+func order(log []LogEntry) (entries []LogEntry, webhooks, documents, deletions []int) {
+	sorted := slices.Clone(log)
+	slices.SortFunc(sorted, compareArrival)
+	entries = sorted[:0]
+	seen := make(map[string]bool, len(sorted))
+	for _, e := range sorted {
+		key := e.DedupKey
+		if key == "" {
+			key = "id:" + e.ID
 		}
-		seen[key] = true
+		if !seen[key] {
+			seen[key] = true
+			entries = append(entries, e) // in place: never ahead of the reading
+		}
+	}
+	var keys []sortKey
+	timed := true
+	for i := range entries {
+		e := &entries[i]
 		switch {
 		case e.deletes():
-			deletions = append(deletions, e)
+			deletions = append(deletions, i)
 		case e.Type == EventEnriched:
-			documents = append(documents, e)
+			documents = append(documents, i)
 		default:
-			webhooks = append(webhooks, e)
+			keys = append(keys, sortKey{i: i, phase: e.Type.Phase()})
 			timed = timed && e.clock() == ClockEvent
 		}
 	}
 	if timed {
-		slices.SortStableFunc(webhooks, func(a, b LogEntry) int {
-			return cmp.Or(a.OccurredAt.Compare(b.OccurredAt), cmp.Compare(a.Type.Phase(), b.Type.Phase()))
+		slices.SortStableFunc(keys, func(a, b sortKey) int {
+			return cmp.Or(entries[a.i].OccurredAt.Compare(entries[b.i].OccurredAt), cmp.Compare(a.phase, b.phase))
 		})
 	} else {
-		attempt := attempts(webhooks)
-		slices.SortStableFunc(webhooks, func(a, b LogEntry) int {
-			return cmp.Or(
-				cmp.Compare(attempt[a.ID], attempt[b.ID]),
-				cmp.Compare(opener(b), opener(a)),
-				cmp.Compare(a.Type.Phase(), b.Type.Phase()),
-				a.OccurredAt.Compare(b.OccurredAt))
+		assignAttempts(entries, keys)
+		slices.SortStableFunc(keys, func(a, b sortKey) int {
+			return cmp.Or(cmp.Compare(a.attempt, b.attempt), cmp.Compare(b.opener, a.opener), cmp.Compare(a.phase, b.phase),
+				entries[a.i].OccurredAt.Compare(entries[b.i].OccurredAt))
 		})
 	}
-	slices.SortStableFunc(documents, func(a, b LogEntry) int { return a.OccurredAt.Compare(b.OccurredAt) })
-	return webhooks, documents, deletions
+	webhooks = make([]int, len(keys))
+	for n, k := range keys {
+		webhooks[n] = k.i
+	}
+	slices.SortStableFunc(documents, func(a, b int) int { return entries[a].OccurredAt.Compare(entries[b].OccurredAt) })
+	return entries, webhooks, documents, deletions
 }
 
-// attempts assigns each of the webhooks, in arrival order, to an attempt:
-// an event that opens one starts the next; any other event belongs to the
-// latest attempt, unless the attempt before it lacks an event of its kind
-// (its type, and its step's name): then it is taken for a late delivery of
-// that earlier attempt (a retry of a first attempt that failed), since a
-// new attempt repeats what the one before it went through.
-func attempts(webhooks []LogEntry) map[string]int {
-	attempt := make(map[string]int, len(webhooks))
-	seen := []map[string]bool{{}}
-	for _, e := range webhooks {
+// sortKey places the webhook at index i of the arrival order.
+type sortKey struct {
+	i, phase, attempt, opener int
+}
+
+// assignAttempts assigns each of the webhooks, in arrival order, to an
+// attempt: an event that opens one starts the next; any other event belongs
+// to the latest attempt, unless the attempt before it lacks an event of its
+// kind (its type, and its step's name): then it is taken for a late
+// delivery of that earlier attempt (a retry of a first attempt that
+// failed), since a new attempt repeats what the one before it went through.
+func assignAttempts(entries []LogEntry, keys []sortKey) {
+	type kind struct {
+		attempt int
+		typ     EventType
+		step    string
+	}
+	seen := map[kind]bool{}
+	n := 0
+	for i := range keys { // in arrival order
+		e := &entries[keys[i].i]
 		if e.opensAttempt() {
-			seen = append(seen, map[string]bool{})
-			attempt[e.ID] = len(seen) - 1
+			n++
+			keys[i].attempt, keys[i].opener = n, 1
 			continue
 		}
-		kind := string(e.Type)
+		k := kind{attempt: n, typ: e.Type}
 		if e.Change.Step != nil {
-			kind += "/" + e.Change.Step.Name
+			k.step = e.Change.Step.Name
 		}
-		a := len(seen) - 1
-		for a > 0 && !seen[a-1][kind] {
-			a--
+		for k.attempt > 0 {
+			prev := k
+			prev.attempt--
+			if seen[prev] {
+				break
+			}
+			k.attempt--
 		}
-		attempt[e.ID], seen[a][kind] = a, true
+		keys[i].attempt, seen[k] = k.attempt, true
 	}
-	return attempt
 }
 
-func opener(e LogEntry) int {
-	if e.opensAttempt() {
-		return 1
-	}
-	return 0
-}
-
-// markLate marks the effects of entries that arrived after an entry that
-// applies after them.
-func markLate(applied []LogEntry, effects []Effect) {
-	var earliest *LogEntry // the first to arrive of the entries applied after
-	for i := len(applied) - 1; i >= 0; i-- {
-		e := applied[i]
-		if earliest != nil && compareArrival(*earliest, e) < 0 {
-			effects[i].Late = true
+// markLate marks the effects of webhooks (indexes in arrival order, in the
+// order they apply) that arrived after one that applies after them.
+func markLate(webhooks []int, effects []Effect) {
+	earliest := -1 // the first to arrive of the webhooks applied after
+	for n := len(webhooks) - 1; n >= 0; n-- {
+		i := webhooks[n]
+		if earliest >= 0 && earliest < i {
+			effects[n].Late = true
 		}
-		if earliest == nil || compareArrival(e, *earliest) < 0 {
-			earliest = &applied[i]
+		if earliest < 0 || i < earliest {
+			earliest = i
 		}
 	}
 }
@@ -255,7 +273,7 @@ type replayer struct {
 
 // at is the entry's time on the verification's clock: its provider time,
 // else its arrival.
-func at(e LogEntry) time.Time {
+func at(e *LogEntry) time.Time {
 	if e.OccurredAt.IsZero() {
 		return e.ReceivedAt
 	}
@@ -263,7 +281,7 @@ func at(e LogEntry) time.Time {
 }
 
 // count records an entry's times and adds its effect.
-func (r *replayer) count(e LogEntry, overruled Actor) {
+func (r *replayer) count(e *LogEntry, overruled Actor) {
 	v := &r.v
 	t := at(e)
 	if v.Events == 0 || t.Before(v.CreatedAt) {
@@ -283,7 +301,7 @@ func (r *replayer) count(e LogEntry, overruled Actor) {
 }
 
 // webhook applies one provider webhook.
-func (r *replayer) webhook(e LogEntry) {
+func (r *replayer) webhook(e *LogEntry) {
 	v, c := &r.v, e.Change
 	if e.opensAttempt() {
 		r.newAttempt(e)
@@ -296,7 +314,7 @@ func (r *replayer) webhook(e LogEntry) {
 		r.count(e, "")
 		return
 	}
-	if s := stageOf(e); s.Rank() > v.Stage.Rank() {
+	if s := stageOf(*e); s.Rank() > v.Stage.Rank() {
 		v.Stage = s
 	}
 	if c.Step != nil {
@@ -325,7 +343,7 @@ func (r *replayer) webhook(e LogEntry) {
 
 // newAttempt closes the current attempt: the decision it ended with stays
 // in the timeline, and the next one starts undecided.
-func (r *replayer) newAttempt(e LogEntry) {
+func (r *replayer) newAttempt(e *LogEntry) {
 	v := &r.v
 	v.Attempt++
 	r.authority, r.decided = 0, -1
@@ -339,7 +357,7 @@ func (r *replayer) newAttempt(e LogEntry) {
 // decide applies the decision e carries, unless a decision of higher rank
 // stands in this attempt: it returns who overruled it, and whether the
 // decision stands.
-func (r *replayer) decide(e LogEntry) (Actor, bool) {
+func (r *replayer) decide(e *LogEntry) (Actor, bool) {
 	v, c := &r.v, e.Change
 	by := cmp.Or(c.By, ActorAutomatic)
 	d := c.Decision
@@ -385,7 +403,7 @@ func (r *replayer) decide(e LogEntry) (Actor, bool) {
 // (settles), it is the provider's current word: its fields replace the
 // webhooks', and its decision gives one they never brought or overrules
 // theirs when they disagree. Otherwise it only fills what is empty.
-func (r *replayer) document(e LogEntry, settles bool) {
+func (r *replayer) document(e *LogEntry, settles bool) {
 	v, c := &r.v, e.Change
 	if settles {
 		v.setFields(c) // the provider's current word on the document, the user, the flow
@@ -401,7 +419,7 @@ func (r *replayer) document(e LogEntry, settles bool) {
 }
 
 // settle makes the document's decision the verification's.
-func (r *replayer) settle(e LogEntry) {
+func (r *replayer) settle(e *LogEntry) {
 	v, c := &r.v, e.Change
 	if v.OriginalDecision == "" {
 		v.OriginalDecision = cmp.Or(c.OriginalDecision, c.Decision)
@@ -418,7 +436,7 @@ func (r *replayer) settle(e LogEntry) {
 
 // erase makes the verification a tombstone: ids, decision and times stay;
 // metadata goes (the store purges the raw bodies).
-func (r *replayer) erase(e LogEntry) {
+func (r *replayer) erase(e *LogEntry) {
 	r.v.Status, r.v.Metadata = StatusDeleted, nil
 	r.count(e, "")
 }
