@@ -96,7 +96,7 @@ func (e LogEntry) decisive() bool {
 
 // compareArrival orders entries by when they arrived.
 func compareArrival(a, b LogEntry) int {
-	return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.ID, b.ID))
+	return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.ID, b.ID), cmp.Compare(a.DedupKey, b.DedupKey))
 }
 
 // Effect is what one event of a log did to its verification.
@@ -213,10 +213,12 @@ type sortKey struct {
 
 // assignAttempts assigns each of the webhooks, in arrival order, to an
 // attempt: an event that opens one starts the next; any other event belongs
-// to the latest attempt, unless the attempt before it lacks an event of its
-// kind (its type, and its step's name): then it is taken for a late
-// delivery of that earlier attempt (a retry of a first attempt that
-// failed), since a new attempt repeats what the one before it went through.
+// to the latest attempt, unless it is a step of the flow up to its decision
+// and the attempt before it lacks an event of its kind (its type, and its
+// step's name): then it is taken for a late delivery of that earlier
+// attempt (a retry of a first attempt that failed), since a new attempt
+// repeats what the one before it went through. What comes after a decision
+// (a reviewer's update, a screening, an expiry) is never moved back.
 func assignAttempts(entries []LogEntry, keys []sortKey) {
 	type kind struct {
 		attempt int
@@ -236,7 +238,7 @@ func assignAttempts(entries []LogEntry, keys []sortKey) {
 		if e.Change.Step != nil {
 			k.step = e.Change.Step.Name
 		}
-		for k.attempt > 0 {
+		for k.attempt > 0 && e.Type.Phase() <= EventDecided.Phase() {
 			prev := k
 			prev.attempt--
 			if seen[prev] {
@@ -269,6 +271,9 @@ type replayer struct {
 	effects   []Effect
 	authority int // the rank of the actor whose decision stands in this attempt
 	decided   int // the effect whose decision stands; -1 for none
+	// decidedByOpener: the decision that stands is the one that opened the
+	// attempt (a resubmission request, a renewal).
+	decidedByOpener bool
 }
 
 // at is the entry's time on the verification's clock: its provider time,
@@ -337,7 +342,7 @@ func (r *replayer) webhook(e *LogEntry) {
 	}
 	r.count(e, overruled)
 	if stood {
-		r.decided = len(r.effects) - 1
+		r.decided, r.decidedByOpener = len(r.effects)-1, e.opensAttempt()
 	}
 }
 
@@ -346,7 +351,7 @@ func (r *replayer) webhook(e *LogEntry) {
 func (r *replayer) newAttempt(e *LogEntry) {
 	v := &r.v
 	v.Attempt++
-	r.authority, r.decided = 0, -1
+	r.authority, r.decided, r.decidedByOpener = 0, -1, false
 	if e.Change.Decision == "" {
 		v.Decision, v.DecisionSource, v.DecidedAt = "", "", nil
 		v.Status = cmp.Or(e.Change.Status, StatusPending)
@@ -361,23 +366,28 @@ func (r *replayer) decide(e *LogEntry) (Actor, bool) {
 	v, c := &r.v, e.Change
 	by := cmp.Or(c.By, ActorAutomatic)
 	d := c.Decision
-	if by == ActorScreening {
+	switch {
+	case by == ActorScreening:
 		// A clean result approves nothing, and a declined verification stays
 		// declined; a hit reopens anything else for review.
 		if d == DecisionApproved || v.Decision == DecisionDeclined {
 			return "", false
 		}
 		d = DecisionReviewNeeded
-	}
-	if by == ActorScreening {
 		r.authority = max(r.authority, by.rank())
-	} else if by.rank() < r.authority {
+	case by.rank() >= r.authority:
+		r.authority = by.rank()
+	case by == ActorRisk && v.Decision != DecisionDeclined:
+		// A risk signal after a decision that outranks it (a failed spot
+		// check after a reviewer's approval) was not seen by whoever made
+		// that decision: it reopens it for review, until a reviewer decides
+		// again.
+		d = DecisionReviewNeeded
+	default:
 		if v.OriginalDecision == "" {
 			v.OriginalDecision = cmp.Or(c.OriginalDecision, d)
 		}
 		return v.DecisionSource, false
-	} else {
-		r.authority = by.rank()
 	}
 	if v.OriginalDecision == "" {
 		v.OriginalDecision = cmp.Or(c.OriginalDecision, d)
@@ -409,13 +419,31 @@ func (r *replayer) document(e *LogEntry, settles bool) {
 		v.setFields(c) // the provider's current word on the document, the user, the flow
 	}
 	v.enrich(c, e.ReceivedAt)
-	if settles && c.Decision != "" && c.Decision != v.Decision {
+	if settles && c.Decision != "" && c.Decision != v.Decision && r.settleable() {
 		if r.decided >= 0 {
 			r.effects[r.decided].OverruledBy = ActorProviderAPI
 		}
 		r.settle(e)
 	}
 	r.count(e, "")
+}
+
+// settleable reports whether a document may settle the decision: one the
+// webhooks never brought in the verification's first attempt, or one of
+// the provider's checks, a reviewer or an earlier document. A document does
+// not say what a screening hit, a risk signal, or the request that opened a
+// new attempt said, so it does not overrule them; nor does it decide a new
+// attempt the webhooks left undecided (a level change).
+func (r *replayer) settleable() bool {
+	v := &r.v
+	if v.Decision == "" {
+		return v.Attempt == 1
+	}
+	switch v.DecisionSource {
+	case ActorAutomatic, ActorReviewer, ActorProviderAPI:
+		return !r.decidedByOpener
+	}
+	return false
 }
 
 // settle makes the document's decision the verification's.

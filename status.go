@@ -57,7 +57,7 @@ func (t EventType) Phase() int {
 	case EventUpdated:
 		return 6
 	case EventAMLUpdate:
-		return 7
+		return 6 // with updates: a reviewer may act on a screening hit, or a hit come after a review
 	case EventExpired:
 		return 8
 	case EventReset:

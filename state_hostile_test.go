@@ -1,0 +1,209 @@
+package kycgate_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/provider"
+	idwiseapi "github.com/kycgate/kycgate/internal/provider/idwise"
+)
+
+// idwiseSummary is IDWise's journey summary fetched from began, parsed by
+// the real adapter, as the fetcher stores it.
+// The cases below were found by trying to break the state rules; each
+// failed before its fix.
+
+// idwiseSummary is a journey summary fetched from IDWise's API from began.
+func idwiseSummary(t *testing.T, id string, began time.Time, summary string) kycgate.LogEntry {
+	t.Helper()
+	c, err := idwiseapi.ParseJourney([]byte(summary))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kycgate.LogEntry{ID: id, DedupKey: "fetch|j1|" + id, Type: kycgate.EventEnriched, OccurredAt: began, ReceivedAt: began.Add(time.Second), Change: c}
+}
+
+const (
+	idwRenewal = `,"systemDecision":"Complete","trigger":"KYC Renewal","requiredSteps":[{"stepId":"1","reasonCode":"DOCUMENT_EXPIRED"}]`
+	idwAMLHit  = `,"systemDecision":"Refer","previousSystemDecision":"Complete","updatedAMLVersionNumber":2`
+)
+
+// R1: after a renewal, an AML hit (or a failed spot check) of the renewed
+// journey is filed under the first attempt because the first attempt had
+// no event of its kind; the new attempt's automatic approval stands.
+func TestState_AMLHitAfterRenewalIsLost(t *testing.T) {
+	vid, log := arrive(t, "idwise", provider.Config{},
+		idwise("Finished Journey", idwComplete, 1),
+		idwise("Verification Update Required", idwRenewal, 2),
+		idwise("Finished Journey", idwComplete, 3),
+		idwise("AML Monitor Update", idwAMLHit, 4), // days later: a watchlist hit
+	)
+	v, effects := kycgate.Replay("src", "idwise", vid, log)
+	if v.Status != "review_needed" || v.Decision != "review_needed" || v.DecisionSource != "screening" {
+		t.Errorf("AML hit after renewal: %s %s by %s attempt %d; want review_needed by screening", v.Status, v.Decision, v.DecisionSource, v.Attempt)
+	}
+	for _, e := range effects {
+		if e.EventID == log[3].ID && e.Late {
+			t.Errorf("the AML hit, delivered first time in order, is marked late (attempt %d)", e.Attempt)
+		}
+	}
+}
+
+func TestState_FailedSpotCheckAfterRenewalIsLost(t *testing.T) {
+	vid, log := arrive(t, "idwise", provider.Config{},
+		idwise("Finished Journey", idwComplete, 1),
+		idwise("Verification Update Required", idwRenewal, 2),
+		idwise("Finished Journey", idwComplete, 3),
+		idwise("Finished Spot Check", `,"systemDecision":"Refer","spotCheckJourneyId":"sc1"`, 4),
+	)
+	// With an api block the spot check asks for the journey; IDWise's
+	// summary still says Complete, so it agrees with the wrong state.
+	doc := idwiseSummary(t, "evt_doc", log[3].ReceivedAt.Add(2*time.Second), `{"journey_id":"j1","system_decision":"Complete","final_decision":"Complete"}`)
+	for _, l := range [][]kycgate.LogEntry{log, append(log, doc)} {
+		v := kycgate.Rebuild("src", "idwise", vid, l)
+		if v.Decision != "review_needed" || v.DecisionSource != "risk" {
+			t.Errorf("failed spot check after renewal (%d entries): %s %s by %s; want review_needed by risk", len(l), v.Status, v.Decision, v.DecisionSource)
+		}
+	}
+}
+
+// R2: a reviewer rejects the renewed (or resubmitted) journey that the
+// system had passed; the rejection is filed under the first attempt.
+func TestState_ReviewerRejectionAfterRenewalIsFiledUnderTheOldAttempt(t *testing.T) {
+	vid, log := arrive(t, "idwise", provider.Config{},
+		idwise("Finished Journey", idwComplete, 1),
+		idwise("Verification Update Required", idwRenewal, 2),
+		idwise("Finished Journey", idwComplete, 3),
+		idwise("Updated Journey", `,"systemDecision":"Complete","manualDecision":"Rejected","finalDecision":"Rejected"`, 4),
+	)
+	v, effects := kycgate.Replay("src", "idwise", vid, log)
+	if v.Decision != "declined" || v.DecisionSource != "reviewer" {
+		t.Errorf("reviewer rejected the renewed journey: %s %s by %s attempt %d; want declined by reviewer", v.Status, v.Decision, v.DecisionSource, v.Attempt)
+	}
+	// The envelope of the rejection (current state when it was stored) says approved.
+	for _, e := range effects {
+		if e.EventID == log[3].ID && (e.Attempt != 2 || e.Late) {
+			t.Errorf("the rejection's effect: attempt %d late %v; want attempt 2, not late", e.Attempt, e.Late)
+		}
+	}
+}
+
+// R3: with an api block, an AML hit after a manual approval asks for the
+// journey; its summary carries the reviewer's manual_decision Approved, and
+// as the fetch began after the hit it "settles": approved by provider_api.
+func TestState_DocumentOverrulesScreeningHit(t *testing.T) {
+	vid, log := arrive(t, "idwise", provider.Config{},
+		idwise("Finished Journey", idwRefer, 1),
+		idwise("Manually Reviewed", `,"systemDecision":"Refer","manualDecision":"Approved","finalDecision":"Approved"`, 2),
+		idwise("AML Monitor Update", `,"systemDecision":"Refer","previousSystemDecision":"Complete","updatedAMLVersionNumber":2`, 3),
+	)
+	doc := idwiseSummary(t, "evt_doc", log[2].ReceivedAt.Add(2*time.Second),
+		`{"journey_id":"j1","system_decision":"Refer","manual_decision":"Approved","final_decision":"Approved"}`)
+	v := kycgate.Rebuild("src", "idwise", vid, append(log, doc))
+	if v.Decision != "review_needed" {
+		t.Errorf("AML hit, then the journey fetched: %s %s by %s; want review_needed (screening never approves; the summary knows nothing of the hit)", v.Status, v.Decision, v.DecisionSource)
+	}
+}
+
+// R4: a renewal (Verification Update Required) asks for the journey; IDWise's
+// summary can only say Complete/Refer/Approved/Rejected (ParseJourney never
+// yields resubmission_requested), so the fetch that follows every renewal
+// turns it back into the old approval.
+func TestState_DocumentUndoesRenewal(t *testing.T) {
+	c := findCase(t, "idwise renewal still open")
+	vid, log := arrive(t, "idwise", provider.Config{}, c.bodies[:3]...)
+	doc := idwiseSummary(t, "evt_doc", log[2].ReceivedAt.Add(2*time.Second), `{"journey_id":"j1","system_decision":"Complete","final_decision":"Complete"}`)
+	v := kycgate.Rebuild("src", "idwise", vid, append(log, doc))
+	if v.Decision != "resubmission_requested" || v.Status != "resubmission_requested" {
+		t.Errorf("renewal due, journey fetched after it: %s %s by %s attempt %d; want resubmission_requested", v.Status, v.Decision, v.DecisionSource, v.Attempt)
+	}
+}
+
+// R5: KYC Renewal Deadline Exceeded always follows a renewal; the attempt
+// before the renewal never had an expiry, so the expiry is filed under it
+// and the missed renewal shows as resubmission_requested.
+func TestState_RenewalDeadlineExceededIsFiledUnderTheOldAttempt(t *testing.T) {
+	vid, log := arrive(t, "idwise", provider.Config{},
+		idwise("Finished Journey", idwComplete, 1),
+		idwise("Verification Update Required", idwRenewal, 2),
+		idwise("KYC Renewal Deadline Exceeded", `,"requiredSteps":[{"stepId":"1","renewalDeadline":"2026-12-01"}]`, 3),
+	)
+	v, effects := kycgate.Replay("src", "idwise", vid, log)
+	if v.Status != "expired" {
+		t.Errorf("renewal deadline missed: status %s decision %s attempt %d; want expired", v.Status, v.Decision, v.Attempt)
+	}
+	for _, e := range effects {
+		if e.EventID == log[2].ID && e.Late {
+			t.Errorf("the deadline, delivered in order, is marked late")
+		}
+	}
+}
+
+// R6: a failed selfie spot check after a reviewer's approval is "overruled
+// by reviewer": the reviewer never saw it, yet the journey stays approved
+// (idwise.md: a failed spot check "reopens the journey as review_needed").
+func TestState_FailedSpotCheckAfterManualApprovalIsIgnored(t *testing.T) {
+	vid, log := arrive(t, "idwise", provider.Config{},
+		idwise("Finished Journey", idwRefer, 1),
+		idwise("Manually Reviewed", `,"systemDecision":"Refer","manualDecision":"Approved","finalDecision":"Approved"`, 2),
+		idwise("Finished Spot Check", `,"systemDecision":"Refer","spotCheckJourneyId":"sc1"`, 3),
+	)
+	v, effects := kycgate.Replay("src", "idwise", vid, log)
+	if v.Decision != "review_needed" {
+		t.Errorf("spot check failed after the manual approval: %s %s by %s; want review_needed by risk", v.Status, v.Decision, v.DecisionSource)
+	}
+	for _, e := range effects {
+		if e.OverruledBy != "" {
+			t.Logf("%s overruled by %s", e.EventID, e.OverruledBy)
+		}
+	}
+}
+
+// R3b: the same with a failed spot check of an automatically approved
+// journey (state_test.go's own case): the spot check asks for the journey,
+// whose summary still says Complete, and the document approves it.
+func TestState_DocumentOverrulesFailedSpotCheck(t *testing.T) {
+	c := findCase(t, "idwise failed spot check of an approved journey")
+	vid, log := arrive(t, "idwise", provider.Config{}, c.bodies...)
+	doc := idwiseSummary(t, "evt_doc", log[1].ReceivedAt.Add(2*time.Second), `{"journey_id":"j1","system_decision":"Complete","final_decision":"Complete"}`)
+	v := kycgate.Rebuild("src", "idwise", vid, append(log, doc))
+	if v.Decision != "review_needed" || v.DecisionSource != "risk" {
+		t.Errorf("failed spot check, then the journey fetched: %s %s by %s; want review_needed by risk", v.Status, v.Decision, v.DecisionSource)
+	}
+}
+
+// R7: a reviewer clears an AML hit. Within an attempt aml_update (phase 7)
+// always applies after the reviewer's update (phase 6), so without an api
+// block the hit the reviewer cleared stands for ever.
+func TestState_ReviewerCannotClearAMLHit(t *testing.T) {
+	vid, log := arrive(t, "idwise", provider.Config{},
+		idwise("Finished Journey", idwComplete, 1),
+		idwise("AML Monitor Update", idwAMLHit, 2),
+		idwise("Manually Reviewed", `,"systemDecision":"Refer","manualDecision":"Approved","finalDecision":"Approved"`, 3),
+	)
+	v, effects := kycgate.Replay("src", "idwise", vid, log)
+	if v.Decision != "approved" || v.DecisionSource != "reviewer" {
+		t.Errorf("reviewer approved after seeing the AML hit: %s %s by %s; want approved by reviewer", v.Status, v.Decision, v.DecisionSource)
+	}
+	for _, e := range effects {
+		if e.EventID == log[2].ID && e.Late {
+			t.Errorf("the reviewer's approval, delivered in order, is marked late")
+		}
+	}
+}
+
+// R8 (hostile log): two entries with one id, seq and arrival but different
+// dedup keys (a corrupt import, a reprocess of a bad table): the result
+// depends on the order the store hands them over.
+func TestState_SameIDDifferentDedupKeyIsOrderDependent(t *testing.T) {
+	at := time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)
+	a := kycgate.LogEntry{ID: "evt_1", Seq: 1, DedupKey: "a", Type: kycgate.EventDecided, ReceivedAt: at, Change: kycgate.Change{Decision: "approved", Clock: kycgate.ClockNone}}
+	b := a
+	b.DedupKey, b.Change.Decision = "b", "declined"
+	x := kycgate.Rebuild("src", "idwise", "j1", []kycgate.LogEntry{a, b})
+	y := kycgate.Rebuild("src", "idwise", "j1", []kycgate.LogEntry{b, a})
+	if x.Decision != y.Decision {
+		t.Errorf("same set, two orders: %s vs %s", x.Decision, y.Decision)
+	}
+}
