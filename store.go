@@ -15,8 +15,12 @@ type Store interface {
 	// receipt carries the stored event's ID and Duplicate. In the same
 	// transaction, every verification a new event belongs to is rebuilt from
 	// its log, and a verification that ends deleted has its events' raw
-	// bodies purged. When the error is non-nil nothing of the batch was
-	// committed.
+	// bodies purged. Values no column or index of any store could hold as
+	// sent are first changed in place, and the event flagged, by
+	// Event.MakeStorable; the raw body is stored as received. When the error
+	// is non-nil nothing of the batch was committed: its code is
+	// EUNAVAILABLE when retrying may succeed, anything else when the store
+	// refuses the batch as it is.
 	CreateEvents(ctx context.Context, events []*Event) ([]Receipt, error)
 
 	// FindEvent returns one stored event with its raw body, or ENOTFOUND.

@@ -279,7 +279,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 		Provider:       q.str("provider"),
 		VerificationID: q.str("verification_id"),
 		Type:           oneOf(&q, "type", kycgate.EventTypes),
-		Flag:           oneOf(&q, "flag", []kycgate.Flag{kycgate.FlagUnparseable, kycgate.FlagUnknownEvent}),
+		Flag:           oneOf(&q, "flag", []kycgate.Flag{kycgate.FlagUnparseable, kycgate.FlagUnknownEvent, kycgate.FlagAltered, kycgate.FlagUnstorable}),
 		Flagged:        q.bool("flagged"),
 		Since:          q.time("since"),
 		Cursor:         q.str("cursor"),

@@ -29,6 +29,9 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 		return nil, err
 	}
 	receipts := make([]kycgate.Receipt, len(events))
+	for _, ev := range events {
+		ev.MakeStorable()
+	}
 	touched := map[verificationKey]string{} // -> provider
 	for i, ev := range events {
 		headers, err := json.Marshal(ev.Header)

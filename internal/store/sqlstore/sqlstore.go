@@ -193,6 +193,7 @@ func Renormalize(events []*kycgate.Event, seqs []int64, renormalize func(*kycgat
 	for i, ev := range events {
 		before := *ev
 		renormalize(ev)
+		ev.MakeStorable()
 		if SameMeaning(&before, ev) {
 			continue
 		}

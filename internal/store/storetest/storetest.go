@@ -20,6 +20,7 @@ import (
 // Run exercises the whole kycgate.Store contract.
 func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("CreateEvents stores and finds", func(t *testing.T) { testCreateAndFind(t, open(t)) })
+	t.Run("values no column can hold are stored altered and flagged", func(t *testing.T) { testUnstorableValues(t, open(t)) })
 	t.Run("CreateEvents deduplicates across batches", func(t *testing.T) { testDedupAcrossBatches(t, open(t)) })
 	t.Run("CreateEvents deduplicates within a batch", func(t *testing.T) { testDedupWithinBatch(t, open(t)) })
 	t.Run("dedup keys are per source", func(t *testing.T) { testDedupPerSource(t, open(t)) })
