@@ -166,6 +166,9 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 
 	receipt, err := s.commit.Commit(ctx, ev)
 	if err != nil {
+		// Even a refusal of the raw body alone (which the committer logs)
+		// is answered 503: the provider keeps retrying while an operator
+		// repairs the store, and nothing is acknowledged that is not stored.
 		if kycgate.ErrorCode(err) != kycgate.EUNAVAILABLE {
 			err = kycgate.WrapError(kycgate.EUNAVAILABLE, err, "event not stored; retry later")
 		}
@@ -173,7 +176,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 	}
 	if ev.Flag != kycgate.FlagNone && !receipt.Duplicate {
 		s.metrics.flagged.WithLabelValues(src.Name, src.Adapter.Name, string(ev.Flag)).Inc()
-		s.log.Warn("stored an event kycgate does not understand", "request_id", d.RequestID, "source", src.Name, "event_id", receipt.ID, "flag", ev.Flag, "detail", ev.FlagDetail)
+		s.log.Warn("stored a flagged event", "request_id", d.RequestID, "source", src.Name, "event_id", receipt.ID, "flag", ev.Flag, "detail", ev.FlagDetail)
 	}
 	if receipt.Duplicate {
 		return Result{ID: receipt.ID, Duplicate: true}, OutcomeDuplicate, nil

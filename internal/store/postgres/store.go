@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kycgate/kycgate"
@@ -140,6 +141,11 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	return applied, nil
 }
 
+// unavailable classifies a failure of the database: EUNAVAILABLE when
+// trying again may succeed (the connection, a cancelled or timed-out
+// statement, a lock, a serialization failure, resources), EINTERNAL when
+// the database refused the statement for what it holds, which no retry
+// changes.
 func unavailable(err error) error {
 	if err == nil {
 		return nil
@@ -148,7 +154,31 @@ func unavailable(err error) error {
 	if errors.As(err, &app) {
 		return err
 	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && !transient(pg.Code) {
+		return kycgate.WrapError(kycgate.EINTERNAL, err, "the store refused the change")
+	}
 	return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store unavailable")
+}
+
+// transient reports whether an error of SQLSTATE code may pass: connection
+// exceptions (08), transaction rollbacks such as serialization failures and
+// deadlocks (40), insufficient resources such as a full disk (53), operator
+// intervention such as a cancelled statement or a shutdown (57), system
+// errors (58), a read-only standby (25006) and locks not available (55P03,
+// 55006). Anything else is about the statement and its values.
+func transient(code string) bool {
+	switch {
+	case len(code) != 5:
+		return true
+	case code == "25006" || code == "55P03" || code == "55006":
+		return true
+	}
+	switch code[:2] {
+	case "08", "40", "53", "57", "58":
+		return true
+	}
+	return false
 }
 
 // nullTime is t, or NULL for the zero time.

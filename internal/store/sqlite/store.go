@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
+	"github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
 
 	"github.com/kycgate/kycgate"
 )
@@ -191,6 +191,11 @@ func micros(t time.Time) any {
 	return t.UnixMicro()
 }
 
+// unavailable classifies a failure of the database: EINTERNAL when SQLite
+// refused the statement for what it holds (a constraint, a value too big or
+// of the wrong type), which no retry changes; EUNAVAILABLE otherwise (busy,
+// locked, I/O, a full disk, an interrupted statement), when trying again
+// may succeed.
 func unavailable(err error) error {
 	if err == nil {
 		return nil
@@ -198,6 +203,13 @@ func unavailable(err error) error {
 	var app *kycgate.Error
 	if errors.As(err, &app) {
 		return err
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrConstraint, sqlite3.ErrTooBig, sqlite3.ErrMismatch, sqlite3.ErrRange:
+			return kycgate.WrapError(kycgate.EINTERNAL, err, "the store refused the change")
+		}
 	}
 	return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store unavailable")
 }
