@@ -223,9 +223,16 @@ func secureCookie(r *http.Request) bool {
 	return err != nil || !a.IsLoopback()
 }
 
-// safeNext keeps a redirect after login on this site.
+// safeNext keeps a redirect after login on this site: a path of its own,
+// with no scheme or host, and none of the characters a browser strips or
+// reads as a slash (a tab, CR or LF anywhere, a backslash), which would
+// turn "/\t/evil.example" into "//evil.example".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	bad := func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' }
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsFunc(next, bad) {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return next

@@ -85,11 +85,23 @@ func TestDashboard_Login(t *testing.T) {
 	}
 
 	// A redirect after login stays on this site.
-	for _, next := range []string{"//evil.example", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"} {
+	// Browsers drop a tab, CR or LF anywhere in a URL and read a backslash
+	// as a slash: "/\t/evil.example" is "//evil.example" to them.
+	for _, next := range []string{"//evil.example", "https://evil.example/", "/\\evil.example", "javascript:alert(1)",
+		"/\t/evil.example", "/\r/evil.example", "/\n/evil.example", "/\t\\evil.example", "\t//evil.example", "/ /evil.example", "/\x7f/evil.example"} {
 		_, _, resp := page(t, "POST", g.URL+"/login", nil, url.Values{"token": {apiToken}, "next": {next}})
 		if loc := resp.Header.Get("Location"); loc != "/" {
 			t.Errorf("next=%q redirects to %q", next, loc)
 		}
+	}
+	for _, q := range []string{"/%09/evil.example", "/%0d/evil.example", "/%0A/evil.example"} {
+		_, body, _ := page(t, "GET", g.URL+"/login?next="+q, nil, nil)
+		if strings.Contains(body, "evil.example") {
+			t.Errorf("the login form for next=%s carries it on", q)
+		}
+	}
+	if _, _, resp := page(t, "POST", g.URL+"/login", nil, url.Values{"token": {apiToken}, "next": {"/verifications?q=a%20b"}}); resp.Header.Get("Location") != "/verifications?q=a%20b" {
+		t.Errorf("a path of this site: redirected to %q", resp.Header.Get("Location"))
 	}
 
 	status, body, resp = page(t, "GET", g.URL+"/", c, nil)
