@@ -18,6 +18,7 @@ import (
 	"github.com/kycgate/kycgate/internal/delivery"
 	"github.com/kycgate/kycgate/internal/fetch"
 	"github.com/kycgate/kycgate/internal/ingest"
+	"github.com/kycgate/kycgate/internal/redact"
 	"github.com/kycgate/kycgate/internal/server"
 	"github.com/kycgate/kycgate/internal/store/postgres"
 	"github.com/kycgate/kycgate/internal/store/sqlite"
@@ -126,7 +127,7 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 // Run serves until ctx ends, then shuts down gracefully: in-flight requests
 // finish, queued events commit, the store closes.
 func (a *App) Run(ctx context.Context) error {
-	a.Logger.Info("listening", "addr", a.Addr(), "sources", len(a.Config.Sources), "destinations", len(a.Config.Destinations), "storage", a.Config.Storage)
+	a.Logger.Info("listening", "addr", a.Addr(), "sources", len(a.Config.Sources), "destinations", len(a.Config.Destinations), "storage", redact.URL(a.Config.Storage))
 	fwdCtx, stopForwarding := context.WithCancel(context.Background())
 	forwarded := make(chan struct{})
 	go func() { a.forwarder.Run(fwdCtx); close(forwarded) }()
@@ -237,12 +238,15 @@ func openStore(ctx context.Context, cfg *config.Config) (store, int, error) {
 	return st, n, nil
 }
 
-func newLogger(w io.Writer, c config.Log) *slog.Logger {
+// newLogger returns the logger cfg.Log asks for; every secret of cfg is
+// masked in what it writes.
+func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 	var level slog.Level
-	_ = level.UnmarshalText([]byte(c.Level))
+	_ = level.UnmarshalText([]byte(cfg.Log.Level))
 	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if cfg.Log.Format == "json" {
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(redact.New(cfg.SecretValues()...).Handler(h))
 }
