@@ -28,7 +28,7 @@ import (
 // committed, up to maxBatch events, and must commit within commitTimeout.
 const (
 	maxBatch      = 512
-	commitTimeout = 5 * time.Second
+	commitTimeout = ingest.AnswerWithin
 )
 
 // App is the gateway assembled from a configuration: Open it, Run it until

@@ -47,6 +47,11 @@ type Router interface {
 	Route(typ kycgate.EventType, provider, source string) []string
 }
 
+// AnswerWithin bounds how long a webhook waits for its commit before it is
+// answered 503: below the 5 seconds Sumsub, the quickest provider to give
+// up, waits for an answer.
+const AnswerWithin = 3 * time.Second
+
 // Service ingests deliveries for a fixed set of sources.
 type Service struct {
 	router         Router
@@ -164,7 +169,11 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 	}
 	ev.Fetch = src.Fetch && ev.Flag == kycgate.FlagNone && ev.VerificationID != "" && ev.Type.WorthFetching()
 
-	receipt, err := s.commit.Commit(ctx, ev)
+	// A provider that waits 5 seconds and hears nothing retries just the
+	// same: answer 503 within AnswerWithin instead.
+	commitCtx, cancel := context.WithTimeout(ctx, AnswerWithin)
+	defer cancel()
+	receipt, err := s.commit.Commit(commitCtx, ev)
 	if err != nil {
 		// Even a refusal of the raw body alone (which the committer logs)
 		// is answered 503: the provider keeps retrying while an operator
