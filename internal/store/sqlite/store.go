@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
@@ -31,6 +32,10 @@ type Store struct {
 
 	mu    sync.Mutex
 	stmts [statementCount]*sql.Stmt // prepared by Migrate on the write connection
+
+	// erased is set when a write purged personal data: the next commit
+	// then checkpoints and truncates the WAL, so that no copy stays there.
+	erased atomic.Bool
 }
 
 // Statements the write path runs for every event, prepared once on the
@@ -146,7 +151,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("sqlite: create directory: %w", err)
 		}
 	}
-	params := "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=" + strconv.Itoa(int(LockWait.Milliseconds())) + "&_foreign_keys=on"
+	params := "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=" + strconv.Itoa(int(LockWait.Milliseconds())) + "&_foreign_keys=on&_secure_delete=on"
 	write, err := sql.Open("sqlite3", "file:"+path+"?"+params+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -166,6 +171,31 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(8)
 	s.read = read
 	return s, nil
+}
+
+// forget makes what a committed erasure removed unreadable in every file:
+// secure_delete has zeroed the freed space in the pages the erasure
+// wrote, and a truncating checkpoint copies those pages over the database
+// file and empties the WAL, where the pages as they were before may remain.
+// A reader holding an older snapshot keeps the checkpoint from finishing,
+// so it is retried until ctx ends.
+func (s *Store) forget(ctx context.Context) error {
+	if !s.erased.Swap(false) {
+		return nil
+	}
+	for {
+		var busy, logFrames, checkpointed int
+		err := s.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed)
+		if err == nil && busy == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			s.erased.Store(true) // the next commit tries again
+			return kycgate.WrapError(kycgate.EUNAVAILABLE, errors.Join(err, ctx.Err()), "erased data not yet removed from the write-ahead log")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // Close closes the database.
