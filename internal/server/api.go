@@ -115,8 +115,8 @@ func (s *Server) listVerifications(w http.ResponseWriter, r *http.Request) error
 		Cursor:         q.str("cursor"),
 		Limit:          q.limit(),
 	}
-	if q.err != nil {
-		return q.err
+	if err := q.check(); err != nil {
+		return err
 	}
 	vs, next, err := s.reader.ListVerifications(r.Context(), f)
 	if err != nil {
@@ -141,8 +141,8 @@ type verificationWithTimeline struct {
 func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
 	q := query{r: r}
 	include := oneOf(&q, "include", []string{"provider_data"})
-	if q.err != nil {
-		return q.err
+	if err := q.check(); err != nil {
+		return err
 	}
 	v, events, err := s.verificationWithEvents(r)
 	if err != nil {
@@ -285,8 +285,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 		Cursor:         q.str("cursor"),
 		Limit:          q.limit(),
 	}
-	if q.err != nil {
-		return q.err
+	if err := q.check(); err != nil {
+		return err
 	}
 	evs, next, err := s.reader.ListEvents(r.Context(), f)
 	if err != nil {
@@ -355,13 +355,20 @@ func newEventJSON(ev *kycgate.Event, withRaw bool) eventJSON {
 	return out
 }
 
-// query reads and validates query parameters; the first problem is kept.
+// query reads and validates query parameters; the first problem is kept,
+// and check names any parameter that was not read.
 type query struct {
-	r   *http.Request
-	err error
+	r    *http.Request
+	err  error
+	read []string // the parameters the handler reads, in order
 }
 
-func (q *query) str(name string) string { return q.r.URL.Query().Get(name) }
+func (q *query) str(name string) string {
+	if !slices.Contains(q.read, name) {
+		q.read = append(q.read, name)
+	}
+	return q.r.URL.Query().Get(name)
+}
 
 func (q *query) fail(name, format string, args ...any) {
 	if q.err == nil {
