@@ -101,7 +101,15 @@ type Store interface {
 	// source and state, for metrics.
 	Counts(ctx context.Context) (Counts, error)
 
-	// Ping reports whether the store can serve reads and writes.
+	// RevokeSession records that dashboard session id ended (logged out)
+	// before its expiry until, so that every instance refuses it; it
+	// forgets revocations whose sessions expired before now.
+	RevokeSession(ctx context.Context, id string, until, now time.Time) error
+
+	// SessionRevoked reports whether dashboard session id was revoked.
+	SessionRevoked(ctx context.Context, id string) (bool, error)
+
+	// Ping reports whether a commit can succeed now.
 	Ping(ctx context.Context) error
 
 	Close() error

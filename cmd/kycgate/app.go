@@ -110,7 +110,7 @@ func (a *App) Open(ctx context.Context) error {
 		infos = append(infos, server.SourceInfo{Name: c.Name, Provider: c.Provider, API: c.API != nil})
 	}
 	a.server = server.New(server.Options{Ingest: svc, Store: a.store, Forwarding: a.forwarder, Fetching: a.fetcher, Router: router,
-		APITokens: a.Config.APITokens, Sources: infos, Gatherer: reg, Logger: a.Logger, Now: a.Now})
+		APITokens: a.Config.APITokens, TrustedProxies: a.Config.TrustedProxyPrefixes, Sources: infos, Gatherer: reg, Logger: a.Logger, Now: a.Now})
 	if a.ln, err = net.Listen("tcp", a.Config.Listen); err != nil {
 		a.Close()
 		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)

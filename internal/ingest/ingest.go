@@ -115,8 +115,8 @@ func (s *Service) Ingest(ctx context.Context, d Delivery) (Result, error) {
 }
 
 func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.Time) (Result, string, error) {
-	ip := clientIP(d.RemoteAddr, d.Header, s.trustedProxies)
-	if !src.failures.allow(ip, now) {
+	ip := ClientIP(d.RemoteAddr, d.Header, s.trustedProxies)
+	if !src.failures.Allow(ip, now) {
 		return Result{}, OutcomeRateLimited, kycgate.Errorf(kycgate.ERATELIMITED, "too many failed authentications from %s; try again in a minute", ip)
 	}
 	if !src.allowed(ip) {
@@ -125,7 +125,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 	}
 	if src.credential != nil {
 		if err := src.credential(d.Token, d.Header); err != nil {
-			src.failures.failed(ip, now)
+			src.failures.Failed(ip, now)
 			s.refused(d.RequestID, src, ip, err.Error())
 			return Result{}, OutcomeUnauthenticated, kycgate.Errorf(kycgate.EUNAUTHORIZED, "authentication failed: %v", err)
 		}
@@ -147,7 +147,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 	}
 	if src.checkSignature {
 		if err := src.Provider.Authenticate(d.Header, body); err != nil {
-			src.failures.failed(ip, now)
+			src.failures.Failed(ip, now)
 			s.refused(d.RequestID, src, ip, err.Error())
 			return Result{}, OutcomeUnauthenticated, kycgate.Errorf(kycgate.EUNAUTHORIZED, "authentication failed: %v", err)
 		}

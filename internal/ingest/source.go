@@ -25,7 +25,7 @@ type Source struct {
 	Fetch bool
 
 	checkSignature bool // false only for an insecure source of a signing provider without secrets
-	failures       *failureLimiter
+	failures       *FailureLimiter
 	credential     credential
 	allow          []netip.Prefix
 	urlToken       bool
@@ -48,7 +48,7 @@ func NewSource(c config.Source) (*Source, error) {
 		MaxBody:        int64(c.MaxBodyBytes),
 		Fetch:          c.API != nil,
 		checkSignature: !adapter.Signs || len(c.Secrets) > 0,
-		failures:       newFailureLimiter(),
+		failures:       NewFailureLimiter(),
 		allow:          c.AllowPrefixes,
 	}
 	if s.MaxBody <= 0 {

@@ -62,7 +62,7 @@ func (s *Server) routeAPI(mux *http.ServeMux) {
 // authenticated requires one of the configured API tokens as a bearer token.
 func (s *Server) authenticated(h func(*Server, http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := s.checkToken(r); err != nil {
+		if err := s.limitFailures(r, s.checkToken); err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kycgate"`)
 			s.writeError(w, r, err)
 			return
@@ -77,6 +77,7 @@ func (s *Server) checkToken(r *http.Request) error {
 	if len(s.tokens) == 0 {
 		return kycgate.Errorf(kycgate.EUNAUTHORIZED, "the API is closed: no api_tokens are configured")
 	}
+
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return kycgate.Errorf(kycgate.EUNAUTHORIZED, "missing bearer token (Authorization: Bearer TOKEN)")

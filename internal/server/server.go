@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +43,8 @@ type Ingester interface {
 // retrying and replaying deliveries.
 type Store interface {
 	Ping(ctx context.Context) error
+	RevokeSession(ctx context.Context, id string, until, now time.Time) error
+	SessionRevoked(ctx context.Context, id string) (bool, error)
 	Reader
 	FindDelivery(ctx context.Context, id string) (*kycgate.Delivery, error)
 	ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([]*kycgate.Delivery, string, error)
@@ -75,9 +78,12 @@ type Options struct {
 	Fetching   Fetching   // nil when no source fetches from its provider's API
 	Router     Router
 	APITokens  []string // bearer tokens for /api/v1 and the dashboard
-	Sources    []SourceInfo
-	Gatherer   prometheus.Gatherer
-	Logger     *slog.Logger
+	// TrustedProxies are the peers whose X-Forwarded-For names the client,
+	// whose failed logins and bad tokens are counted.
+	TrustedProxies []netip.Prefix
+	Sources        []SourceInfo
+	Gatherer       prometheus.Gatherer
+	Logger         *slog.Logger
 	// ReadHeaderTimeout and ReadTimeout cut slow clients; zero for the
 	// defaults (5 s and 15 s).
 	ReadHeaderTimeout time.Duration
@@ -112,11 +118,15 @@ type Server struct {
 	sources  []SourceInfo
 	dash     *dashboard
 	now      func() time.Time
+
+	trustedProxies []netip.Prefix
+	authFailures   *ingest.FailureLimiter // bad API tokens and failed logins, per client address
 }
 
 // New returns a server with the routes and timeouts in place, ready to Serve.
 func New(opts Options) *Server {
-	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, fwd: opts.Forwarding, fetching: opts.Fetching, router: opts.Router, gatherer: opts.Gatherer, log: opts.Logger, sources: opts.Sources, dash: newDashboard(), now: clock(opts.Now)}
+	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, fwd: opts.Forwarding, fetching: opts.Fetching, router: opts.Router, gatherer: opts.Gatherer, log: opts.Logger, sources: opts.Sources, dash: newDashboard(), now: clock(opts.Now),
+		trustedProxies: opts.TrustedProxies, authFailures: ingest.NewFailureLimiter()}
 	for _, t := range opts.APITokens {
 		s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
 	}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("counts for metrics", func(t *testing.T) { testCounts(t, open(t)) })
 	t.Run("funnel counts stages, outcomes and drop-off", func(t *testing.T) { testFunnel(t, open(t)) })
 	t.Run("fetch jobs from provider APIs", func(t *testing.T) { testFetches(t, open(t)) })
+	t.Run("revoked sessions", func(t *testing.T) { testRevokedSessions(t, open(t)) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(context.Background()); err != nil {
 			t.Fatal(err)
@@ -633,5 +634,32 @@ func testCounts(t *testing.T, s kycgate.Store) {
 	}
 	if dl[kycgate.DeliveryPending] != 1 || dl[kycgate.DeliveryDead] != 1 {
 		t.Errorf("deliveries: %v", dl)
+	}
+}
+
+func testRevokedSessions(t *testing.T, s kycgate.Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	if revoked, err := s.SessionRevoked(ctx, "a"); err != nil || revoked {
+		t.Fatalf("a session never revoked: %v, %v", revoked, err)
+	}
+	if err := s.RevokeSession(ctx, "a", now.Add(time.Hour), now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeSession(ctx, "a", now.Add(time.Hour), now); err != nil {
+		t.Fatalf("revoking twice: %v", err)
+	}
+	if revoked, err := s.SessionRevoked(ctx, "a"); err != nil || !revoked {
+		t.Fatalf("a revoked session: %v, %v", revoked, err)
+	}
+	if revoked, _ := s.SessionRevoked(ctx, "b"); revoked {
+		t.Fatal("another session is revoked")
+	}
+	// Once its session has expired, a revocation is forgotten.
+	if err := s.RevokeSession(ctx, "b", now.Add(3*time.Hour), now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if revoked, _ := s.SessionRevoked(ctx, "a"); revoked {
+		t.Error("a revocation past its session's expiry is kept")
 	}
 }
