@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"golang.org/x/net/netutil"
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/config"
@@ -110,14 +109,11 @@ func (a *App) Open(ctx context.Context) error {
 		infos = append(infos, server.SourceInfo{Name: c.Name, Provider: c.Provider, API: c.API != nil})
 	}
 	a.server = server.New(server.Options{Ingest: svc, Store: a.store, Forwarding: a.forwarder, Fetching: a.fetcher, Router: router,
-		APITokens: a.Config.APITokens, TrustedProxies: a.Config.TrustedProxyPrefixes, Sources: infos, Gatherer: reg, Logger: a.Logger, Now: a.Now})
+		APITokens: a.Config.APITokens, TrustedProxies: a.Config.TrustedProxyPrefixes, MaxConnections: a.Config.MaxConnections, Sources: infos, Gatherer: reg, Logger: a.Logger, Now: a.Now})
 	if a.ln, err = net.Listen("tcp", a.Config.Listen); err != nil {
 		a.Close()
 		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
 	}
-	// Past max_connections, new connections wait in the kernel's backlog
-	// rather than exhausting memory and file descriptors.
-	a.ln = netutil.LimitListener(a.ln, a.Config.MaxConnections)
 	return nil
 }
 

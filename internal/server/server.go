@@ -81,6 +81,9 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For names the client,
 	// whose failed logins and bad tokens are counted.
 	TrustedProxies []netip.Prefix
+	// MaxConnections bounds the open connections; past it a new one
+	// closes the connection idle the longest (see connLimit). 0: no bound.
+	MaxConnections int
 	Sources        []SourceInfo
 	Gatherer       prometheus.Gatherer
 	Logger         *slog.Logger
@@ -120,6 +123,7 @@ type Server struct {
 	now      func() time.Time
 
 	trustedProxies []netip.Prefix
+	conns          *connLimit             // nil without a bound
 	authFailures   *ingest.FailureLimiter // bad API tokens and failed logins, per client address
 }
 
@@ -138,6 +142,10 @@ func New(opts Options) *Server {
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if opts.MaxConnections > 0 {
+		s.conns = newConnLimit(opts.MaxConnections)
+		s.srv.ConnState = s.conns.connState
 	}
 	return s
 }
@@ -168,6 +176,9 @@ func (s *Server) Handler() http.Handler {
 
 // Serve serves on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	if s.conns != nil {
+		ln = s.conns.listener(ln)
+	}
 	if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
