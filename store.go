@@ -39,8 +39,11 @@ type Store interface {
 
 	// Reprocess passes every stored event that still has its raw body to
 	// renormalize, which updates it in place (identity, type, data, flag),
-	// saves the results and rebuilds every verification from its log.
-	Reprocess(ctx context.Context, renormalize func(*Event)) (ReprocessResult, error)
+	// saves the results and rebuilds every verification from its log. It
+	// works in bounded batches, each committed with a checkpoint, so that
+	// a run that is interrupted resumes where it stopped; progress, when
+	// not nil, hears after each batch.
+	Reprocess(ctx context.Context, renormalize func(*Event), progress func(ReprocessProgress)) (ReprocessResult, error)
 
 	// ListLog returns a verification's log, for rebuilding its state as of
 	// one of its events.
@@ -144,6 +147,20 @@ type EventFilter struct {
 	Since          time.Time // received at or after
 	Cursor         string
 	Limit          int
+}
+
+// Reprocess phases, in order.
+const (
+	PhaseEvents        = "events"        // renormalizing stored events
+	PhaseVerifications = "verifications" // rebuilding every verification from its log
+	PhaseDone          = "done"
+)
+
+// ReprocessProgress is how far a Reprocess has come.
+type ReprocessProgress struct {
+	Phase   string
+	Resumed bool // the run resumed an interrupted one; the counts include its work
+	ReprocessResult
 }
 
 // ReprocessResult counts what Reprocess did.

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("ListVerifications filters and pages", func(t *testing.T) { testListVerifications(t, open(t)) })
 	t.Run("ListEvents filters and pages", func(t *testing.T) { testListEvents(t, open(t)) })
 	t.Run("Reprocess renormalizes and rebuilds", func(t *testing.T) { testReprocess(t, open(t)) })
+	t.Run("Reprocess resumes where it was interrupted", func(t *testing.T) { testReprocessResumes(t, open) })
 	t.Run("deliveries are written with their event", func(t *testing.T) { testDeliveriesCreated(t, open(t)) })
 	t.Run("deliveries go out in line per verification", func(t *testing.T) { testDeliveryLine(t, open(t)) })
 	t.Run("outcomes of several deliveries commit together", func(t *testing.T) { testCompleteBatch(t, open(t)) })
@@ -399,7 +400,7 @@ func testReprocess(t *testing.T, s kycgate.Store) {
 			ev.OccurredAt = time.Date(2026, 11, 22, 9, 5, 0, 0, time.UTC)
 			ev.Data = kycgate.Change{Decision: kycgate.DecisionApproved}
 		}
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
