@@ -177,26 +177,36 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // secure_delete has zeroed the freed space in the pages the erasure
 // wrote, and a truncating checkpoint copies those pages over the database
 // file and empties the WAL, where the pages as they were before may remain.
-// A reader holding an older snapshot keeps the checkpoint from finishing,
-// so it is retried until ctx ends.
+// A reader holding an older snapshot keeps the checkpoint from finishing:
+// forget then waits for it at most forgetWait, so that the webhooks of the
+// batch are not held up, and leaves the checkpoint to the next commit.
 func (s *Store) forget(ctx context.Context) error {
 	if !s.erased.Swap(false) {
 		return nil
 	}
-	for {
-		var busy, logFrames, checkpointed int
-		err := s.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed)
-		if err == nil && busy == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			s.erased.Store(true) // the next commit tries again
-			return kycgate.WrapError(kycgate.EUNAVAILABLE, errors.Join(err, ctx.Err()), "erased data not yet removed from the write-ahead log")
-		case <-time.After(10 * time.Millisecond):
-		}
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		s.erased.Store(true)
+		return unavailable(err)
 	}
+	defer conn.Close()
+	var busy, logFrames, checkpointed int
+	_, err = conn.ExecContext(ctx, `PRAGMA busy_timeout = `+strconv.Itoa(int(forgetWait.Milliseconds())))
+	if err == nil {
+		err = conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed)
+	}
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA busy_timeout = `+strconv.Itoa(int(LockWait.Milliseconds()))); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	if err != nil || busy != 0 {
+		s.erased.Store(true) // the next commit tries again
+		return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "erased data not yet removed from the write-ahead log: a reader holds it")
+	}
+	return nil
 }
+
+// forgetWait is how long forget waits for readers of older snapshots.
+const forgetWait = 200 * time.Millisecond
 
 // Close closes the database.
 func (s *Store) Close() error {
