@@ -77,7 +77,6 @@ func (s *Server) checkToken(r *http.Request) error {
 	if len(s.tokens) == 0 {
 		return kycgate.Errorf(kycgate.EUNAUTHORIZED, "the API is closed: no api_tokens are configured")
 	}
-
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return kycgate.Errorf(kycgate.EUNAUTHORIZED, "missing bearer token (Authorization: Bearer TOKEN)")
