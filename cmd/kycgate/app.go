@@ -53,6 +53,8 @@ func (a *App) Open(ctx context.Context) error {
 	if a.Now == nil {
 		a.Now = time.Now
 	}
+	// Whatever logs through the gateway, no configured secret reaches the log.
+	a.Logger = slog.New(redact.New(a.Config.SecretValues()...).Handler(a.Logger.Handler()))
 	var err error
 	if a.store, _, err = openStore(ctx, a.Config); err != nil {
 		return err
@@ -234,15 +236,12 @@ func openStore(ctx context.Context, cfg *config.Config) (store, int, error) {
 	return st, n, nil
 }
 
-// newLogger returns the logger cfg.Log asks for; every secret of cfg is
-// masked in what it writes.
-func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
+func newLogger(w io.Writer, c config.Log) *slog.Logger {
 	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.Log.Level))
+	_ = level.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(w, opts)
-	if cfg.Log.Format == "json" {
-		h = slog.NewJSONHandler(w, opts)
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(redact.New(cfg.SecretValues()...).Handler(h))
+	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -385,7 +385,7 @@ func startBenchGateway(ctx context.Context, progress io.Writer, storage string, 
 	}
 	cfg.Log.Level = "error"
 	cfg.MaxConnections = connections + 64
-	app := &App{Config: cfg, Logger: newLogger(progress, cfg)}
+	app := &App{Config: cfg, Logger: newLogger(progress, cfg.Log)}
 	if err := app.Open(ctx); err != nil {
 		cleanup()
 		return "", nil, err

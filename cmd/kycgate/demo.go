@@ -154,7 +154,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, listen, storePath st
 		return err
 	}
 	cfg.Log.Level = logLevel
-	app := &App{Config: cfg, Logger: newLogger(stderr, cfg)}
+	app := &App{Config: cfg, Logger: newLogger(stderr, cfg.Log)}
 	if err := app.Open(ctx); err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ listens on :8080 with SQLite at ./kycgate.db and no sources.`,
 			if listen != "" {
 				cfg.Listen = listen
 			}
-			app := &App{Config: cfg, Logger: newLogger(cmd.ErrOrStderr(), cfg)}
+			app := &App{Config: cfg, Logger: newLogger(cmd.ErrOrStderr(), cfg.Log)}
 			if err := app.Open(cmd.Context()); err != nil {
 				return err
 			}
