@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,6 +53,27 @@ var natsDestinations = `  - {name: stream, nats: {url: "nats://kyc:SECRET-nats-p
   - {name: stream2, nats: {url: "nats://SECRET-nats-token-0013@127.0.0.1:4222", subject: kycgate.other}}
 `
 
+// schemaWithPasswords is the PostgreSQL URL of a test's own schema with
+// passwords in both places a URL carries them. On a server that trusts
+// local connections (the machine's) they are two of the secrets above and
+// are ignored; a URL that has a password already keeps it, and it becomes
+// a secret to look for.
+func schemaWithPasswords(t *testing.T, schema string) string {
+	t.Helper()
+	u, err := url.Parse(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if password, ok := u.User.Password(); ok {
+		secretsShown = append(secretsShown, password)
+		t.Cleanup(func() { secretsShown = secretsShown[:len(secretsShown)-1] })
+		return schema
+	}
+	u.User = url.UserPassword(u.User.Username(), "SECRET-pg-pass-0014")
+	u.RawQuery += "&password=SECRET-pg-query-0015"
+	return u.String()
+}
+
 func writeConfig(t *testing.T, yml string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "kycgate.yaml")
@@ -96,14 +118,25 @@ func TestSecrets_NeverShown(t *testing.T) {
 			noSecretIn(t, name, out+errOut)
 		}
 	})
+	t.Run("serve refused by its NATS server", func(t *testing.T) {
+		schema, ok := postgresSchema(t)
+		if !ok {
+			t.Skip("needs PostgreSQL")
+		}
+		unreachable := strings.ReplaceAll(natsDestinations, "127.0.0.1:4222", "127.0.0.1:1")
+		path := writeConfig(t, strings.Replace(secretsConfig(schemaWithPasswords(t, schema)), natsDestinations, unreachable, 1))
+		code, out, errOut := cli(t, "serve", "--config", path)
+		if code != exitFailure || !strings.Contains(errOut, "nats") {
+			t.Fatalf("serve with an unreachable NATS server: exit %d\n%s%s", code, out, errOut)
+		}
+		noSecretIn(t, "serve's error", out+errOut)
+	})
 	t.Run("migrate and serve", func(t *testing.T) {
 		schema, ok := postgresSchema(t)
 		if !ok {
 			t.Skip("needs PostgreSQL")
 		}
-		_, query, _ := strings.Cut(schema, "?")
-		dsn := "postgres://root:SECRET-pg-pass-0014@127.0.0.1:5432/test?" + query + "&password=SECRET-pg-query-0015"
-		path := writeConfig(t, strings.Replace(secretsConfig(dsn), natsDestinations, "", 1)) // serve connects to its destinations
+		path := writeConfig(t, strings.Replace(secretsConfig(schemaWithPasswords(t, schema)), natsDestinations, "", 1)) // serve connects to its destinations
 		code, out, errOut := cli(t, "migrate", "--config", path)
 		if code != 0 {
 			t.Fatalf("migrate: %d %s", code, errOut)
