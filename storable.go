@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -39,17 +40,22 @@ const replacement = "\uFFFD"
 // flag). The change is a pure function of the values, so a retry of the
 // same delivery gets the same dedup key. The raw body is never changed.
 func (e *Event) MakeStorable() {
-	var changed []string
+	var changed []string // the fields changed, each once
+	note := func(name string) {
+		if !slices.Contains(changed, name) {
+			changed = append(changed, name)
+		}
+	}
 	key := func(name string, s *string) {
 		if v, ok := storableKey(*s); ok {
 			*s = v
-			changed = append(changed, name)
+			note(name)
 		}
 	}
 	text := func(name string, s *string) {
 		if v, ok := storableText(*s); ok {
 			*s = v
-			changed = append(changed, name)
+			note(name)
 		}
 	}
 	key("verification_id", &e.VerificationID)
@@ -58,10 +64,10 @@ func (e *Event) MakeStorable() {
 	text("remote_ip", &e.RemoteIP)
 	text("flag_detail", &e.FlagDetail)
 	if storableHeader(e.Header) {
-		changed = append(changed, "headers")
+		note("headers")
 	}
 	if e.Data.makeStorable(key, text) {
-		changed = append(changed, "metadata")
+		note("metadata")
 	}
 	if len(changed) == 0 {
 		return
