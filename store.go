@@ -15,8 +15,12 @@ type Store interface {
 	// receipt carries the stored event's ID and Duplicate. In the same
 	// transaction, every verification a new event belongs to is rebuilt from
 	// its log, and a verification that ends deleted has its events' raw
-	// bodies purged. When the error is non-nil nothing of the batch was
-	// committed.
+	// bodies purged. Values no column or index of any store could hold as
+	// sent are first changed in place, and the event flagged, by
+	// Event.MakeStorable; the raw body is stored as received. When the error
+	// is non-nil nothing of the batch was committed: its code is
+	// EUNAVAILABLE when retrying may succeed, anything else when the store
+	// refuses the batch as it is.
 	CreateEvents(ctx context.Context, events []*Event) ([]Receipt, error)
 
 	// FindEvent returns one stored event with its raw body, or ENOTFOUND.
@@ -35,8 +39,11 @@ type Store interface {
 
 	// Reprocess passes every stored event that still has its raw body to
 	// renormalize, which updates it in place (identity, type, data, flag),
-	// saves the results and rebuilds every verification from its log.
-	Reprocess(ctx context.Context, renormalize func(*Event)) (ReprocessResult, error)
+	// saves the results and rebuilds every verification from its log. It
+	// works in bounded batches, each committed with a checkpoint, so that
+	// a run that is interrupted resumes where it stopped; progress, when
+	// not nil, hears after each batch.
+	Reprocess(ctx context.Context, renormalize func(*Event), progress func(ReprocessProgress)) (ReprocessResult, error)
 
 	// ListLog returns a verification's log, for rebuilding its state as of
 	// one of its events.
@@ -97,7 +104,15 @@ type Store interface {
 	// source and state, for metrics.
 	Counts(ctx context.Context) (Counts, error)
 
-	// Ping reports whether the store can serve reads and writes.
+	// RevokeSession records that dashboard session id ended (logged out)
+	// before its expiry until, so that every instance refuses it; it
+	// forgets revocations whose sessions expired before now.
+	RevokeSession(ctx context.Context, id string, until, now time.Time) error
+
+	// SessionRevoked reports whether dashboard session id was revoked.
+	SessionRevoked(ctx context.Context, id string) (bool, error)
+
+	// Ping reports whether a commit can succeed now.
 	Ping(ctx context.Context) error
 
 	Close() error
@@ -132,6 +147,20 @@ type EventFilter struct {
 	Since          time.Time // received at or after
 	Cursor         string
 	Limit          int
+}
+
+// Reprocess phases, in order.
+const (
+	PhaseEvents        = "events"        // renormalizing stored events
+	PhaseVerifications = "verifications" // rebuilding every verification from its log
+	PhaseDone          = "done"
+)
+
+// ReprocessProgress is how far a Reprocess has come.
+type ReprocessProgress struct {
+	Phase   string
+	Resumed bool // the run resumed an interrupted one; the counts include its work
+	ReprocessResult
 }
 
 // ReprocessResult counts what Reprocess did.

@@ -11,13 +11,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"golang.org/x/net/netutil"
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/config"
 	"github.com/kycgate/kycgate/internal/delivery"
 	"github.com/kycgate/kycgate/internal/fetch"
 	"github.com/kycgate/kycgate/internal/ingest"
+	"github.com/kycgate/kycgate/internal/redact"
 	"github.com/kycgate/kycgate/internal/server"
 	"github.com/kycgate/kycgate/internal/store/postgres"
 	"github.com/kycgate/kycgate/internal/store/sqlite"
@@ -27,7 +27,7 @@ import (
 // committed, up to maxBatch events, and must commit within commitTimeout.
 const (
 	maxBatch      = 512
-	commitTimeout = 5 * time.Second
+	commitTimeout = ingest.AnswerWithin
 )
 
 // App is the gateway assembled from a configuration: Open it, Run it until
@@ -53,6 +53,8 @@ func (a *App) Open(ctx context.Context) error {
 	if a.Now == nil {
 		a.Now = time.Now
 	}
+	// Whatever logs through the gateway, no configured secret reaches the log.
+	a.Logger = slog.New(redact.New(a.Config.SecretValues()...).Handler(a.Logger.Handler()))
 	var err error
 	if a.store, _, err = openStore(ctx, a.Config); err != nil {
 		return err
@@ -109,14 +111,11 @@ func (a *App) Open(ctx context.Context) error {
 		infos = append(infos, server.SourceInfo{Name: c.Name, Provider: c.Provider, API: c.API != nil})
 	}
 	a.server = server.New(server.Options{Ingest: svc, Store: a.store, Forwarding: a.forwarder, Fetching: a.fetcher, Router: router,
-		APITokens: a.Config.APITokens, Sources: infos, Gatherer: reg, Logger: a.Logger, Now: a.Now})
+		APITokens: a.Config.APITokens, TrustedProxies: a.Config.TrustedProxyPrefixes, MaxConnections: a.Config.MaxConnections, Sources: infos, Gatherer: reg, Logger: a.Logger, Now: a.Now})
 	if a.ln, err = net.Listen("tcp", a.Config.Listen); err != nil {
 		a.Close()
 		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
 	}
-	// Past max_connections, new connections wait in the kernel's backlog
-	// rather than exhausting memory and file descriptors.
-	a.ln = netutil.LimitListener(a.ln, a.Config.MaxConnections)
 	return nil
 }
 
@@ -126,7 +125,7 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 // Run serves until ctx ends, then shuts down gracefully: in-flight requests
 // finish, queued events commit, the store closes.
 func (a *App) Run(ctx context.Context) error {
-	a.Logger.Info("listening", "addr", a.Addr(), "sources", len(a.Config.Sources), "destinations", len(a.Config.Destinations), "storage", a.Config.Storage)
+	a.Logger.Info("listening", "addr", a.Addr(), "sources", len(a.Config.Sources), "destinations", len(a.Config.Destinations), "storage", redact.URL(a.Config.Storage))
 	fwdCtx, stopForwarding := context.WithCancel(context.Background())
 	forwarded := make(chan struct{})
 	go func() { a.forwarder.Run(fwdCtx); close(forwarded) }()

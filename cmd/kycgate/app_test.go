@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -99,33 +100,80 @@ func runApp(t *testing.T, cfg *config.Config) (*App, func() error) {
 	return app, stop
 }
 
-// TestApp_ConnectionLimit: past max_connections a new connection waits
-// until one closes.
+// TestApp_ConnectionLimit: past max_connections, while every connection
+// is busy with a request, a new connection waits until one finishes.
 func TestApp_ConnectionLimit(t *testing.T) {
 	cfg, err := config.Parse(fmt.Appendf(nil, "listen: \"127.0.0.1:0\"\nstorage: \"sqlite://%s\"\nmax_connections: 2\n", filepath.Join(t.TempDir(), "k.db")), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
 	app, _ := runApp(t, cfg)
-	var idle []net.Conn
+	var busy []net.Conn
 	for range 2 {
 		c, err := net.Dial("tcp", app.Addr())
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")) // served, then kept alive
-		idle = append(idle, c)
+		// A request whose body is still coming: the connection is busy.
+		c.Write([]byte("POST /webhooks/none HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{"))
+		busy = append(busy, c)
 	}
 	client := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
 	if _, err := client.Get("http://" + app.Addr() + "/healthz"); err == nil {
-		t.Fatal("a third connection was served while two were open")
+		t.Fatal("a third connection was served while two were busy")
 	}
-	idle[0].Close()
+	busy[0].Close()
 	client.Timeout = 5 * time.Second
 	if resp, err := client.Get("http://" + app.Addr() + "/healthz"); err != nil {
 		t.Fatalf("after one closed: %v", err)
 	} else {
 		resp.Body.Close()
 	}
-	idle[1].Close()
+	busy[1].Close()
+}
+
+// TestApp_IdleConnectionsNeverLockOut: thousands of kept-alive connections
+// that each sent one request and went silent, three times the default
+// max_connections, do not keep a provider out: its webhook is answered
+// before it stops waiting, and so is a client that keeps opening new
+// connections meanwhile.
+func TestApp_IdleConnectionsNeverLockOut(t *testing.T) {
+	cfg, err := config.Parse(fmt.Appendf(nil, "listen: \"127.0.0.1:0\"\nstorage: \"sqlite://%s\"\nsources:\n  - {name: sumsub, provider: sumsub, secrets: [s3cret]}\n", filepath.Join(t.TempDir(), "k.db")), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxConnections != 1024 {
+		t.Fatalf("max_connections defaults to %d; this test is about 1024", cfg.MaxConnections)
+	}
+	app, _ := runApp(t, cfg)
+	const idle = 3 * 1024
+	conns := make([]net.Conn, 0, idle)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range idle {
+		c, err := net.Dial("tcp", app.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")) // answered, then kept alive in silence
+		conns = append(conns, c)
+	}
+	provider := &http.Client{Timeout: sumsubWait, Transport: &http.Transport{DisableKeepAlives: true}}
+	for n := range 20 { // a provider, or any client, opening one connection after another
+		body := fmt.Sprintf(`{"applicantId":"app-idle","correlationId":"c%d","type":"applicantPending","createdAtMs":"2026-11-22 10:00:%02d.000"}`, n, n)
+		h, _ := sumsubSignHeaders(body)
+		req, _ := http.NewRequest(http.MethodPost, "http://"+app.Addr()+"/webhooks/sumsub", strings.NewReader(body))
+		req.Header = h
+		resp, err := provider.Do(req)
+		if err != nil {
+			t.Fatalf("webhook %d with %d idle connections open: %v", n, idle, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("webhook %d: %d", n, resp.StatusCode)
+		}
+	}
 }

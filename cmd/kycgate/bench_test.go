@@ -195,10 +195,17 @@ func TestBench_Soak(t *testing.T) {
 	if len(res.Soak) != 20 {
 		t.Fatalf("want twenty slices: %+v", res.Soak)
 	}
+	walMeasured := false
 	for _, r := range res.Soak {
-		if r.Errors != 0 || r.Requests == 0 || r.RSS < 1<<20 || r.EventsPerCommit < 1 || r.WAL == 0 {
-			t.Errorf("slice %+v: want no errors, the gateway's memory and its log's size", r)
+		if r.Errors != 0 || r.Requests == 0 || r.RSS < 1<<20 || r.EventsPerCommit < 1 {
+			t.Errorf("slice %+v: want no errors and the gateway's memory", r)
 		}
+		// An erasure in the traffic (a deleted journey) empties the log, so
+		// a slice may find it empty; not all of them.
+		walMeasured = walMeasured || r.WAL > 0
+	}
+	if !walMeasured {
+		t.Error("no slice measured the log's size")
 	}
 }
 

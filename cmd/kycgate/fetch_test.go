@@ -184,13 +184,7 @@ func testFetchEndToEnd(t *testing.T, storage string) {
 // "Fetch again now" form.
 func dashboardRefresh(t *testing.T, base, token string, v verificationJSON) {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	web := &http.Client{Jar: jar}
-	if resp, err := web.PostForm(base+"/login", url.Values{"token": {token}}); err != nil {
-		t.Fatal(err)
-	} else {
-		resp.Body.Close()
-	}
+	web := webLogin(t, base, token)
 	pagePath := "/verifications/" + v.Source + "/" + v.ID
 	resp, err := web.Get(base + pagePath)
 	if err != nil {
@@ -216,4 +210,33 @@ func dashboardRefresh(t *testing.T, base, token string, v verificationJSON) {
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != pagePath {
 		t.Errorf("refresh form: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
+}
+
+var formTokenRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// webLogin logs in to the dashboard at base as a browser does (the login
+// form, then posting it) and returns a client holding the session.
+func webLogin(t *testing.T, base, token string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	web := &http.Client{Jar: jar}
+	resp, err := web.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	form := url.Values{"token": {token}}
+	if m := formTokenRE.FindStringSubmatch(string(body)); m != nil {
+		form.Set("csrf", m[1])
+	}
+	resp, err = web.PostForm(base+"/login", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	return web
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kycgate/kycgate/internal/redact"
 )
 
 func newMigrateCmd() *cobra.Command {
@@ -25,7 +27,7 @@ upgrade the schema separately from starting the gateway.`,
 				return err
 			}
 			defer store.Close()
-			fmt.Fprintf(cmd.OutOrStdout(), "applied %d migration(s) to %s\n", n, cfg.Storage)
+			fmt.Fprintf(cmd.OutOrStdout(), "applied %d migration(s) to %s\n", n, redact.URL(cfg.Storage))
 			return nil
 		},
 	}

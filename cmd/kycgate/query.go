@@ -409,7 +409,7 @@ func newEventsCmd() *cobra.Command {
 	list.Flags().StringVar(&f.provider, "provider", "", "only this provider")
 	list.Flags().StringVar(&f.verification, "verification", "", "only events of this verification id")
 	list.Flags().StringVar(&f.typ, "type", "", "only this canonical type, e.g. verification.decided")
-	list.Flags().BoolVar(&f.flagged, "flagged", false, "only events stored flagged (unparseable or unknown_event)")
+	list.Flags().BoolVar(&f.flagged, "flagged", false, "only events stored flagged (unparseable, unknown_event, altered or unstorable)")
 	list.Flags().StringVar(&f.since, "since", "", "only received at or after this RFC 3339 time")
 	list.Flags().IntVar(&f.limit, "limit", 0, "page size, 1 to 500 (default 50)")
 	list.Flags().StringVar(&f.cursor, "cursor", "", "continue after the previous page")

@@ -163,6 +163,9 @@ func TestCLI_Reprocess(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "reprocessed 1 events (1 changed meaning); rebuilt 1 verifications") {
 		t.Fatalf("reprocess: %d %s %s", code, out, errOut)
 	}
+	if !strings.Contains(errOut, "events: done") || !strings.Contains(errOut, "verifications: done") {
+		t.Errorf("reprocess reported no progress:\n%s", errOut)
+	}
 	store, _ = sqlite.Open(context.Background(), db)
 	defer store.Close()
 	v, err := store.FindVerification(context.Background(), "sumsub", "app-9")

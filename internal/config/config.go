@@ -20,6 +20,7 @@ import (
 	"github.com/kycgate/kycgate/internal/provider"
 	"github.com/kycgate/kycgate/internal/provider/idwise"
 	"github.com/kycgate/kycgate/internal/provider/registry"
+	"github.com/kycgate/kycgate/internal/redact"
 )
 
 // Defaults, used where the file says nothing.
@@ -150,7 +151,7 @@ func (a *SourceAPI) validate(key string, adapter provider.Adapter) error {
 	}
 	u, err := url.Parse(a.BaseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" {
-		return fmt.Errorf("%s.base_url: %q is not an http(s) URL without credentials or query", key, a.BaseURL)
+		return fmt.Errorf("%s.base_url: %q is not an http(s) URL without credentials or query", key, redact.URL(a.BaseURL))
 	}
 	if a.MinInterval < 0 || a.Timeout < 0 {
 		return fmt.Errorf("%s: min_interval and timeout must not be negative", key)
@@ -360,7 +361,7 @@ var sourceName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 func (c *Config) validate() error {
 	if !strings.HasPrefix(c.Storage, "sqlite://") && !strings.HasPrefix(c.Storage, "postgres://") && !strings.HasPrefix(c.Storage, "postgresql://") {
-		return fmt.Errorf("storage: unsupported store %q: want sqlite://PATH or postgres://USER@HOST/DB", c.Storage)
+		return fmt.Errorf("storage: unsupported store %q: want sqlite://PATH or postgres://USER@HOST/DB", redact.URL(c.Storage))
 	}
 	if c.MaxBodyBytes < 0 || c.MaxBodyBytes > maxMaxBodyBytes {
 		return fmt.Errorf("max_body_bytes: %d is outside 1 B to %d B", c.MaxBodyBytes, maxMaxBodyBytes)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/provider/registry"
+	"github.com/kycgate/kycgate/internal/redact"
 )
 
 // Destination defaults.
@@ -98,7 +99,7 @@ func (d *Destination) validate(key string, sources map[string]bool) error {
 	if d.URL != "" {
 		u, err := url.Parse(d.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("%s.url: %q is not an http:// or https:// URL", key, d.URL)
+			return fmt.Errorf("%s.url: %q is not an http:// or https:// URL", key, redact.URL(d.URL))
 		}
 		secrets := slices.Clone(d.Secrets)
 		if d.Secret != "" {
@@ -117,7 +118,7 @@ func (d *Destination) validate(key string, sources map[string]bool) error {
 	} else {
 		u, err := url.Parse(d.NATS.URL)
 		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
-			return fmt.Errorf("%s.nats.url: %q is not a nats:// URL", key, d.NATS.URL)
+			return fmt.Errorf("%s.nats.url: %q is not a nats:// URL", key, redact.URL(d.NATS.URL))
 		}
 		if d.NATS.Subject == "" || strings.ContainsAny(d.NATS.Subject, " *>\t") || strings.HasSuffix(d.NATS.Subject, ".") {
 			return fmt.Errorf("%s.nats.subject: %q must be a subject without wildcards, e.g. kycgate.events", key, d.NATS.Subject)

@@ -3,9 +3,12 @@ package config
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kycgate/kycgate/internal/redact"
 )
 
 // readSecretFile reads a secret kept in a file (a Docker or Kubernetes
@@ -110,14 +113,47 @@ func (c *Config) readSecretFiles() error {
 	return nil
 }
 
-const masked = "<redacted>"
+const masked = redact.Mask
+
+// SecretValues returns every secret of the configuration, those inside
+// URLs included, for a redact.Redactor that keeps them out of logs and
+// messages.
+func (c *Config) SecretValues() []string {
+	out := slices.Clone(c.APITokens)
+	out = append(out, redact.URLSecrets(c.Storage)...)
+	for _, s := range c.Sources {
+		out = append(out, s.Secrets...)
+		if a := s.Auth; a != nil {
+			out = append(out, a.Bearer, a.URLToken)
+			if a.Basic != nil {
+				out = append(out, a.Basic.Password)
+			}
+			if a.Header != nil {
+				out = append(out, a.Header.Value)
+			}
+		}
+		if a := s.API; a != nil {
+			out = append(out, a.AppToken, a.SecretKey, a.ClientSecret, a.APIKey, a.APISecret)
+			out = append(out, redact.URLSecrets(a.BaseURL)...)
+		}
+	}
+	for _, d := range c.Destinations {
+		out = append(out, d.Secret)
+		out = append(out, d.Secrets...)
+		out = append(out, redact.URLSecrets(d.URL)...)
+		if d.NATS != nil {
+			out = append(out, redact.URLSecrets(d.NATS.URL)...)
+		}
+	}
+	return slices.DeleteFunc(out, func(s string) bool { return s == "" })
+}
 
 // Masked returns the configuration as YAML with every secret replaced by
 // <redacted>, for showing it: kycgate config check.
 func (c *Config) Masked() ([]byte, error) {
 	m := *c
 	m.APITokens, m.APITokensFile = mask(c.APITokens), nil
-	m.Storage = maskURLPassword(c.Storage)
+	m.Storage = redact.URL(c.Storage)
 	m.Sources = make([]Source, len(c.Sources))
 	for i, s := range c.Sources {
 		s.Secrets, s.SecretsFile = mask(s.Secrets), nil
@@ -144,6 +180,7 @@ func (c *Config) Masked() ([]byte, error) {
 			a.ClientSecret, a.ClientSecretFile = maskOne(a.ClientSecret), ""
 			a.APIKey, a.APIKeyFile = maskOne(a.APIKey), ""
 			a.APISecret, a.APISecretFile = maskOne(a.APISecret), ""
+			a.BaseURL = redact.URL(a.BaseURL)
 			s.API = &a
 		}
 		m.Sources[i] = s
@@ -153,6 +190,12 @@ func (c *Config) Masked() ([]byte, error) {
 		d.Secret, d.SecretFile = maskOne(d.Secret), ""
 		d.Secrets, d.SecretsFile = mask(d.Secrets), nil
 		d.SigningKeys = nil
+		d.URL = redact.URL(d.URL)
+		if d.NATS != nil {
+			n := *d.NATS
+			n.URL = redact.URL(n.URL)
+			d.NATS = &n
+		}
 		m.Destinations[i] = d
 	}
 	return yaml.Marshal(&m)
@@ -171,20 +214,4 @@ func maskOne(v string) string {
 		return ""
 	}
 	return masked
-}
-
-// maskURLPassword hides the password of a postgres://user:password@host URL.
-func maskURLPassword(u string) string {
-	scheme, rest, ok := strings.Cut(u, "://")
-	if !ok {
-		return u
-	}
-	userinfo, host, ok := strings.Cut(rest, "@")
-	if !ok {
-		return u
-	}
-	if user, _, hasPassword := strings.Cut(userinfo, ":"); hasPassword {
-		return scheme + "://" + user + ":" + masked + "@" + host
-	}
-	return u
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kycgate/kycgate/internal/httpx"
+	"github.com/kycgate/kycgate/internal/redact"
 )
 
 // Result is what one attempt to send got.
@@ -89,12 +90,12 @@ type NATSTarget struct {
 func NewNATSTarget(ctx context.Context, url, subject, stream string, createStream bool) (*NATSTarget, error) {
 	nc, err := nats.Connect(url, nats.Name("kycgate"), nats.MaxReconnects(-1))
 	if err != nil {
-		return nil, fmt.Errorf("nats %s: %w", url, err)
+		return nil, fmt.Errorf("nats %s: %w", redact.URL(url), err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("nats %s: %w", url, err)
+		return nil, fmt.Errorf("nats %s: %w", redact.URL(url), err)
 	}
 	if createStream {
 		if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: stream, Subjects: []string{subject + ".>"}, Duplicates: 24 * time.Hour}); err != nil {

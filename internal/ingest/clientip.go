@@ -6,11 +6,11 @@ import (
 	"strings"
 )
 
-// clientIP returns the address a request came from. X-Forwarded-For is read
+// ClientIP returns the address a request came from. X-Forwarded-For is read
 // only when the direct peer is a trusted proxy, and then from the right: the
 // first address that is not a trusted proxy is the client, since everything
 // left of it could have been written by the client itself.
-func clientIP(remoteAddr string, h http.Header, trusted []netip.Prefix) netip.Addr {
+func ClientIP(remoteAddr string, h http.Header, trusted []netip.Prefix) netip.Addr {
 	peer := parseAddr(remoteAddr)
 	if !peer.IsValid() || !inAny(peer, trusted) {
 		return peer

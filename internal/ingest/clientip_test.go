@@ -31,7 +31,7 @@ func TestClientIP(t *testing.T) {
 					h.Add("X-Forwarded-For", line)
 				}
 			}
-			if got := clientIP(tt.remote, h, trusted).String(); got != tt.want {
+			if got := ClientIP(tt.remote, h, trusted).String(); got != tt.want {
 				t.Errorf("clientIP = %s, want %s", got, tt.want)
 			}
 		})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/batch"
+	"github.com/kycgate/kycgate/internal/provider"
 )
 
 // EventCreator is the part of the store ingest writes to.
@@ -112,21 +113,77 @@ func (c *Committer) run() {
 
 func (c *Committer) commit(batch []*pending) {
 	err := c.commitBatch(batch)
-	if err == nil || len(batch) == 1 || errors.Is(err, context.DeadlineExceeded) {
-		if err != nil {
-			for _, p := range batch {
-				p.out <- result{err: err}
-			}
-		}
+	switch {
+	case err == nil:
 		return
-	}
-	// One event may be what the store refuses: commit each alone, so that
-	// it cannot hold the others back.
-	c.log.Warn("batch commit failed; committing its events one by one", "events", len(batch), "err", err)
-	for _, p := range batch {
-		if err := c.commitBatch([]*pending{p}); err != nil {
+	case transient(err):
+		for _, p := range batch {
 			p.out <- result{err: err}
 		}
+		return
+	case len(batch) == 1:
+		c.keepRaw(batch[0], err)
+		return
+	}
+	// The store refuses what one event holds: commit each alone, so that it
+	// cannot hold the others back.
+	c.log.Warn("the store refused a batch; committing its events one by one", "events", len(batch), "err", err)
+	for _, p := range batch {
+		if err := c.commitBatch([]*pending{p}); err != nil {
+			if transient(err) {
+				p.out <- result{err: err}
+			} else {
+				c.keepRaw(p, err)
+			}
+		}
+	}
+}
+
+// transient reports whether a failed commit may succeed when retried.
+func transient(err error) bool {
+	return kycgate.ErrorCode(err) == kycgate.EUNAVAILABLE || errors.Is(err, context.DeadlineExceeded)
+}
+
+// keepRaw commits what the store refused as an event kycgate does not
+// understand: the raw request, flagged unstorable, so that an authentic
+// webhook is never lost to a value no column can hold.
+func (c *Committer) keepRaw(p *pending, refused error) {
+	c.log.Error("the store refused an event's values; keeping its raw body flagged unstorable",
+		"event_id", p.ev.ID, "source", p.ev.Source, "err", refused)
+	*p.ev = *Unstorable(p.ev, refused)
+	if err := c.commitBatch([]*pending{p}); err != nil {
+		p.out <- result{err: err}
+	}
+}
+
+// Unstorable returns what is kept of ev when the store refuses the values
+// read from it: its raw request and arrival, flagged, without identity or
+// meaning, keyed by its bytes so that the provider's retries of it are
+// recognised.
+func Unstorable(ev *kycgate.Event, refused error) *kycgate.Event {
+	return &kycgate.Event{
+		ID:         ev.ID,
+		Source:     ev.Source,
+		Provider:   ev.Provider,
+		Identity:   kycgate.Identity{DedupKey: provider.RawKey(ev.Body)},
+		ReceivedAt: ev.ReceivedAt,
+		RemoteIP:   ev.RemoteIP,
+		Header:     ev.Header,
+		Body:       ev.Body,
+		Flag:       kycgate.FlagUnstorable,
+		FlagDetail: "the store refused the values read from it (" + refusal(refused) + "); the raw body is kept for reprocessing",
+	}
+}
+
+// refusal is the innermost reason of err, which names the database's
+// complaint and not the values.
+func refusal(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
 	}
 }
 
@@ -143,6 +200,11 @@ func (c *Committer) commitBatch(batch []*pending) error {
 	c.metrics.observeCommit(len(batch), time.Since(start), err)
 	if err != nil {
 		c.log.Error("commit failed", "events", len(batch), "err", err)
+		// The store classifies its errors; anything else is taken as passing.
+		var app *kycgate.Error
+		if errors.As(err, &app) && !transient(err) {
+			return kycgate.WrapError(kycgate.EINTERNAL, err, "the store refused the event")
+		}
 		return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store cannot commit; retry later")
 	}
 	for i, p := range batch {

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/ingest"
+	"github.com/kycgate/kycgate/internal/store/postgres"
+	"github.com/kycgate/kycgate/internal/store/postgres/pgtest"
 	"github.com/kycgate/kycgate/internal/store/sqlite"
 	"github.com/kycgate/kycgate/internal/store/storetest"
 )
@@ -22,7 +25,7 @@ import (
 // gatedStore holds the first CreateEvents until released, and records the
 // size of every batch it commits to the real store behind it.
 type gatedStore struct {
-	*sqlite.Store
+	kycgate.Store
 	gate    chan struct{}
 	once    sync.Once
 	entered chan struct{}
@@ -54,6 +57,10 @@ func newGatedStore(t *testing.T) *gatedStore {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return gate(st)
+}
+
+func gate(st kycgate.Store) *gatedStore {
 	return &gatedStore{Store: st, gate: make(chan struct{}), entered: make(chan struct{})}
 }
 
@@ -103,11 +110,12 @@ func TestCommitter_GroupsConcurrentRequests(t *testing.T) {
 	}
 }
 
-// TestCommitter_FailingBatch: a refused batch is retried event by event, and
-// every caller hears of the failure; nobody is told "stored".
+// TestCommitter_FailingBatch: when the store cannot commit for now, every
+// caller of the batch hears of it at once, as a failure worth retrying;
+// nobody is told "stored".
 func TestCommitter_FailingBatch(t *testing.T) {
 	store := newGatedStore(t)
-	store.fail = errors.New("disk full")
+	store.fail = kycgate.WrapError(kycgate.EUNAVAILABLE, errors.New("disk full"), "store unavailable")
 	c := newCommitter(t, store)
 	var wg sync.WaitGroup
 	wg.Go(func() { c.Commit(context.Background(), storetest.NewEvent("src")) })
@@ -124,8 +132,9 @@ func TestCommitter_FailingBatch(t *testing.T) {
 			t.Errorf("caller %d: %v, want unavailable", i, err)
 		}
 	}
-	// One batch of 1, one of 5, then the 5 one by one.
-	if fmt.Sprint(store.batches) != "[1 5 1 1 1 1 1]" {
+	// One batch of 1, one of 5: retrying them one by one would only fail
+	// five times more.
+	if fmt.Sprint(store.batches) != "[1 5]" {
 		t.Errorf("batches %v", store.batches)
 	}
 }
@@ -153,5 +162,57 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached in 5s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestCommitter_RefusedEvent: when PostgreSQL refuses what one event holds
+// (here a number in MetaMap metadata beyond what its numeric type takes),
+// the others of its batch are stored as they are, and that one is stored
+// flagged unstorable with its raw body as received: every caller gets a
+// receipt.
+func TestCommitter_RefusedEvent(t *testing.T) {
+	st, err := postgres.Open(context.Background(), pgtest.Schema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	store := gate(st)
+	c := newCommitter(t, store)
+	var wg sync.WaitGroup
+	wg.Go(func() { c.Commit(context.Background(), storetest.NewEvent("src")) })
+	<-store.entered
+	events := []*kycgate.Event{storetest.NewEvent("src"), storetest.NewEvent("src"), storetest.NewEvent("src")}
+	poison := events[1]
+	poison.Data.Metadata = json.RawMessage(`{"age":1e200000}`)
+	poison.Body = []byte(`{"metadata":{"age":1e200000}}`)
+	receipts := make([]kycgate.Receipt, len(events))
+	errs := make([]error, len(events))
+	for i, ev := range events {
+		wg.Go(func() { receipts[i], errs[i] = c.Commit(context.Background(), ev) })
+	}
+	waitFor(t, func() bool { return c.Queued() == len(events) })
+	close(store.gate)
+	wg.Wait()
+	for i := range events {
+		if errs[i] != nil {
+			t.Fatalf("caller %d: %v", i, errs[i])
+		}
+		got, err := st.FindEvent(context.Background(), receipts[i].ID)
+		if err != nil {
+			t.Fatalf("event %d not stored: %v", i, err)
+		}
+		wantFlag, wantType := kycgate.FlagNone, kycgate.EventSubmitted
+		if i == 1 {
+			wantFlag, wantType = kycgate.FlagUnstorable, ""
+		}
+		if got.Flag != wantFlag || got.Type != wantType {
+			t.Errorf("event %d: flag %q type %q, want %q %q", i, got.Flag, got.Type, wantFlag, wantType)
+		}
+		if i == 1 && string(got.Body) != `{"metadata":{"age":1e200000}}` {
+			t.Errorf("raw body %q", got.Body)
+		}
 	}
 }

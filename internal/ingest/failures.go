@@ -16,9 +16,9 @@ const (
 	maxTracked    = 10_000      // addresses tracked per source at most
 )
 
-// failureLimiter counts failed authentications per client address with a
+// FailureLimiter counts failed authentications per client address with a
 // token bucket of failureBurst tokens refilled over failureWindow.
-type failureLimiter struct {
+type FailureLimiter struct {
 	mu      sync.Mutex
 	buckets map[netip.Addr]*bucket
 }
@@ -28,18 +28,19 @@ type bucket struct {
 	at     time.Time
 }
 
-func newFailureLimiter() *failureLimiter {
-	return &failureLimiter{buckets: map[netip.Addr]*bucket{}}
+// NewFailureLimiter returns a limiter that tracks no address yet.
+func NewFailureLimiter() *FailureLimiter {
+	return &FailureLimiter{buckets: map[netip.Addr]*bucket{}}
 }
 
-func (l *failureLimiter) refill(b *bucket, now time.Time) {
+func (l *FailureLimiter) refill(b *bucket, now time.Time) {
 	b.tokens = min(failureBurst, b.tokens+now.Sub(b.at).Seconds()*failureBurst/failureWindow.Seconds())
 	b.at = now
 }
 
-// allow reports whether ip may still try: it has failed less than the
+// Allow reports whether ip may still try: it has failed less than the
 // limit allows.
-func (l *failureLimiter) allow(ip netip.Addr, now time.Time) bool {
+func (l *FailureLimiter) Allow(ip netip.Addr, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[ip]
@@ -54,8 +55,8 @@ func (l *failureLimiter) allow(ip netip.Addr, now time.Time) bool {
 	return b.tokens >= 1
 }
 
-// failed records a failed authentication from ip.
-func (l *failureLimiter) failed(ip netip.Addr, now time.Time) {
+// Failed records a failed authentication from ip.
+func (l *FailureLimiter) Failed(ip netip.Addr, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[ip]

@@ -7,26 +7,26 @@ import (
 )
 
 func TestFailureLimiter(t *testing.T) {
-	l := newFailureLimiter()
+	l := NewFailureLimiter()
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	forger, provider := netip.MustParseAddr("198.51.100.66"), netip.MustParseAddr("203.0.113.7")
 	for i := range failureBurst {
-		if !l.allow(forger, now) {
+		if !l.Allow(forger, now) {
 			t.Fatalf("refused after %d failures, the burst is %d", i, failureBurst)
 		}
-		l.failed(forger, now)
+		l.Failed(forger, now)
 	}
-	if l.allow(forger, now) {
+	if l.Allow(forger, now) {
 		t.Fatal("allowed past the burst")
 	}
-	if !l.allow(provider, now) {
+	if !l.Allow(provider, now) {
 		t.Fatal("another address was refused")
 	}
 	// The bucket refills over the window: one try after 3 seconds.
-	if !l.allow(forger, now.Add(failureWindow/failureBurst+time.Millisecond)) {
+	if !l.Allow(forger, now.Add(failureWindow/failureBurst+time.Millisecond)) {
 		t.Error("no try after a refill")
 	}
-	if !l.allow(forger, now.Add(2*failureWindow)) {
+	if !l.Allow(forger, now.Add(2*failureWindow)) {
 		t.Error("still refused after the window")
 	}
 	if len(l.buckets) != 0 {

@@ -47,6 +47,11 @@ type Router interface {
 	Route(typ kycgate.EventType, provider, source string) []string
 }
 
+// AnswerWithin bounds how long a webhook waits for its commit before it is
+// answered 503: below the 5 seconds Sumsub, the quickest provider to give
+// up, waits for an answer.
+const AnswerWithin = 3 * time.Second
+
 // Service ingests deliveries for a fixed set of sources.
 type Service struct {
 	router         Router
@@ -110,8 +115,8 @@ func (s *Service) Ingest(ctx context.Context, d Delivery) (Result, error) {
 }
 
 func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.Time) (Result, string, error) {
-	ip := clientIP(d.RemoteAddr, d.Header, s.trustedProxies)
-	if !src.failures.allow(ip, now) {
+	ip := ClientIP(d.RemoteAddr, d.Header, s.trustedProxies)
+	if !src.failures.Allow(ip, now) {
 		return Result{}, OutcomeRateLimited, kycgate.Errorf(kycgate.ERATELIMITED, "too many failed authentications from %s; try again in a minute", ip)
 	}
 	if !src.allowed(ip) {
@@ -120,7 +125,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 	}
 	if src.credential != nil {
 		if err := src.credential(d.Token, d.Header); err != nil {
-			src.failures.failed(ip, now)
+			src.failures.Failed(ip, now)
 			s.refused(d.RequestID, src, ip, err.Error())
 			return Result{}, OutcomeUnauthenticated, kycgate.Errorf(kycgate.EUNAUTHORIZED, "authentication failed: %v", err)
 		}
@@ -142,7 +147,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 	}
 	if src.checkSignature {
 		if err := src.Provider.Authenticate(d.Header, body); err != nil {
-			src.failures.failed(ip, now)
+			src.failures.Failed(ip, now)
 			s.refused(d.RequestID, src, ip, err.Error())
 			return Result{}, OutcomeUnauthenticated, kycgate.Errorf(kycgate.EUNAUTHORIZED, "authentication failed: %v", err)
 		}
@@ -164,8 +169,15 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 	}
 	ev.Fetch = src.Fetch && ev.Flag == kycgate.FlagNone && ev.VerificationID != "" && ev.Type.WorthFetching()
 
-	receipt, err := s.commit.Commit(ctx, ev)
+	// A provider that waits 5 seconds and hears nothing retries just the
+	// same: answer 503 within AnswerWithin instead.
+	commitCtx, cancel := context.WithTimeout(ctx, AnswerWithin)
+	defer cancel()
+	receipt, err := s.commit.Commit(commitCtx, ev)
 	if err != nil {
+		// Even a refusal of the raw body alone (which the committer logs)
+		// is answered 503: the provider keeps retrying while an operator
+		// repairs the store, and nothing is acknowledged that is not stored.
 		if kycgate.ErrorCode(err) != kycgate.EUNAVAILABLE {
 			err = kycgate.WrapError(kycgate.EUNAVAILABLE, err, "event not stored; retry later")
 		}
@@ -173,7 +185,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 	}
 	if ev.Flag != kycgate.FlagNone && !receipt.Duplicate {
 		s.metrics.flagged.WithLabelValues(src.Name, src.Adapter.Name, string(ev.Flag)).Inc()
-		s.log.Warn("stored an event kycgate does not understand", "request_id", d.RequestID, "source", src.Name, "event_id", receipt.ID, "flag", ev.Flag, "detail", ev.FlagDetail)
+		s.log.Warn("stored a flagged event", "request_id", d.RequestID, "source", src.Name, "event_id", receipt.ID, "flag", ev.Flag, "detail", ev.FlagDetail)
 	}
 	if receipt.Duplicate {
 		return Result{ID: receipt.ID, Duplicate: true}, OutcomeDuplicate, nil

@@ -25,7 +25,7 @@ type Source struct {
 	Fetch bool
 
 	checkSignature bool // false only for an insecure source of a signing provider without secrets
-	failures       *failureLimiter
+	failures       *FailureLimiter
 	credential     credential
 	allow          []netip.Prefix
 	urlToken       bool
@@ -48,7 +48,7 @@ func NewSource(c config.Source) (*Source, error) {
 		MaxBody:        int64(c.MaxBodyBytes),
 		Fetch:          c.API != nil,
 		checkSignature: !adapter.Signs || len(c.Secrets) > 0,
-		failures:       newFailureLimiter(),
+		failures:       NewFailureLimiter(),
 		allow:          c.AllowPrefixes,
 	}
 	if s.MaxBody <= 0 {
@@ -128,12 +128,19 @@ func basicCredential(user, password string) credential {
 		if !ok {
 			return errors.New("missing HTTP Basic credentials")
 		}
-		// Both comparisons always run, so timing says nothing of which failed.
-		if !equal(u, user) || !equal(p, password) {
+		if !basicMatches(u, p, user, password, equal) {
 			return errors.New("HTTP Basic credentials do not match")
 		}
 		return nil
 	}
+}
+
+// basicMatches compares the user and the password with eq, always both, so
+// that timing says nothing of which failed.
+func basicMatches(gotUser, gotPassword, user, password string, eq func(a, b string) bool) bool {
+	userOK := eq(gotUser, user)
+	passwordOK := eq(gotPassword, password)
+	return userOK && passwordOK
 }
 
 // equal compares two secrets in constant time, whatever their lengths.

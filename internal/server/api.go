@@ -63,7 +63,7 @@ func (s *Server) routeAPI(mux *http.ServeMux) {
 // authenticated requires one of the configured API tokens as a bearer token.
 func (s *Server) authenticated(h func(*Server, http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := s.checkToken(r); err != nil {
+		if err := s.limitFailures(r, s.checkToken); err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kycgate"`)
 			s.writeError(w, r, err)
 			return
@@ -116,8 +116,8 @@ func (s *Server) listVerifications(w http.ResponseWriter, r *http.Request) error
 		Cursor:         q.str("cursor"),
 		Limit:          q.limit(),
 	}
-	if q.err != nil {
-		return q.err
+	if err := q.check(); err != nil {
+		return err
 	}
 	vs, next, err := s.reader.ListVerifications(r.Context(), f)
 	if err != nil {
@@ -142,8 +142,8 @@ type verificationWithTimeline struct {
 func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
 	q := query{r: r}
 	include := oneOf(&q, "include", []string{"provider_data"})
-	if q.err != nil {
-		return q.err
+	if err := q.check(); err != nil {
+		return err
 	}
 	v, events, effects, err := s.verificationWithEvents(r)
 	if err != nil {
@@ -313,14 +313,14 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 		Provider:       q.str("provider"),
 		VerificationID: q.str("verification_id"),
 		Type:           oneOf(&q, "type", kycgate.EventTypes),
-		Flag:           oneOf(&q, "flag", []kycgate.Flag{kycgate.FlagUnparseable, kycgate.FlagUnknownEvent}),
+		Flag:           oneOf(&q, "flag", []kycgate.Flag{kycgate.FlagUnparseable, kycgate.FlagUnknownEvent, kycgate.FlagAltered, kycgate.FlagUnstorable}),
 		Flagged:        q.bool("flagged"),
 		Since:          q.time("since"),
 		Cursor:         q.str("cursor"),
 		Limit:          q.limit(),
 	}
-	if q.err != nil {
-		return q.err
+	if err := q.check(); err != nil {
+		return err
 	}
 	evs, next, err := s.reader.ListEvents(r.Context(), f)
 	if err != nil {
@@ -403,13 +403,20 @@ func newEventJSON(ev *kycgate.Event, withRaw bool) eventJSON {
 	return out
 }
 
-// query reads and validates query parameters; the first problem is kept.
+// query reads and validates query parameters; the first problem is kept,
+// and check names any parameter that was not read.
 type query struct {
-	r   *http.Request
-	err error
+	r    *http.Request
+	err  error
+	read []string // the parameters the handler reads, in order
 }
 
-func (q *query) str(name string) string { return q.r.URL.Query().Get(name) }
+func (q *query) str(name string) string {
+	if !slices.Contains(q.read, name) {
+		q.read = append(q.read, name)
+	}
+	return q.r.URL.Query().Get(name)
+}
 
 func (q *query) fail(name, format string, args ...any) {
 	if q.err == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/ingest"
 )
 
 // The dashboard is server-rendered from templates embedded in the binary:
@@ -99,7 +101,11 @@ func (s *Server) routeDashboard(mux *http.ServeMux) {
 func (s *Server) session(h func(*Server, http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		secureHeaders(w)
-		key, exp, ok := s.sessionKey(r)
+		sess, ok, err := s.readSession(r)
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
 		if !ok {
 			if r.Method != http.MethodGet {
 				s.renderError(w, r, kycgate.Errorf(kycgate.EUNAUTHORIZED, "your session has ended: log in again"))
@@ -108,13 +114,12 @@ func (s *Server) session(h func(*Server, http.ResponseWriter, *http.Request) err
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		csrf := sign(key, "form", exp) // tied to this session
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(csrf)) {
+		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(sess.csrf())) {
 			s.renderError(w, r, kycgate.Errorf(kycgate.EFORBIDDEN, "this form has expired: reload the page and try again"))
 			return
 		}
-		ctx := context.WithValue(r.Context(), csrfKey{}, csrf)
+		ctx := context.WithValue(r.Context(), csrfKey{}, sess.csrf())
 		if err := h(s, w, r.WithContext(ctx)); err != nil {
 			s.renderError(w, r, err)
 		}
@@ -147,61 +152,143 @@ func sign(key []byte, parts ...string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// sessionKey returns the key and the expiry of the request's valid,
-// unexpired session.
-func (s *Server) sessionKey(r *http.Request) (key []byte, exp string, ok bool) {
+// session is a logged-in browser: its cookie is "EXP.ID.MAC", the expiry in
+// Unix seconds, a random id (what logging out revokes) and their signature
+// with the key of the token it logged in with.
+type session struct {
+	key     []byte
+	exp, id string
+}
+
+func (ss session) cookie() string {
+	return ss.exp + "." + ss.id + "." + sign(ss.key, "session", ss.exp, ss.id)
+}
+
+// csrf is the form token of the session.
+func (ss session) csrf() string { return sign(ss.key, "form", ss.exp, ss.id) }
+
+func (ss session) expiry() time.Time {
+	unix, _ := strconv.ParseInt(ss.exp, 10, 64)
+	return time.Unix(unix, 0)
+}
+
+// randomToken returns 32 random bytes, base64url-encoded.
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// readSession returns the request's session: signed, unexpired and not
+// logged out; an error when the store cannot say whether it logged out.
+func (s *Server) readSession(r *http.Request) (session, bool, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil, "", false
+		return session{}, false, nil
 	}
-	exp, mac, ok := strings.Cut(c.Value, ".")
-	if !ok {
-		return nil, "", false
+	parts := strings.Split(c.Value, ".")
+	if len(parts) != 3 {
+		return session{}, false, nil
 	}
-	unix, err := strconv.ParseInt(exp, 10, 64)
+	unix, err := strconv.ParseInt(parts[0], 10, 64)
 	if err != nil || s.now().Unix() > unix {
-		return nil, "", false
+		return session{}, false, nil
 	}
 	for _, key := range s.sessionKeys() {
-		if hmac.Equal([]byte(sign(key, "session", exp)), []byte(mac)) {
-			return key, exp, true
+		ss := session{key: key, exp: parts[0], id: parts[1]}
+		if !hmac.Equal([]byte(ss.cookie()), []byte(c.Value)) {
+			continue
 		}
+		revoked, err := s.store.SessionRevoked(r.Context(), ss.id)
+		if err != nil {
+			return session{}, false, err
+		}
+		return ss, !revoked, nil
 	}
-	return nil, "", false
+	return session{}, false, nil
+}
+
+// loginCookie holds the login form's token, so that only a form this site
+// served can log a browser in (a forged cross-site login is refused).
+const loginCookie = "kycgate_login"
+
+// loginToken returns the token of the browser's login cookie, setting a new
+// cookie when it has none.
+func loginToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(loginCookie); err == nil && len(c.Value) == 43 {
+		return c.Value
+	}
+	v := randomToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: v, Path: "/login", MaxAge: int(sessionTTL.Seconds()),
+		HttpOnly: true, Secure: secureCookie(r), SameSite: http.SameSiteStrictMode})
+	return v
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	secureHeaders(w)
-	s.render(w, r, http.StatusOK, "login", page{Title: "Log in", Data: loginData{Next: safeNext(r.URL.Query().Get("next")), Closed: len(s.tokens) == 0}})
+	s.render(w, r, http.StatusOK, "login", page{Title: "Log in", Data: loginData{
+		Next: safeNext(r.URL.Query().Get("next")), Closed: len(s.tokens) == 0, CSRF: loginToken(w, r)}})
 }
 
 type loginData struct {
 	Next   string
 	Error  string
-	Closed bool // no api_tokens are configured
+	Closed bool   // no api_tokens are configured
+	CSRF   string // the login form's token
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	secureHeaders(w)
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	token, next := strings.TrimSpace(r.PostFormValue("token")), safeNext(r.PostFormValue("next"))
-	if len(s.tokens) == 0 || !s.validToken(token) {
-		s.log.Warn("dashboard login refused", "request_id", w.Header().Get(headerRequestID), "remote", r.RemoteAddr)
-		s.render(w, r, http.StatusUnauthorized, "login", page{Title: "Log in", Data: loginData{
-			Next: next, Closed: len(s.tokens) == 0,
-			Error: "That is not one of this server's API tokens (api_tokens in its configuration).",
-		}})
+	refuse := func(status int, msg string) {
+		s.render(w, r, status, "login", page{Title: "Log in", Data: loginData{
+			Next: next, Closed: len(s.tokens) == 0, Error: msg, CSRF: loginToken(w, r)}})
+	}
+	ip, now := ingest.ClientIP(r.RemoteAddr, r.Header, s.trustedProxies), s.now()
+	if !s.authFailures.Allow(ip, now) {
+		s.log.Warn("dashboard login refused: too many failures", "request_id", w.Header().Get(headerRequestID), "remote_ip", ip.String())
+		refuse(http.StatusTooManyRequests, "Too many failed logins from this address: try again in a minute.")
 		return
 	}
-	exp := strconv.FormatInt(s.now().Add(sessionTTL).Unix(), 10)
+	if c, err := r.Cookie(loginCookie); err != nil || !hmac.Equal([]byte(c.Value), []byte(r.PostFormValue("csrf"))) {
+		refuse(http.StatusForbidden, "This form has expired: log in again.")
+		return
+	}
+	if len(s.tokens) == 0 || !s.validToken(token) {
+		s.authFailures.Failed(ip, now)
+		s.log.Warn("dashboard login refused", "request_id", w.Header().Get(headerRequestID), "remote_ip", ip.String())
+		refuse(http.StatusUnauthorized, "That is not one of this server's API tokens (api_tokens in its configuration).")
+		return
+	}
+	ss := session{key: sessionKeyOf(sha256.Sum256([]byte(token))), exp: strconv.FormatInt(now.Add(sessionTTL).Unix(), 10), id: randomToken()[:22]}
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: exp + "." + sign(sessionKeyOf(sha256.Sum256([]byte(token))), "session", exp), Path: "/",
+		Name: sessionCookie, Value: ss.cookie(), Path: "/",
 		MaxAge: int(sessionTTL.Seconds()), HttpOnly: true, Secure: secureCookie(r), SameSite: http.SameSiteStrictMode,
 	})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// logout ends the session for good: it is revoked in the store, so that
+// its cookie is refused by every instance even if the browser keeps it.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	secureHeaders(w)
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	ss, ok, err := s.readSession(r)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	if ok {
+		if !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(ss.csrf())) {
+			s.renderError(w, r, kycgate.Errorf(kycgate.EFORBIDDEN, "this form has expired: reload the page and try again"))
+			return
+		}
+		if err := s.store.RevokeSession(r.Context(), ss.id, ss.expiry(), s.now()); err != nil {
+			s.renderError(w, r, err) // the session goes on: say so rather than pretend
+			return
+		}
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secureCookie(r), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
@@ -223,9 +310,16 @@ func secureCookie(r *http.Request) bool {
 	return err != nil || !a.IsLoopback()
 }
 
-// safeNext keeps a redirect after login on this site.
+// safeNext keeps a redirect after login on this site: a path of its own,
+// with no scheme or host, and none of the characters a browser strips or
+// reads as a slash (a tab, CR or LF anywhere, a backslash), which would
+// turn "/\t/evil.example" into "//evil.example".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	bad := func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' }
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsFunc(next, bad) {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return next

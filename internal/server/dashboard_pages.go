@@ -252,8 +252,8 @@ func (s *Server) verificationsPage(w http.ResponseWriter, r *http.Request) error
 		}
 		f.Since = t
 	}
-	if q.err != nil {
-		return q.err
+	if err := q.check(); err != nil {
+		return err
 	}
 	vs, next, err := s.reader.ListVerifications(r.Context(), f)
 	if err != nil {
@@ -383,9 +383,10 @@ type destinationRow struct {
 
 func (s *Server) deliveriesPage(w http.ResponseWriter, r *http.Request) error {
 	q := query{r: r}
+	q.accept("retried", "enabled") // notices after a retry or an enable
 	f := s.deliveryFilter(&q)
-	if q.err != nil {
-		return q.err
+	if err := q.check(); err != nil {
+		return err
 	}
 	filter := r.URL.Query()
 	if !filter.Has("state") {

@@ -24,8 +24,8 @@ func (s *Server) deliveryFilter(q *query) kycgate.DeliveryFilter {
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	q := query{r: r}
 	f := s.deliveryFilter(&q)
-	if q.err != nil {
-		return q.err
+	if err := q.check(); err != nil {
+		return err
 	}
 	ds, next, err := s.store.ListDeliveries(r.Context(), f)
 	if err != nil {
@@ -86,8 +86,8 @@ func (s *Server) retry(r *http.Request, f kycgate.DeliveryFilter) (int, error) {
 func (s *Server) retryDeliveries(w http.ResponseWriter, r *http.Request) error {
 	q := query{r: r}
 	f := s.deliveryFilter(&q)
-	if q.err != nil {
-		return q.err
+	if err := q.check(); err != nil {
+		return err
 	}
 	if f.Destination == "" {
 		return kycgate.Errorf(kycgate.EINVALID, "query parameter destination: required, e.g. ?destination=my-app&state=dead")

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +43,8 @@ type Ingester interface {
 // retrying and replaying deliveries.
 type Store interface {
 	Ping(ctx context.Context) error
+	RevokeSession(ctx context.Context, id string, until, now time.Time) error
+	SessionRevoked(ctx context.Context, id string) (bool, error)
 	Reader
 	FindDelivery(ctx context.Context, id string) (*kycgate.Delivery, error)
 	ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([]*kycgate.Delivery, string, error)
@@ -75,9 +78,15 @@ type Options struct {
 	Fetching   Fetching   // nil when no source fetches from its provider's API
 	Router     Router
 	APITokens  []string // bearer tokens for /api/v1 and the dashboard
-	Sources    []SourceInfo
-	Gatherer   prometheus.Gatherer
-	Logger     *slog.Logger
+	// TrustedProxies are the peers whose X-Forwarded-For names the client,
+	// whose failed logins and bad tokens are counted.
+	TrustedProxies []netip.Prefix
+	// MaxConnections bounds the open connections; past it a new one
+	// closes the connection idle the longest (see connLimit). 0: no bound.
+	MaxConnections int
+	Sources        []SourceInfo
+	Gatherer       prometheus.Gatherer
+	Logger         *slog.Logger
 	// ReadHeaderTimeout and ReadTimeout cut slow clients; zero for the
 	// defaults (5 s and 15 s).
 	ReadHeaderTimeout time.Duration
@@ -112,11 +121,16 @@ type Server struct {
 	sources  []SourceInfo
 	dash     *dashboard
 	now      func() time.Time
+
+	trustedProxies []netip.Prefix
+	conns          *connLimit             // nil without a bound
+	authFailures   *ingest.FailureLimiter // bad API tokens and failed logins, per client address
 }
 
 // New returns a server with the routes and timeouts in place, ready to Serve.
 func New(opts Options) *Server {
-	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, fwd: opts.Forwarding, fetching: opts.Fetching, router: opts.Router, gatherer: opts.Gatherer, log: opts.Logger, sources: opts.Sources, dash: newDashboard(), now: clock(opts.Now)}
+	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, fwd: opts.Forwarding, fetching: opts.Fetching, router: opts.Router, gatherer: opts.Gatherer, log: opts.Logger, sources: opts.Sources, dash: newDashboard(), now: clock(opts.Now),
+		trustedProxies: opts.TrustedProxies, authFailures: ingest.NewFailureLimiter()}
 	for _, t := range opts.APITokens {
 		s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
 	}
@@ -128,6 +142,10 @@ func New(opts Options) *Server {
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if opts.MaxConnections > 0 {
+		s.conns = newConnLimit(opts.MaxConnections)
+		s.srv.ConnState = s.conns.connState
 	}
 	return s
 }
@@ -158,6 +176,9 @@ func (s *Server) Handler() http.Handler {
 
 // Serve serves on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	if s.conns != nil {
+		ln = s.conns.listener(ln)
+	}
 	if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -191,7 +212,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
 		s.log.Warn("not ready", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "unreachable"})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "cannot commit"})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "store": "ok"})

@@ -18,8 +18,8 @@ func (s *Server) funnel(w http.ResponseWriter, r *http.Request) error {
 		GroupBy:  oneOf(&q, "group_by", kycgate.FunnelGroups),
 		TopN:     q.intIn("top", 1, kycgate.MaxTopN),
 	}
-	if q.err != nil {
-		return q.err
+	if err := q.check(); err != nil {
+		return err
 	}
 	f, err := s.store.Funnel(r.Context(), fq)
 	if err != nil {

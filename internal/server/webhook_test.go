@@ -108,6 +108,7 @@ func TestWebhook_Hostile(t *testing.T) {
 		{"missing bearer token", "POST", "/webhooks/idwise", nil, body(idwiseJourney), 401, "unauthorized"},
 		{"basic scheme on a bearer source", "POST", "/webhooks/idwise", http.Header{"Authorization": {"Basic " + idwiseToken}}, body(idwiseJourney), 401, "unauthorized"},
 		{"wrong basic password", "POST", "/webhooks/idwise-basic", http.Header{"Authorization": {"Basic a3ljOndyb25n"}}, body(idwiseJourney), 401, "unauthorized"},
+		{"wrong basic user", "POST", "/webhooks/idwise-basic", http.Header{"Authorization": {"Basic a2N5OnA0c3MtdzByZA=="}}, body(idwiseJourney), 401, "unauthorized"},
 		{"wrong custom header", "POST", "/webhooks/idwise-header", http.Header{"X-Idwise-Key": {"nope"}}, body(idwiseJourney), 401, "unauthorized"},
 		{"wrong url token", "POST", "/webhooks/vericato/" + vericatoToken + "x", nil, body(vericatoVerified), 401, "unauthorized"},
 		{"missing url token", "POST", "/webhooks/vericato", nil, body(vericatoVerified), 401, "unauthorized"},

@@ -20,6 +20,9 @@ type verificationKey struct{ source, id string }
 // statements go to the server in pipelined batches, so a batch of events
 // costs a few round trips, not a few per event.
 func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]kycgate.Receipt, error) {
+	for _, ev := range events {
+		ev.MakeStorable()
+	}
 	var receipts []kycgate.Receipt
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kycgate/kycgate"
@@ -39,6 +40,12 @@ func IsURL(storage string) bool {
 	return strings.HasPrefix(storage, "postgres://") || strings.HasPrefix(storage, "postgresql://")
 }
 
+// LockWait is how long a statement waits for a lock before it fails as
+// unavailable, unless the DSN sets lock_timeout: well below the 5 seconds
+// the quickest provider waits for an answer, so that a webhook is answered
+// 503 in time rather than not at all.
+const LockWait = 2 * time.Second
+
 // Open connects to the database at dsn (a postgres:// URL; pool settings
 // such as pool_max_conns may be added as parameters). Call Migrate before
 // using a new or older database.
@@ -46,6 +53,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams["lock_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.Itoa(int(LockWait.Milliseconds()))
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -64,10 +74,20 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Ping checks that the database answers.
+// Ping reports whether a commit can succeed now: it takes, without
+// waiting, the lock an insert into events takes (refused while someone
+// holds the table locked), and commits a one-row write, which a full disk
+// refuses.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
-		return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store unavailable")
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `LOCK TABLE events IN ROW EXCLUSIVE MODE NOWAIT`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO probe (id, at) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET at = excluded.at`)
+		return err
+	})
+	if err != nil {
+		return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store cannot commit")
 	}
 	return nil
 }
@@ -140,6 +160,11 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	return applied, nil
 }
 
+// unavailable classifies a failure of the database: EUNAVAILABLE when
+// trying again may succeed (the connection, a cancelled or timed-out
+// statement, a lock, a serialization failure, resources), EINTERNAL when
+// the database refused the statement for what it holds, which no retry
+// changes.
 func unavailable(err error) error {
 	if err == nil {
 		return nil
@@ -148,7 +173,31 @@ func unavailable(err error) error {
 	if errors.As(err, &app) {
 		return err
 	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && !transient(pg.Code) {
+		return kycgate.WrapError(kycgate.EINTERNAL, err, "the store refused the change")
+	}
 	return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store unavailable")
+}
+
+// transient reports whether an error of SQLSTATE code may pass: connection
+// exceptions (08), transaction rollbacks such as serialization failures and
+// deadlocks (40), insufficient resources such as a full disk (53), operator
+// intervention such as a cancelled statement or a shutdown (57), system
+// errors (58), a read-only standby (25006) and locks not available (55P03,
+// 55006). Anything else is about the statement and its values.
+func transient(code string) bool {
+	switch {
+	case len(code) != 5:
+		return true
+	case code == "25006" || code == "55P03" || code == "55006":
+		return true
+	}
+	switch code[:2] {
+	case "08", "40", "53", "57", "58":
+		return true
+	}
+	return false
 }
 
 // nullTime is t, or NULL for the zero time.

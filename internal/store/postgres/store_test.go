@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/store/postgres"
 	"github.com/kycgate/kycgate/internal/store/postgres/pgtest"
@@ -155,5 +157,50 @@ func TestTwoInstances(t *testing.T) {
 		if got.Status != kycgate.StatusApproved || got.Events != 5 || got.Events != want.Events || len(got.Steps) != len(want.Steps) {
 			t.Errorf("%s: stored %+v, rebuilt %+v", vid, got, want)
 		}
+	}
+}
+
+// TestReprocess_100000Verifications: reprocess streams a large store in
+// bounded batches (one transaction with a lock per verification ran out of
+// shared memory at about 20,000), reporting its progress as it goes.
+func TestReprocess_100000Verifications(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a large store")
+	}
+	const n = 100_000
+	dsn := pgtest.Schema(t)
+	ctx := context.Background()
+	s := openTwin(t, dsn)
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	// Stored the way ingest stores them, but in one statement, to be quick.
+	if _, err := conn.Exec(ctx, `INSERT INTO events (id, source, provider, dedup_key, provider_event,
+		verification_id, occurred_at, received_at, remote_ip, headers, body, type, data)
+		SELECT 'evt_' || i, 'src', 'sumsub', 'key-' || i, 'applicantCreated', 'v' || i,
+			timestamptz '2026-11-22 10:00:00Z' + i * interval '1 second', timestamptz '2026-11-22 10:00:00Z',
+			'203.0.113.7', '{}', '{"n":1}', 'verification.created', '{"status":"pending"}'
+		FROM generate_series(1, $1) AS i`, n); err != nil {
+		t.Fatal(err)
+	}
+	reports := 0
+	var last kycgate.ReprocessProgress
+	res, err := s.Reprocess(ctx, func(*kycgate.Event) {}, func(p kycgate.ReprocessProgress) { reports++; last = p })
+	if err != nil {
+		t.Fatalf("reprocess: %v", err)
+	}
+	if res.Events != n || res.Verifications != n {
+		t.Errorf("result %+v, want %d events and verifications", res, n)
+	}
+	if last.Phase != kycgate.PhaseDone || reports < n/500 {
+		t.Errorf("%d progress reports, the last %+v", reports, last)
+	}
+	if v, err := s.FindVerification(ctx, "src", "v99999"); err != nil || v.Status != kycgate.StatusPending || v.Events != 1 {
+		t.Errorf("a rebuilt verification: %+v %v", v, err)
 	}
 }

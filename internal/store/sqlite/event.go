@@ -29,6 +29,9 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 		return nil, err
 	}
 	receipts := make([]kycgate.Receipt, len(events))
+	for _, ev := range events {
+		ev.MakeStorable()
+	}
 	touched := map[verificationKey]string{} // -> provider
 	for i, ev := range events {
 		headers, err := json.Marshal(ev.Header)
@@ -88,6 +91,9 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 	if err := tx.Commit(); err != nil {
 		return nil, unavailable(err)
 	}
+	// Committed either way: when the checkpoint cannot finish now, the
+	// next commit tries again.
+	_ = s.forget(ctx)
 	return receipts, nil
 }
 
@@ -179,5 +185,11 @@ func (s *Store) PurgeRawBodies(ctx context.Context, before time.Time, limit int)
 		return 0, unavailable(err)
 	}
 	n, err := res.RowsAffected()
-	return int(n), unavailable(err)
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	if n > 0 {
+		s.erased.Store(true)
+	}
+	return int(n), s.forget(ctx)
 }

@@ -11,11 +11,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
+	"github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
 
 	"github.com/kycgate/kycgate"
 )
@@ -30,6 +32,10 @@ type Store struct {
 
 	mu    sync.Mutex
 	stmts [statementCount]*sql.Stmt // prepared by Migrate on the write connection
+
+	// erased is set when a write purged personal data: the next commit
+	// then checkpoints and truncates the WAL, so that no copy stays there.
+	erased atomic.Bool
 }
 
 // Statements the write path runs for every event, prepared once on the
@@ -138,6 +144,12 @@ func PathFromURL(storage string) (string, error) {
 	return path, nil
 }
 
+// LockWait is how long a statement waits for a lock another process holds
+// on the database before it fails as unavailable: well below the 5 seconds
+// the quickest provider waits for an answer, so that a webhook is answered
+// 503 in time rather than not at all.
+const LockWait = 2 * time.Second
+
 // Open opens, creating if needed, the database file at path. Call Migrate
 // before using it: it also prepares the statements of the write path.
 func Open(ctx context.Context, path string) (*Store, error) {
@@ -146,7 +158,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("sqlite: create directory: %w", err)
 		}
 	}
-	params := "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_foreign_keys=on"
+	params := "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=" + strconv.Itoa(int(LockWait.Milliseconds())) + "&_foreign_keys=on&_secure_delete=on"
 	write, err := sql.Open("sqlite3", "file:"+path+"?"+params+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -168,6 +180,41 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// forget makes what a committed erasure removed unreadable in every file:
+// secure_delete has zeroed the freed space in the pages the erasure
+// wrote, and a truncating checkpoint copies those pages over the database
+// file and empties the WAL, where the pages as they were before may remain.
+// A reader holding an older snapshot keeps the checkpoint from finishing:
+// forget then waits for it at most forgetWait, so that the webhooks of the
+// batch are not held up, and leaves the checkpoint to the next commit.
+func (s *Store) forget(ctx context.Context) error {
+	if !s.erased.Swap(false) {
+		return nil
+	}
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		s.erased.Store(true)
+		return unavailable(err)
+	}
+	defer conn.Close()
+	var busy, logFrames, checkpointed int
+	_, err = conn.ExecContext(ctx, `PRAGMA busy_timeout = `+strconv.Itoa(int(forgetWait.Milliseconds())))
+	if err == nil {
+		err = conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed)
+	}
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA busy_timeout = `+strconv.Itoa(int(LockWait.Milliseconds()))); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	if err != nil || busy != 0 {
+		s.erased.Store(true) // the next commit tries again
+		return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "erased data not yet removed from the write-ahead log: a reader holds it")
+	}
+	return nil
+}
+
+// forgetWait is how long forget waits for readers of older snapshots.
+const forgetWait = 200 * time.Millisecond
+
 // Close closes the database.
 func (s *Store) Close() error {
 	s.mu.Lock()
@@ -181,11 +228,21 @@ func (s *Store) Close() error {
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
-// Ping checks that the write connection answers.
+// Ping reports whether a commit can succeed now: it takes the write lock
+// (waiting at most the busy timeout for another process that holds it) and
+// commits a one-row write, which a full disk refuses.
 func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	if err := s.write.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
-		return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store unavailable")
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store cannot commit")
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO probe (id, at) VALUES (1, unixepoch('subsec') * 1000)
+		ON CONFLICT (id) DO UPDATE SET at = excluded.at`); err != nil {
+		return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store cannot commit")
+	}
+	if err := tx.Commit(); err != nil {
+		return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store cannot commit")
 	}
 	return nil
 }
@@ -198,6 +255,11 @@ func micros(t time.Time) any {
 	return t.UnixMicro()
 }
 
+// unavailable classifies a failure of the database: EINTERNAL when SQLite
+// refused the statement for what it holds (a constraint, a value too big or
+// of the wrong type), which no retry changes; EUNAVAILABLE otherwise (busy,
+// locked, I/O, a full disk, an interrupted statement), when trying again
+// may succeed.
 func unavailable(err error) error {
 	if err == nil {
 		return nil
@@ -205,6 +267,13 @@ func unavailable(err error) error {
 	var app *kycgate.Error
 	if errors.As(err, &app) {
 		return err
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrConstraint, sqlite3.ErrTooBig, sqlite3.ErrMismatch, sqlite3.ErrRange:
+			return kycgate.WrapError(kycgate.EINTERNAL, err, "the store refused the change")
+		}
 	}
 	return kycgate.WrapError(kycgate.EUNAVAILABLE, err, "store unavailable")
 }

@@ -51,6 +51,7 @@ func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, prov
 		if _, err := purge.ExecContext(ctx, k.source, k.id); err != nil {
 			return unavailable(err)
 		}
+		s.erased.Store(true)
 		cancel, err := s.stmt(ctx, tx, stmtCancelFetch)
 		if err != nil {
 			return err

@@ -193,6 +193,7 @@ func Renormalize(events []*kycgate.Event, seqs []int64, renormalize func(*kycgat
 	for i, ev := range events {
 		before := *ev
 		renormalize(ev)
+		ev.MakeStorable()
 		if SameMeaning(&before, ev) {
 			continue
 		}
@@ -208,29 +209,71 @@ func Renormalize(events []*kycgate.Event, seqs []int64, renormalize func(*kycgat
 	return changed, nil
 }
 
-// ReprocessBatch is how many events one transaction renormalizes.
+// ReprocessBatch is how many events one transaction renormalizes, and
+// how many verifications one transaction rebuilds.
 const ReprocessBatch = 500
 
-// Reprocess runs batch over the events in batches of ReprocessBatch, each
-// starting after the last seq of the one before, then rebuildAll.
-func Reprocess(batch func(after int64) (n int, last int64, changed int, err error), rebuildAll func() (int, error)) (kycgate.ReprocessResult, error) {
-	var res kycgate.ReprocessResult
-	var after int64
-	for {
-		n, last, changed, err := batch(after)
-		if err != nil {
-			return res, err
-		}
-		res.Events += n
-		res.Changed += changed
-		if n < ReprocessBatch {
-			break
-		}
-		after = last
+// Checkpoint is where a Reprocess stands: its phase, the last event or
+// verification done, and the counts so far. Each batch commits the
+// checkpoint it reached, so an interrupted run resumes from it.
+type Checkpoint struct {
+	Phase    string
+	AfterSeq int64                   // events: the last seq renormalized
+	After    [2]string               // verifications: the last (source, id) rebuilt
+	Result   kycgate.ReprocessResult // counted so far
+	Resumed  bool                    // loaded from an interrupted run
+}
+
+// ReprocessSteps are what a backend does for Reprocess. Events and
+// Rebuild each run one batch after cp in a transaction of their own that
+// saves the next checkpoint; Finish drops the verifications left without
+// events and the checkpoint.
+type ReprocessSteps struct {
+	Load    func() (Checkpoint, error)
+	Events  func(cp Checkpoint) (Checkpoint, error)
+	Rebuild func(cp Checkpoint) (Checkpoint, error)
+	Finish  func() error
+}
+
+// Next returns cp in phase next when a batch of n was the last of its
+// phase (not full), else cp.
+func (cp Checkpoint) Next(n int, next string) Checkpoint {
+	if n < ReprocessBatch {
+		cp.Phase = next
 	}
-	n, err := rebuildAll()
-	res.Verifications = n
-	return res, err
+	return cp
+}
+
+// Reprocess runs steps from the saved checkpoint, if any, to the end,
+// telling progress after each batch.
+func Reprocess(steps ReprocessSteps, progress func(kycgate.ReprocessProgress)) (kycgate.ReprocessResult, error) {
+	if progress == nil {
+		progress = func(kycgate.ReprocessProgress) {}
+	}
+	cp, err := steps.Load()
+	if err != nil {
+		return kycgate.ReprocessResult{}, err
+	}
+	if cp.Phase == "" {
+		cp.Phase = kycgate.PhaseEvents
+	}
+	resumed := cp.Resumed
+	for cp.Phase != kycgate.PhaseDone {
+		step := steps.Events
+		if cp.Phase == kycgate.PhaseVerifications {
+			step = steps.Rebuild
+		}
+		phase := cp.Phase
+		if cp, err = step(cp); err != nil {
+			return cp.Result, err
+		}
+		progress(kycgate.ReprocessProgress{Phase: phase, Resumed: resumed, ReprocessResult: cp.Result})
+	}
+	if err := steps.Finish(); err != nil {
+		return cp.Result, err
+	}
+	progress(kycgate.ReprocessProgress{Phase: kycgate.PhaseDone, Resumed: resumed, ReprocessResult: cp.Result})
+	return cp.Result, nil
 }
 
 // SameMeaning compares what is stored of two versions of an event.

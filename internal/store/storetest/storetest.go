@@ -20,6 +20,7 @@ import (
 // Run exercises the whole kycgate.Store contract.
 func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("CreateEvents stores and finds", func(t *testing.T) { testCreateAndFind(t, open(t)) })
+	t.Run("values no column can hold are stored altered and flagged", func(t *testing.T) { testUnstorableValues(t, open(t)) })
 	t.Run("CreateEvents deduplicates across batches", func(t *testing.T) { testDedupAcrossBatches(t, open(t)) })
 	t.Run("CreateEvents deduplicates within a batch", func(t *testing.T) { testDedupWithinBatch(t, open(t)) })
 	t.Run("dedup keys are per source", func(t *testing.T) { testDedupPerSource(t, open(t)) })
@@ -32,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("ListVerifications filters and pages", func(t *testing.T) { testListVerifications(t, open(t)) })
 	t.Run("ListEvents filters and pages", func(t *testing.T) { testListEvents(t, open(t)) })
 	t.Run("Reprocess renormalizes and rebuilds", func(t *testing.T) { testReprocess(t, open(t)) })
+	t.Run("Reprocess resumes where it was interrupted", func(t *testing.T) { testReprocessResumes(t, open) })
 	t.Run("deliveries are written with their event", func(t *testing.T) { testDeliveriesCreated(t, open(t)) })
 	t.Run("deliveries go out in line per verification", func(t *testing.T) { testDeliveryLine(t, open(t)) })
 	t.Run("outcomes of several deliveries commit together", func(t *testing.T) { testCompleteBatch(t, open(t)) })
@@ -40,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("counts for metrics", func(t *testing.T) { testCounts(t, open(t)) })
 	t.Run("funnel counts stages, outcomes and drop-off", func(t *testing.T) { testFunnel(t, open(t)) })
 	t.Run("fetch jobs from provider APIs", func(t *testing.T) { testFetches(t, open(t)) })
+	t.Run("revoked sessions", func(t *testing.T) { testRevokedSessions(t, open(t)) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(context.Background()); err != nil {
 			t.Fatal(err)
@@ -397,7 +400,7 @@ func testReprocess(t *testing.T, s kycgate.Store) {
 			ev.OccurredAt = time.Date(2026, 11, 22, 9, 5, 0, 0, time.UTC)
 			ev.Data = kycgate.Change{Decision: kycgate.DecisionApproved}
 		}
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -632,5 +635,32 @@ func testCounts(t *testing.T, s kycgate.Store) {
 	}
 	if dl[kycgate.DeliveryPending] != 1 || dl[kycgate.DeliveryDead] != 1 {
 		t.Errorf("deliveries: %v", dl)
+	}
+}
+
+func testRevokedSessions(t *testing.T, s kycgate.Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	if revoked, err := s.SessionRevoked(ctx, "a"); err != nil || revoked {
+		t.Fatalf("a session never revoked: %v, %v", revoked, err)
+	}
+	if err := s.RevokeSession(ctx, "a", now.Add(time.Hour), now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeSession(ctx, "a", now.Add(time.Hour), now); err != nil {
+		t.Fatalf("revoking twice: %v", err)
+	}
+	if revoked, err := s.SessionRevoked(ctx, "a"); err != nil || !revoked {
+		t.Fatalf("a revoked session: %v, %v", revoked, err)
+	}
+	if revoked, _ := s.SessionRevoked(ctx, "b"); revoked {
+		t.Fatal("another session is revoked")
+	}
+	// Once its session has expired, a revocation is forgotten.
+	if err := s.RevokeSession(ctx, "b", now.Add(3*time.Hour), now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if revoked, _ := s.SessionRevoked(ctx, "a"); revoked {
+		t.Error("a revocation past its session's expiry is kept")
 	}
 }
