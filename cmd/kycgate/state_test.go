@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -164,7 +163,7 @@ func testStateEndToEnd(t *testing.T, storage string) {
 	rcv := &envelopes{got: map[string][]receivedEnvelope{}}
 	base, secrets, fake := demoGateway(t, storage, rcv, "")
 	api := client.New(base, secrets.api)
-	dashboard := dashboardClient(t, base, secrets.api)
+	dashboard := webLogin(t, base, secrets.api)
 
 	for _, c := range stateCases {
 		if c.fake != nil {
@@ -321,19 +320,6 @@ func postSigned(t *testing.T, base string, s demoSecrets, source, body string) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%s webhook: %d %s", source, resp.StatusCode, answer)
 	}
-}
-
-// dashboardClient is a browser-like client logged in to the dashboard.
-func dashboardClient(t *testing.T, base, token string) *http.Client {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.PostForm(base+"/login", url.Values{"token": {token}, "next": {"/"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return c
 }
 
 func dashboardPage(t *testing.T, c *http.Client, u string) string {
