@@ -21,6 +21,7 @@ var Adapter = provider.Adapter{
 	Catalogue: Catalogue,
 	New:       New,
 	API:       &API,
+	Play:      &Play,
 }
 
 // Provider is an IDWise source's adapter.

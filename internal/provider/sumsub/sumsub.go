@@ -18,6 +18,7 @@ var Adapter = provider.Adapter{
 	Catalogue: Catalogue,
 	New:       New,
 	API:       &API,
+	Play:      &Play,
 }
 
 // Provider is a Sumsub source's adapter.

@@ -27,6 +27,7 @@ var Adapter = provider.Adapter{
 	Catalogue: Catalogue,
 	New:       New,
 	API:       &API,
+	Play:      &Play,
 }
 
 // Provider is a Vericato source's adapter.
