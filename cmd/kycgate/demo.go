@@ -6,12 +6,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -86,29 +88,22 @@ type demoSecrets struct {
 
 func newDemoSecrets() demoSecrets {
 	return demoSecrets{api: token(), sumsub: token(), metamap: "Mm1" + token(), verifyyou: token(), idwise: token(), vericato: token(),
-		providerAPI: simulator.APICredentials{
-			SumsubAppToken: "sbx:" + token(), SumsubSecretKey: token(),
-			MetaMapClientID: token(), MetaMapClientSecret: token(),
-			IDWiseKey: token(), IDWiseSecret: token(),
-			VericatoKey: token(), VerifyYouKey: token(),
-		}}
+		providerAPI: simulator.NewAPICredentials(token)}
 }
 
 // apiBlock is a source's api block for the fake provider APIs, or "" when
 // they are not served.
 func (s demoSecrets) apiBlock(provider string) string {
-	if s.apiBase == "" {
+	creds, ok := s.providerAPI[provider]
+	if s.apiBase == "" || !ok {
 		return ""
 	}
-	c, base := s.providerAPI, simulator.BaseURL(s.apiBase, provider)
-	keys := map[string]string{
-		"sumsub":    fmt.Sprintf("app_token: %q, secret_key: %q", c.SumsubAppToken, c.SumsubSecretKey),
-		"metamap":   fmt.Sprintf("client_id: %q, client_secret: %q", c.MetaMapClientID, c.MetaMapClientSecret),
-		"idwise":    fmt.Sprintf("api_key: %q, api_secret: %q", c.IDWiseKey, c.IDWiseSecret),
-		"vericato":  fmt.Sprintf("api_key: %q", c.VericatoKey),
-		"verifyyou": fmt.Sprintf("api_key: %q", c.VerifyYouKey),
-	}[provider]
-	return fmt.Sprintf(", api: {%s, base_url: %q}", keys, base)
+	keys := slices.Sorted(maps.Keys(creds))
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %q, ", k, creds[k])
+	}
+	return fmt.Sprintf(", api: {%sbase_url: %q}", b.String(), simulator.BaseURL(s.apiBase, provider))
 }
 
 // startProviderAPIs serves the simulator's fake provider APIs on loopback

@@ -54,6 +54,8 @@ type Adapter struct {
 	// Play is how the simulator plays the provider: its journeys, signature
 	// and retries.
 	Play *sim.Player
+	// Fake plays the provider's API for tests and the demo; nil when API is.
+	Fake *sim.Fake
 }
 
 // Known reports whether the adapter's catalogue names the event.

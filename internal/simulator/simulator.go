@@ -23,14 +23,7 @@ type Delivery = sim.Delivery
 
 // Journey is one verification's webhooks in the order they happened, and
 // the status the verification must end in.
-type Journey struct {
-	Provider       string
-	Scenario       string
-	VerificationID string
-	ExternalUserID string
-	Deliveries     []Delivery
-	Want           kycgate.Status
-}
+type Journey = sim.Journey
 
 // Credentials authenticate the simulated provider to the receiver: the
 // signing secret of a provider that signs, the credential of one that

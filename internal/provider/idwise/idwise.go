@@ -22,6 +22,7 @@ var Adapter = provider.Adapter{
 	New:       New,
 	API:       &API,
 	Play:      &Play,
+	Fake:      &Fake,
 }
 
 // Provider is an IDWise source's adapter.

@@ -5,8 +5,11 @@
 package sim
 
 import (
+	"encoding/json"
+	"hash/fnv"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/kycgate/kycgate"
@@ -83,4 +86,74 @@ func HexID(r *rand.Rand, n int) string {
 func UUID(r *rand.Rand) string {
 	h := HexID(r, 32)
 	return h[:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:]
+}
+
+// Journey is one verification's webhooks in the order they happened, and
+// the status the verification must end in.
+type Journey struct {
+	Provider       string
+	Scenario       string
+	VerificationID string
+	ExternalUserID string
+	Deliveries     []Delivery
+	Want           kycgate.Status
+}
+
+// Fake is a provider's fake API, for tests and the demo: it checks the
+// provider's real authentication and serves documents consistent with the
+// journeys it knows.
+type Fake struct {
+	// New returns the handler of the provider's API paths (as on its real
+	// host), accepting creds (the keys of a source's api block) and
+	// answering from s.
+	New func(creds map[string]string, s Server) http.Handler
+	// Document is the document type and country the fake serves for a
+	// journey, as kycgate must read them.
+	Document func(j Journey) (docType, country string)
+}
+
+// Server is what a fake API answers from.
+type Server interface {
+	// Journey returns the provider's journey of a verification id.
+	Journey(id string) (Journey, bool)
+	// JourneyOfUser returns the provider's journey of a user.
+	JourneyOfUser(user string) (Journey, bool)
+	// Serve answers an authenticated request for a journey's document: a
+	// queued failure, 404 for a verification it does not know (or one
+	// deleted), or doc(j) as JSON.
+	Serve(w http.ResponseWriter, j Journey, known bool, doc func(Journey) any)
+	Now() time.Time
+}
+
+// APIError answers a fake API's refusal, as JSON.
+func APIError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"code": status, "description": msg})
+}
+
+// Bearer returns the request's bearer token.
+func Bearer(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	return token, ok && scheme == "Bearer" && token != ""
+}
+
+// Pick returns a number drawn from id: a journey's fake person and
+// document depend on its id only, so that every call answers the same.
+func Pick(id string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % uint32(n))
+}
+
+// Countries are the document countries fake APIs draw from.
+var Countries = []struct{ Alpha3, Alpha2 string }{{"DEU", "DE"}, {"FRA", "FR"}, {"ESP", "ES"}, {"MEX", "MX"}, {"ARE", "AE"}}
+
+// DocumentKind is the kind of document (0 passport, 1 national id card, 2
+// driving licence) a journey's fake document is.
+func DocumentKind(j Journey) int { return Pick(j.VerificationID, 3) }
+
+// Country is a journey's fake document's country.
+func Country(j Journey) struct{ Alpha3, Alpha2 string } {
+	return Countries[Pick(j.VerificationID, len(Countries))]
 }

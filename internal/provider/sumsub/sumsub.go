@@ -19,6 +19,7 @@ var Adapter = provider.Adapter{
 	New:       New,
 	API:       &API,
 	Play:      &Play,
+	Fake:      &Fake,
 }
 
 // Provider is a Sumsub source's adapter.

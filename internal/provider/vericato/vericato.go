@@ -28,6 +28,7 @@ var Adapter = provider.Adapter{
 	New:       New,
 	API:       &API,
 	Play:      &Play,
+	Fake:      &Fake,
 }
 
 // Provider is a Vericato source's adapter.
