@@ -64,6 +64,14 @@ func Scenarios(provider string) (map[string]kycgate.Status, error) {
 	return out, nil
 }
 
+// CredentialOf returns what a provider sends to authenticate its webhooks.
+func CredentialOf(provider string) sim.Credential {
+	if p, ok := providers[provider]; ok {
+		return p.Credential
+	}
+	return ""
+}
+
 // RetrySchedule returns the delays after which the provider retries a
 // delivery that failed.
 func RetrySchedule(provider string) []time.Duration {

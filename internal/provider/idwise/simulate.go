@@ -11,8 +11,9 @@ import (
 
 // Play plays IDWise: its journeys, signature and retry schedule, for the simulator.
 var Play = sim.Player{
-	NewID:   func(r *rand.Rand) string { return sim.HexID(r, 24) },
-	Retries: []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.Minute},
+	Credential: sim.CredentialBearer,
+	NewID:      func(r *rand.Rand) string { return sim.HexID(r, 24) },
+	Retries:    []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.Minute},
 	Sign: func(c sim.Credentials, d *sim.Delivery) error {
 		d.Header.Set("Authorization", "Bearer "+c.Secret)
 		return nil

@@ -11,8 +11,9 @@ import (
 
 // Play plays MetaMap: its journeys, signature and retry schedule, for the simulator.
 var Play = sim.Player{
-	NewID:   func(r *rand.Rand) string { return sim.HexID(r, 24) },
-	Retries: []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute, 7 * time.Minute, 10 * time.Minute},
+	Credential: sim.CredentialSignature,
+	NewID:      func(r *rand.Rand) string { return sim.HexID(r, 24) },
+	Retries:    []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute, 7 * time.Minute, 10 * time.Minute},
 	Sign: func(c sim.Credentials, d *sim.Delivery) error {
 		d.Header.Set(HeaderSignature, Sign(c.Secret, d.Body).Get(HeaderSignature))
 		return nil

@@ -36,9 +36,25 @@ type Scenario struct {
 	Build func(b *Builder)
 }
 
+// Credential is how a provider authenticates its webhooks to a source.
+type Credential string
+
+const (
+	// CredentialSignature: it signs each body with the source's secret
+	// (the source's secrets).
+	CredentialSignature Credential = "signature"
+	// CredentialBearer: it sends a token (the source's auth.bearer).
+	CredentialBearer Credential = "bearer"
+	// CredentialNone: it sends nothing, and the source's URL carries a token
+	// (auth.url_token).
+	CredentialNone Credential = "none"
+)
+
 // Player is how a provider is played.
 type Player struct {
-	Scenarios map[string]Scenario
+	// Credential is what the provider sends; Sign adds it to a delivery.
+	Credential Credential
+	Scenarios  map[string]Scenario
 	// Sign adds the provider's authentication to a delivery.
 	Sign func(creds Credentials, d *Delivery) error
 	// NewID returns a verification id in the provider's style.

@@ -11,8 +11,9 @@ import (
 
 // Play plays Sumsub: its journeys, signature and retry schedule, for the simulator.
 var Play = sim.Player{
-	NewID:   func(r *rand.Rand) string { return sim.HexID(r, 24) },
-	Retries: []time.Duration{5 * time.Minute, time.Hour, 5 * time.Hour, 18 * time.Hour},
+	Credential: sim.CredentialSignature,
+	NewID:      func(r *rand.Rand) string { return sim.HexID(r, 24) },
+	Retries:    []time.Duration{5 * time.Minute, time.Hour, 5 * time.Hour, 18 * time.Hour},
 	Sign: func(c sim.Credentials, d *sim.Delivery) error {
 		h, err := Sign(c.Secret, "HMAC_SHA256_HEX", d.Body)
 		if err != nil {

@@ -12,7 +12,8 @@ import (
 
 // Play plays Vericato: its journeys, signature and retry schedule, for the simulator.
 var Play = sim.Player{
-	NewID: func(r *rand.Rand) string { return "ver_" + sim.HexID(r, 12) },
+	Credential: sim.CredentialNone,
+	NewID:      func(r *rand.Rand) string { return "ver_" + sim.HexID(r, 12) },
 	// Undocumented: Vericato "may resend" on anything but 200. Assumed here.
 	Retries: []time.Duration{time.Minute, 5 * time.Minute, 30 * time.Minute},
 	Sign: func(_ sim.Credentials, d *sim.Delivery) error {

@@ -11,7 +11,8 @@ import (
 
 // Play plays VerifyYou: its journeys, signature and retry schedule, for the simulator.
 var Play = sim.Player{
-	NewID: func(r *rand.Rand) string { return "ver_" + sim.HexID(r, 16) },
+	Credential: sim.CredentialSignature,
+	NewID:      func(r *rand.Rand) string { return "ver_" + sim.HexID(r, 16) },
 	// Undocumented; assumed here.
 	Retries: []time.Duration{time.Minute, 5 * time.Minute, 30 * time.Minute},
 	Sign: func(c sim.Credentials, d *sim.Delivery) error {
