@@ -8,6 +8,7 @@ import (
 
 	"github.com/kycgate/kycgate/internal/config"
 	"github.com/kycgate/kycgate/internal/loadgen"
+	"github.com/kycgate/kycgate/internal/provider/sim"
 	"github.com/kycgate/kycgate/internal/simulator"
 )
 
@@ -19,13 +20,11 @@ type benchSource struct {
 
 // demoBenchSources are the sources of demoConfig with the secrets s.
 func demoBenchSources(s demoSecrets) []benchSource {
-	return []benchSource{
-		{"sumsub", "/webhooks/sumsub", s.sumsub},
-		{"metamap", "/webhooks/metamap", s.metamap},
-		{"idwise", "/webhooks/idwise", s.idwise},
-		{"vericato", "/webhooks/vericato/" + s.vericato, ""},
-		{"verifyyou", "/webhooks/verifyyou", s.verifyyou},
+	var out []benchSource
+	for _, p := range simulator.Providers() {
+		out = append(out, benchSource{p, s.webhookPath(p), s.credential(p)})
 	}
+	return out
 }
 
 // configBenchSources takes, for each provider, the first source of cfg the
@@ -44,21 +43,21 @@ func configBenchSources(cfg *config.Config) ([]benchSource, []string) {
 		b := benchSource{provider: src.Provider, path: "/webhooks/" + src.Name}
 		auth := src.Auth
 		why := ""
-		switch src.Provider {
-		case "idwise":
+		switch simulator.CredentialOf(src.Provider) {
+		case sim.CredentialBearer:
 			if auth == nil || auth.Bearer == "" || auth.Basic != nil || auth.Header != nil {
-				why = "IDWise webhooks carry a bearer token, and this source takes another credential"
+				why = "its webhooks carry a bearer token, and this source takes another credential"
 			}
 			if auth != nil {
 				b.secret = auth.Bearer
 			}
-		case "vericato":
+		case sim.CredentialNone:
 			switch {
 			case auth == nil:
 			case auth.URLToken != "" && auth.Basic == nil && auth.Header == nil && auth.Bearer == "":
 				b.path += "/" + auth.URLToken
 			default:
-				why = "Vericato sends no credential but a URL token, and this source takes another"
+				why = "its provider sends no credential but a URL token, and this source takes another"
 			}
 		default:
 			if len(src.Secrets) == 0 || auth != nil {

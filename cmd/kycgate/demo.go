@@ -6,12 +6,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +24,7 @@ import (
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/client"
 	"github.com/kycgate/kycgate/internal/config"
+	"github.com/kycgate/kycgate/internal/provider/sim"
 	"github.com/kycgate/kycgate/internal/simulator"
 )
 
@@ -31,13 +34,13 @@ func newDemoCmd() *cobra.Command {
 		Use:   "demo",
 		Short: "Run the gateway on a fresh store and feed it simulated journeys from every provider",
 		Long: `The newcomer's first run. kycgate starts on a fresh embedded store with one
-source per provider (Sumsub, MetaMap, IDWise, Vericato, VerifyYou) and fresh
+source per provider (` + strings.Join(simulator.Providers(), ", ") + `) and fresh
 random secrets, plays realistic journeys of every provider at it, with
 duplicated and reordered deliveries, and prints where the API is, the token to
 use, and a summary of the verifications by provider and status, read back
 from the API. It keeps serving until Ctrl-C. Nothing leaves this machine.
-The commands it suggests include one to send journeys of your own, to a
-sixth source (sumsub-own).
+The commands it suggests include one to send journeys of your own, to one
+more source (` + demoOwnSource() + `).
 
 --store names a file to keep the demo's data in. It must not exist yet, so
 that the demo starts fresh; add --reuse to play more journeys into a store
@@ -60,8 +63,19 @@ an earlier demo left (the summary then counts its verifications too).`,
 	return cmd
 }
 
+// demoOwnProvider is the provider of the demo's source for the journeys
+// the user sends: the first that signs its webhooks.
+func demoOwnProvider() string {
+	for _, p := range simulator.Providers() {
+		if simulator.CredentialOf(p) == sim.CredentialSignature {
+			return p
+		}
+	}
+	return simulator.Providers()[0]
+}
+
 // demoOwnSource is the demo's source for the journeys the user sends.
-const demoOwnSource = "sumsub-own"
+func demoOwnSource() string { return demoOwnProvider() + "-own" }
 
 // demoParams are what kycgate demo is asked to do.
 type demoParams struct {
@@ -77,7 +91,10 @@ type demoParams struct {
 
 // demoSecrets are the fresh credentials of one demo run.
 type demoSecrets struct {
-	api, sumsub, metamap, verifyyou, idwise, vericato string
+	api string
+	// sources holds each provider's webhook credential: its signing secret,
+	// bearer token or URL token.
+	sources map[string]string
 	// providerAPI are the credentials of the fake provider APIs, served at
 	// apiBase; with no apiBase, the sources fetch nothing.
 	providerAPI simulator.APICredentials
@@ -85,30 +102,59 @@ type demoSecrets struct {
 }
 
 func newDemoSecrets() demoSecrets {
-	return demoSecrets{api: token(), sumsub: token(), metamap: "Mm1" + token(), verifyyou: token(), idwise: token(), vericato: token(),
-		providerAPI: simulator.APICredentials{
-			SumsubAppToken: "sbx:" + token(), SumsubSecretKey: token(),
-			MetaMapClientID: token(), MetaMapClientSecret: token(),
-			IDWiseKey: token(), IDWiseSecret: token(),
-			VericatoKey: token(), VerifyYouKey: token(),
-		}}
+	s := demoSecrets{api: token(), sources: map[string]string{}, providerAPI: simulator.NewAPICredentials(token)}
+	for _, p := range simulator.Providers() {
+		s.sources[p] = token()
+	}
+	return s
+}
+
+// webhookPath is the path of the demo source of provider, with the URL
+// token of a provider that sends no credential.
+func (s demoSecrets) webhookPath(provider string) string {
+	if simulator.CredentialOf(provider) == sim.CredentialNone {
+		return "/webhooks/" + provider + "/" + url.PathEscape(s.sources[provider])
+	}
+	return "/webhooks/" + provider
+}
+
+// credential is the secret the simulated provider signs or authenticates
+// with; "" for one that sends none.
+func (s demoSecrets) credential(provider string) string {
+	if simulator.CredentialOf(provider) == sim.CredentialNone {
+		return ""
+	}
+	return s.sources[provider]
+}
+
+// sourceYAML is the configuration of a source named name of provider, with
+// the credential secret and any extra flow-map entries.
+func sourceYAML(name, provider, secret, extra string) string {
+	var auth string
+	switch simulator.CredentialOf(provider) {
+	case sim.CredentialBearer:
+		auth = fmt.Sprintf("auth: {bearer: %q}", secret)
+	case sim.CredentialNone:
+		auth = fmt.Sprintf("auth: {url_token: %q}", secret)
+	default:
+		auth = fmt.Sprintf("secrets: [%q]", secret)
+	}
+	return fmt.Sprintf("  - {name: %s, provider: %s, %s%s}\n", name, provider, auth, extra)
 }
 
 // apiBlock is a source's api block for the fake provider APIs, or "" when
 // they are not served.
 func (s demoSecrets) apiBlock(provider string) string {
-	if s.apiBase == "" {
+	creds, ok := s.providerAPI[provider]
+	if s.apiBase == "" || !ok {
 		return ""
 	}
-	c, base := s.providerAPI, simulator.BaseURL(s.apiBase, provider)
-	keys := map[string]string{
-		"sumsub":    fmt.Sprintf("app_token: %q, secret_key: %q", c.SumsubAppToken, c.SumsubSecretKey),
-		"metamap":   fmt.Sprintf("client_id: %q, client_secret: %q", c.MetaMapClientID, c.MetaMapClientSecret),
-		"idwise":    fmt.Sprintf("api_key: %q, api_secret: %q", c.IDWiseKey, c.IDWiseSecret),
-		"vericato":  fmt.Sprintf("api_key: %q", c.VericatoKey),
-		"verifyyou": fmt.Sprintf("api_key: %q", c.VerifyYouKey),
-	}[provider]
-	return fmt.Sprintf(", api: {%s, base_url: %q}", keys, base)
+	keys := slices.Sorted(maps.Keys(creds))
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %q, ", k, creds[k])
+	}
+	return fmt.Sprintf(", api: {%sbase_url: %q}", b.String(), simulator.BaseURL(s.apiBase, provider))
 }
 
 // startProviderAPIs serves the simulator's fake provider APIs on loopback
@@ -140,18 +186,12 @@ func demoConfig(listen, storage string, s demoSecrets, extra ...string) (*config
 
 // demoConfigYAML is demoConfig as a configuration file's text.
 func demoConfigYAML(listen, storage string, s demoSecrets, extra ...string) string {
-	return fmt.Sprintf(`listen: %q
-storage: %q
-api_tokens: [%q]
-log: {level: warn}
-sources:
-  - {name: sumsub, provider: sumsub, secrets: [%q]%s}
-  - {name: metamap, provider: metamap, secrets: [%q]%s}
-  - {name: verifyyou, provider: verifyyou, secrets: [%q]%s}
-  - {name: idwise, provider: idwise, auth: {bearer: %q}%s}
-  - {name: vericato, provider: vericato, auth: {url_token: %q}%s}
-`, listen, storage, s.api, s.sumsub, s.apiBlock("sumsub"), s.metamap, s.apiBlock("metamap"), s.verifyyou, s.apiBlock("verifyyou"),
-		s.idwise, s.apiBlock("idwise"), s.vericato, s.apiBlock("vericato")) + strings.Join(extra, "\n")
+	var sources strings.Builder
+	for _, p := range simulator.Providers() {
+		sources.WriteString(sourceYAML(p, p, s.sources[p], s.apiBlock(p)))
+	}
+	return fmt.Sprintf("listen: %q\nstorage: %q\napi_tokens: [%q]\nlog: {level: warn}\nsources:\n%s", listen, storage, s.api, sources.String()) +
+		strings.Join(extra, "\n")
 }
 
 func runDemo(ctx context.Context, stdout, stderr io.Writer, p demoParams) error {
@@ -181,8 +221,9 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, p demoParams) error 
 	// One more source, without an API block, for the journeys the user
 	// sends with kycgate simulate: the fake provider APIs know only the
 	// demo's own journeys and would answer 404 for the others.
+	own := demoOwnProvider()
 	yml := strings.Replace(demoConfigYAML(p.Listen, "sqlite://"+storePath, secrets), "sources:\n",
-		fmt.Sprintf("sources:\n  - {name: %s, provider: sumsub, secrets: [%q]}\n", demoOwnSource, secrets.sumsub), 1)
+		"sources:\n"+sourceYAML(demoOwnSource(), own, secrets.sources[own], ""), 1)
 	cfg, err := config.Parse([]byte(yml), func(string) (string, bool) { return "", false })
 	if err != nil {
 		return err
@@ -224,11 +265,11 @@ Try:    %[5]s verifications list --server %[1]s --token %[2]s
         %[5]s stats funnel --server %[1]s --token %[2]s
 Provider data: each decided verification is fetched from a fake of its
         provider's API on %[4]s (see a verification's "Provider data")
-Send your own: %[5]s simulate --provider sumsub --url %[1]s/webhooks/%[6]s --secret %[3]s
+Send your own: %[5]s simulate --provider %[7]s --url %[1]s/webhooks/%[6]s --secret %[3]s
 Metrics: %[1]s/metrics
 
 Serving until Ctrl-C.
-`, base, secrets.api, secrets.sumsub, secrets.apiBase, p.Command, demoOwnSource)
+`, base, secrets.api, secrets.sources[own], secrets.apiBase, p.Command, demoOwnSource(), own)
 	return <-ran
 }
 
@@ -241,26 +282,19 @@ func feedDemo(ctx context.Context, base string, s demoSecrets, count int, fake *
 	for i := range shared {
 		shared[i] = fmt.Sprintf("user-%04d", i+1)
 	}
-	targets := map[string][2]string{ // provider -> URL, credential
-		"sumsub":    {base + "/webhooks/sumsub", s.sumsub},
-		"metamap":   {base + "/webhooks/metamap", s.metamap},
-		"verifyyou": {base + "/webhooks/verifyyou", s.verifyyou},
-		"idwise":    {base + "/webhooks/idwise", s.idwise},
-		"vericato":  {base + "/webhooks/vericato/" + url.PathEscape(s.vericato), ""},
-	}
 	var (
 		mu   sync.Mutex
 		sums = map[string]simulator.Summary{}
 		errs []error
 		wg   sync.WaitGroup
 	)
-	for provider, t := range targets {
+	for _, provider := range simulator.Providers() {
 		journeys, err := simulator.NewJourneys(simulator.Options{
 			Provider: provider, Count: count, Users: shared, Rand: mrand.New(mrand.NewPCG(r.Uint64(), 1)),
 			// Journeys start over the past week, so that the dashboard's
 			// charts over time have something to show.
 			Start: time.Now().UTC().Add(-7 * 24 * time.Hour), Every: 7 * 24 * time.Hour / time.Duration(count+1),
-			Creds: simulator.Credentials{Secret: t[1]},
+			Creds: simulator.Credentials{Secret: s.credential(provider)},
 		})
 		if err != nil {
 			return nil, err
@@ -268,7 +302,7 @@ func feedDemo(ctx context.Context, base string, s demoSecrets, count int, fake *
 		if fake != nil {
 			fake.Add(journeys...)
 		}
-		sender := &simulator.Sender{URL: t[0], Concurrency: 4, Duplicates: 0.1, Shuffle: true, TimeScale: 0.001, Rand: mrand.New(mrand.NewPCG(r.Uint64(), 2))}
+		sender := &simulator.Sender{URL: base + s.webhookPath(provider), Concurrency: 4, Duplicates: 0.1, Shuffle: true, TimeScale: 0.001, Rand: mrand.New(mrand.NewPCG(r.Uint64(), 2))}
 		wg.Go(func() {
 			sum, err := sender.Run(ctx, provider, journeys)
 			mu.Lock()

@@ -84,8 +84,6 @@ func testEveryScenario(t *testing.T, storage string) {
 	app, _ := runApp(t, cfg)
 	base, induced := flakyProxy(t, "http://"+app.Addr())
 
-	creds := map[string]string{"sumsub": secrets.sumsub, "metamap": secrets.metamap, "verifyyou": secrets.verifyyou, "idwise": secrets.idwise}
-	paths := map[string]string{"vericato": "/webhooks/vericato/" + secrets.vericato}
 	users := []string{"user-a", "user-b", "user-c"}
 	type sent struct {
 		journey simulator.Journey
@@ -98,17 +96,13 @@ func testEveryScenario(t *testing.T, storage string) {
 		var journeys []simulator.Journey
 		for name := range scenarios {
 			js, err := simulator.NewJourneys(simulator.Options{Provider: provider, Scenario: name, Count: 2, Users: users, Rand: r,
-				Start: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), Creds: simulator.Credentials{Secret: creds[provider]}})
+				Start: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), Creds: simulator.Credentials{Secret: secrets.credential(provider)}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			journeys = append(journeys, js...)
 		}
-		path := paths[provider]
-		if path == "" {
-			path = "/webhooks/" + provider
-		}
-		sender := &simulator.Sender{URL: base + path, Concurrency: 4, Duplicates: 0.3, Shuffle: true, TimeScale: 0.0001, Rand: r}
+		sender := &simulator.Sender{URL: base + secrets.webhookPath(provider), Concurrency: 4, Duplicates: 0.3, Shuffle: true, TimeScale: 0.0001, Rand: r}
 		sum, err := sender.Run(context.Background(), provider, journeys)
 		if err != nil {
 			t.Fatal(err)
@@ -284,7 +278,7 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	// The commands it suggests run the binary the user started.
-	for _, want := range []string{"approved", "with a fresh store", "\nTry:    bin/kycgate verifications list --server http://127.0.0.1:", "--token ", "Send your own: bin/kycgate simulate --provider sumsub"} {
+	for _, want := range []string{"approved", "with a fresh store", "\nTry:    bin/kycgate verifications list --server http://127.0.0.1:", "--token ", "Send your own: bin/kycgate simulate --provider metamap --url http://127.0.0.1:"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)
 		}

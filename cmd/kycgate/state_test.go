@@ -293,19 +293,19 @@ func postSigned(t *testing.T, base string, s demoSecrets, source, body string) {
 	u := base + "/webhooks/" + source
 	switch source {
 	case "sumsub":
-		sig, err := sumsub.Sign(s.sumsub, "HMAC_SHA256_HEX", []byte(body))
+		sig, err := sumsub.Sign(s.sources["sumsub"], "HMAC_SHA256_HEX", []byte(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		h = sig
 	case "metamap":
-		h = metamap.Sign(s.metamap, []byte(body))
+		h = metamap.Sign(s.sources["metamap"], []byte(body))
 	case "verifyyou":
-		h = verifyyou.Sign(s.verifyyou, []byte(body))
+		h = verifyyou.Sign(s.sources["verifyyou"], []byte(body))
 	case "idwise":
-		h.Set("Authorization", "Bearer "+s.idwise)
+		h.Set("Authorization", "Bearer "+s.sources["idwise"])
 	case "vericato":
-		u += "/" + url.PathEscape(s.vericato)
+		u += "/" + url.PathEscape(s.sources["vericato"])
 	}
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
 	for k, v := range h {

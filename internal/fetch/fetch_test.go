@@ -20,26 +20,28 @@ import (
 	"github.com/kycgate/kycgate/internal/config"
 	"github.com/kycgate/kycgate/internal/fetch"
 	"github.com/kycgate/kycgate/internal/ingest"
+	"github.com/kycgate/kycgate/internal/provider/metamap"
 	"github.com/kycgate/kycgate/internal/simulator"
 	"github.com/kycgate/kycgate/internal/store/sqlite"
 )
 
 var creds = simulator.APICredentials{
-	SumsubAppToken: "prd:app-token", SumsubSecretKey: "sumsub-secret-key",
-	MetaMapClientID: "mm-client", MetaMapClientSecret: "mm-secret",
-	IDWiseKey: "idw-key", IDWiseSecret: "idw-secret",
-	VericatoKey: "vc-key", VerifyYouKey: "vy-key",
+	"sumsub":    {"app_token": "prd:app-token", "secret_key": "sumsub-secret-key"},
+	"metamap":   {"client_id": "mm-client", "client_secret": "mm-secret"},
+	"idwise":    {"api_key": "idw-key", "api_secret": "idw-secret"},
+	"vericato":  {"api_key": "vc-key"},
+	"verifyyou": {"api_key": "vy-key"},
 }
 
 // apiBlocks returns each provider's api block for the fake APIs at base;
 // override replaces a provider's block.
 func apiBlocks(base string, override map[string]string) map[string]string {
 	blocks := map[string]string{
-		"sumsub":    fmt.Sprintf("{app_token: %q, secret_key: %q, base_url: %q}", creds.SumsubAppToken, creds.SumsubSecretKey, simulator.BaseURL(base, "sumsub")),
-		"metamap":   fmt.Sprintf("{client_id: %q, client_secret: %q, base_url: %q}", creds.MetaMapClientID, creds.MetaMapClientSecret, simulator.BaseURL(base, "metamap")),
-		"idwise":    fmt.Sprintf("{api_key: %q, api_secret: %q, base_url: %q}", creds.IDWiseKey, creds.IDWiseSecret, simulator.BaseURL(base, "idwise")),
-		"vericato":  fmt.Sprintf("{api_key: %q, base_url: %q}", creds.VericatoKey, simulator.BaseURL(base, "vericato")),
-		"verifyyou": fmt.Sprintf("{api_key: %q, base_url: %q}", creds.VerifyYouKey, simulator.BaseURL(base, "verifyyou")),
+		"sumsub":    fmt.Sprintf("{app_token: %q, secret_key: %q, base_url: %q}", creds["sumsub"]["app_token"], creds["sumsub"]["secret_key"], simulator.BaseURL(base, "sumsub")),
+		"metamap":   fmt.Sprintf("{client_id: %q, client_secret: %q, base_url: %q}", creds["metamap"]["client_id"], creds["metamap"]["client_secret"], simulator.BaseURL(base, "metamap")),
+		"idwise":    fmt.Sprintf("{api_key: %q, api_secret: %q, base_url: %q}", creds["idwise"]["api_key"], creds["idwise"]["api_secret"], simulator.BaseURL(base, "idwise")),
+		"vericato":  fmt.Sprintf("{api_key: %q, base_url: %q}", creds["vericato"]["api_key"], simulator.BaseURL(base, "vericato")),
+		"verifyyou": fmt.Sprintf("{api_key: %q, base_url: %q}", creds["verifyyou"]["api_key"], simulator.BaseURL(base, "verifyyou")),
 	}
 	for p, b := range override {
 		blocks[p] = b
@@ -366,24 +368,25 @@ func TestFetch_NotFound(t *testing.T) {
 // expires, then replaced; a token MetaMap stops accepting is replaced once.
 func TestFetch_MetaMapToken(t *testing.T) {
 	h := newHarness(t, nil)
-	h.fake.TokenTTL = 90 * time.Second
+	mm := h.fake.Fake("metamap").(*metamap.FakeAPI)
+	mm.SetTokenTTL(90 * time.Second)
 	h.start(nil)
 	first := h.journey("metamap", "approved", 51, false)
 	h.settled("metamap", first.VerificationID)
 	h.clock.Advance(20 * time.Second)
 	second := h.journey("metamap", "declined", 52, false)
-	if f := h.settled("metamap", second.VerificationID); f.State != kycgate.FetchDone || h.fake.TokensIssued() != 1 {
-		t.Fatalf("within the token's life: %+v, %d tokens", f, h.fake.TokensIssued())
+	if f := h.settled("metamap", second.VerificationID); f.State != kycgate.FetchDone || mm.TokensIssued() != 1 {
+		t.Fatalf("within the token's life: %+v, %d tokens", f, mm.TokensIssued())
 	}
 	h.clock.Advance(20 * time.Second) // within a minute of its expiry
 	third := h.journey("metamap", "review_needed", 53, false)
-	if f := h.settled("metamap", third.VerificationID); f.State != kycgate.FetchDone || h.fake.TokensIssued() != 2 {
-		t.Fatalf("near expiry: %+v, %d tokens", f, h.fake.TokensIssued())
+	if f := h.settled("metamap", third.VerificationID); f.State != kycgate.FetchDone || mm.TokensIssued() != 2 {
+		t.Fatalf("near expiry: %+v, %d tokens", f, mm.TokensIssued())
 	}
-	h.fake.RevokeTokens()
+	mm.RevokeTokens()
 	fourth := h.journey("metamap", "approved", 54, false)
-	if f := h.settled("metamap", fourth.VerificationID); f.State != kycgate.FetchDone || f.Attempts != 1 || h.fake.TokensIssued() != 3 {
-		t.Fatalf("after revocation: %+v, %d tokens", f, h.fake.TokensIssued())
+	if f := h.settled("metamap", fourth.VerificationID); f.State != kycgate.FetchDone || f.Attempts != 1 || mm.TokensIssued() != 3 {
+		t.Fatalf("after revocation: %+v, %d tokens", f, mm.TokensIssued())
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/provider/sim"
 )
 
 // Provider is one configured source's view of its provider's webhooks.
@@ -50,6 +51,11 @@ type Adapter struct {
 	// API is the provider's API kycgate fetches full verifications from;
 	// nil when kycgate cannot fetch from it.
 	API *APISpec
+	// Play is how the simulator plays the provider: its journeys, signature
+	// and retries.
+	Play *sim.Player
+	// Fake plays the provider's API for tests and the demo; nil when API is.
+	Fake *sim.Fake
 }
 
 // Known reports whether the adapter's catalogue names the event.

@@ -218,7 +218,7 @@ func (s *Sender) sendJourney(ctx context.Context, client *http.Client, limiter *
 // it is answered 2xx or the schedule runs out. A 401 or 403 is not retried:
 // it returns a *RefusedError.
 func (s *Sender) deliver(ctx context.Context, client *http.Client, provider string, j Journey, d Delivery) (duplicate bool, retries, status int, err error) {
-	schedule := providers[provider].retries
+	schedule := RetrySchedule(provider)
 	for attempt := 0; ; attempt++ {
 		var reason string
 		duplicate, status, reason, err = s.post(ctx, client, d)

@@ -8,64 +8,38 @@ package simulator
 import (
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/provider/registry"
+	"github.com/kycgate/kycgate/internal/provider/sim"
 )
 
 // Delivery is one webhook as the provider sends it.
-type Delivery struct {
-	Event  string // the provider's event name
-	Header http.Header
-	Body   []byte
-}
+type Delivery = sim.Delivery
 
 // Journey is one verification's webhooks in the order they happened, and
 // the status the verification must end in.
-type Journey struct {
-	Provider       string
-	Scenario       string
-	VerificationID string
-	ExternalUserID string
-	Deliveries     []Delivery
-	Want           kycgate.Status
-}
+type Journey = sim.Journey
 
 // Credentials authenticate the simulated provider to the receiver: the
-// signing secret for Sumsub, MetaMap and VerifyYou; the bearer token for
-// IDWise. Vericato sends none (its URL carries the source's token).
-type Credentials struct {
-	Secret string
-}
+// signing secret of a provider that signs, the credential of one that
+// sends one; a provider that sends none ignores them.
+type Credentials = sim.Credentials
 
-// scenario builds one journey of a provider.
-type scenario struct {
-	want  kycgate.Status
-	build func(j *journeyBuilder)
-}
-
-// providerSim knows one provider's formats and journeys.
-type providerSim struct {
-	scenarios map[string]scenario
-	// sign adds the provider's authentication to a delivery.
-	sign func(creds Credentials, d *Delivery) error
-	// newID returns a verification id in the provider's style.
-	newID func(r *rand.Rand) string
-	// retries is the provider's documented retry schedule.
-	retries []time.Duration
-}
-
-var providers = map[string]providerSim{
-	"sumsub":    sumsubSim,
-	"metamap":   metamapSim,
-	"idwise":    idwiseSim,
-	"vericato":  vericatoSim,
-	"verifyyou": verifyyouSim,
-}
+// providers are the players of every provider that declares one.
+var providers = func() map[string]*sim.Player {
+	out := map[string]*sim.Player{}
+	for _, a := range registry.All() {
+		if a.Play != nil {
+			out[a.Name] = a.Play
+		}
+	}
+	return out
+}()
 
 // Providers lists the providers the simulator plays.
 func Providers() []string {
@@ -84,16 +58,28 @@ func Scenarios(provider string) (map[string]kycgate.Status, error) {
 		return nil, fmt.Errorf("simulator: unknown provider %q (one of %s)", provider, strings.Join(Providers(), ", "))
 	}
 	out := map[string]kycgate.Status{}
-	for name, s := range p.scenarios {
-		out[name] = s.want
+	for name, s := range p.Scenarios {
+		out[name] = s.Want
 	}
 	return out, nil
+}
+
+// CredentialOf returns what a provider sends to authenticate its webhooks.
+func CredentialOf(provider string) sim.Credential {
+	if p, ok := providers[provider]; ok {
+		return p.Credential
+	}
+	return ""
 }
 
 // RetrySchedule returns the delays after which the provider retries a
 // delivery that failed.
 func RetrySchedule(provider string) []time.Duration {
-	return slices.Clone(providers[provider].retries)
+	p, ok := providers[provider]
+	if !ok {
+		return nil
+	}
+	return slices.Clone(p.Retries)
 }
 
 // Options shape the journeys NewJourneys builds.
@@ -120,13 +106,13 @@ func NewJourneys(opts Options) ([]Journey, error) {
 	if !ok {
 		return nil, fmt.Errorf("simulator: unknown provider %q (one of %s)", opts.Provider, strings.Join(Providers(), ", "))
 	}
-	names := make([]string, 0, len(p.scenarios))
-	for n := range p.scenarios {
+	names := make([]string, 0, len(p.Scenarios))
+	for n := range p.Scenarios {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	if opts.Scenario != "" && opts.Scenario != "mix" {
-		if _, ok := p.scenarios[opts.Scenario]; !ok {
+		if _, ok := p.Scenarios[opts.Scenario]; !ok {
 			return nil, fmt.Errorf("simulator: %s has no scenario %q (one of mix, %s)", opts.Provider, opts.Scenario, strings.Join(names, ", "))
 		}
 		names = []string{opts.Scenario}
@@ -150,16 +136,17 @@ func NewJourneys(opts Options) ([]Journey, error) {
 		if len(opts.Users) > 0 {
 			user = opts.Users[r.IntN(len(opts.Users))]
 		}
-		b := &journeyBuilder{
-			r:    r,
-			vid:  p.newID(r),
-			user: user,
-			at:   start.Add(time.Duration(i) * every),
+		b := &sim.Builder{
+			Rand:           r,
+			VerificationID: p.NewID(r),
+			User:           user,
+			At:             start.Add(time.Duration(i) * every),
 		}
-		p.scenarios[name].build(b)
-		j := Journey{Provider: opts.Provider, Scenario: name, VerificationID: b.vid, ExternalUserID: user, Want: p.scenarios[name].want}
-		for _, d := range b.deliveries {
-			if err := p.sign(opts.Creds, &d); err != nil {
+		sc := p.Scenarios[name]
+		sc.Build(b)
+		j := Journey{Provider: opts.Provider, Scenario: name, VerificationID: b.VerificationID, ExternalUserID: user, Want: sc.Want}
+		for _, d := range b.Deliveries {
+			if err := p.Sign(opts.Creds, &d); err != nil {
 				return nil, err
 			}
 			j.Deliveries = append(j.Deliveries, d)
@@ -167,39 +154,4 @@ func NewJourneys(opts Options) ([]Journey, error) {
 		out = append(out, j)
 	}
 	return out, nil
-}
-
-// journeyBuilder accumulates one journey's deliveries; the clock advances a
-// few seconds to minutes between events, as a person going through a flow.
-type journeyBuilder struct {
-	r          *rand.Rand
-	vid, user  string
-	at         time.Time
-	n          int
-	deliveries []Delivery
-}
-
-// next advances the journey's clock and returns the event's time.
-func (b *journeyBuilder) next() time.Time {
-	b.at = b.at.Add(time.Duration(3+b.r.IntN(90)) * time.Second)
-	b.n++
-	return b.at
-}
-
-func (b *journeyBuilder) add(event string, body []byte) {
-	b.deliveries = append(b.deliveries, Delivery{Event: event, Header: http.Header{"Content-Type": {"application/json"}}, Body: body})
-}
-
-func hexID(r *rand.Rand, n int) string {
-	const digits = "0123456789abcdef"
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = digits[r.IntN(16)]
-	}
-	return string(b)
-}
-
-func uuid(r *rand.Rand) string {
-	h := hexID(r, 32)
-	return h[:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:]
 }

@@ -21,6 +21,8 @@ var Adapter = provider.Adapter{
 	Catalogue: Catalogue,
 	New:       New,
 	API:       &API,
+	Play:      &Play,
+	Fake:      &Fake,
 }
 
 // Provider is an IDWise source's adapter.

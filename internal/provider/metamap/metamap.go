@@ -18,6 +18,8 @@ var Adapter = provider.Adapter{
 	Catalogue: Catalogue,
 	New:       New,
 	API:       &API,
+	Play:      &Play,
+	Fake:      &Fake,
 }
 
 // Provider is a MetaMap source's adapter.

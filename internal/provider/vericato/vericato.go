@@ -27,6 +27,8 @@ var Adapter = provider.Adapter{
 	Catalogue: Catalogue,
 	New:       New,
 	API:       &API,
+	Play:      &Play,
+	Fake:      &Fake,
 }
 
 // Provider is a Vericato source's adapter.

@@ -1,4 +1,4 @@
-package simulator
+package metamap
 
 import (
 	"fmt"
@@ -6,67 +6,69 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
-	"github.com/kycgate/kycgate/internal/provider/metamap"
+	"github.com/kycgate/kycgate/internal/provider/sim"
 )
 
-var metamapSim = providerSim{
-	newID:   func(r *rand.Rand) string { return hexID(r, 24) },
-	retries: []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute, 7 * time.Minute, 10 * time.Minute},
-	sign: func(c Credentials, d *Delivery) error {
-		d.Header.Set(metamap.HeaderSignature, metamap.Sign(c.Secret, d.Body).Get(metamap.HeaderSignature))
+// Play plays MetaMap: its journeys, signature and retry schedule, for the simulator.
+var Play = sim.Player{
+	Credential: sim.CredentialSignature,
+	NewID:      func(r *rand.Rand) string { return sim.HexID(r, 24) },
+	Retries:    []time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute, 7 * time.Minute, 10 * time.Minute},
+	Sign: func(c sim.Credentials, d *sim.Delivery) error {
+		d.Header.Set(HeaderSignature, Sign(c.Secret, d.Body).Get(HeaderSignature))
 		return nil
 	},
-	scenarios: map[string]scenario{
-		"approved": {kycgate.StatusApproved, func(b *journeyBuilder) {
+	Scenarios: map[string]sim.Scenario{
+		"approved": {Want: kycgate.StatusApproved, Build: func(b *sim.Builder) {
 			metamapFlow(b, "")
 			metamapDecision(b, "verification_completed", "verified", "verified")
 		}},
-		"declined": {kycgate.StatusDeclined, func(b *journeyBuilder) {
+		"declined": {Want: kycgate.StatusDeclined, Build: func(b *sim.Builder) {
 			metamapFlow(b, `{"type":"StepError","code":"alterationDetection.fraudAttempt","message":"Document is considered as fraud attempt"}`)
 			metamapDecision(b, "verification_completed", "rejected", "rejected")
 		}},
-		"review_needed": {kycgate.StatusReviewNeeded, func(b *journeyBuilder) {
+		"review_needed": {Want: kycgate.StatusReviewNeeded, Build: func(b *sim.Builder) {
 			metamapFlow(b, `{"type":"StepError","code":"alterationDetection.negligence","message":"Document is considered as negligence"}`)
 			metamapDecision(b, "verification_completed", "reviewNeeded", "reviewNeeded")
 		}},
-		"review": {kycgate.StatusApproved, func(b *journeyBuilder) {
+		"review": {Want: kycgate.StatusApproved, Build: func(b *sim.Builder) {
 			metamapFlow(b, `{"type":"StepError","code":"alterationDetection.negligence","message":"Document is considered as negligence"}`)
 			metamapDecision(b, "verification_completed", "reviewNeeded", "reviewNeeded")
 			metamapDecision(b, "verification_updated", "reviewNeeded", "verified")
 		}},
-		"post_decision_update": {kycgate.StatusDeclined, func(b *journeyBuilder) {
+		"post_decision_update": {Want: kycgate.StatusDeclined, Build: func(b *sim.Builder) {
 			metamapFlow(b, "")
 			metamapDecision(b, "verification_completed", "verified", "verified")
 			metamapDecision(b, "verification_updated", "verified", "rejected")
 		}},
-		"postponed": {kycgate.StatusOnHold, func(b *journeyBuilder) {
+		"postponed": {Want: kycgate.StatusOnHold, Build: func(b *sim.Builder) {
 			metamapEvent(b, "verification_started", "")
 			metamapEvent(b, "verification_inputs_completed", "")
 			metamapEvent(b, "verification_postponed", "")
 		}},
-		"abandoned": {kycgate.StatusInProgress, func(b *journeyBuilder) {
+		"abandoned": {Want: kycgate.StatusInProgress, Build: func(b *sim.Builder) {
 			metamapEvent(b, "verification_started", "")
 			metamapStep(b, "liveness", "")
 		}},
-		"expired": {kycgate.StatusExpired, func(b *journeyBuilder) {
+		"expired": {Want: kycgate.StatusExpired, Build: func(b *sim.Builder) {
 			metamapEvent(b, "verification_started", "")
 			metamapEvent(b, "verification_expired", "")
 		}},
 	},
 }
 
-func metamapResource(b *journeyBuilder) string {
-	return "https://api.prod.metamap.com/v2/verifications/" + b.vid
+func metamapResource(b *sim.Builder) string {
+	return "https://api.prod.com/v2/verifications/" + b.VerificationID
 }
 
-func metamapEvent(b *journeyBuilder, event, extra string) {
-	at := b.next()
+func metamapEvent(b *sim.Builder, event, extra string) {
+	at := b.Next()
 	body := fmt.Sprintf(`{"resource":"%s","eventName":"%s","flowId":"68d2ec723dda50f591db64f8"%s,"metadata":{"userId":"%s"},"timestamp":"%s"}`,
-		metamapResource(b), event, extra, b.user, at.UTC().Format("2006-01-02T15:04:05.000Z"))
-	b.add(event, []byte(body))
+		metamapResource(b), event, extra, b.User, at.UTC().Format("2006-01-02T15:04:05.000Z"))
+	b.Add(event, []byte(body))
 }
 
-func metamapStep(b *journeyBuilder, id, stepError string) {
+func metamapStep(b *sim.Builder, id, stepError string) {
 	if stepError == "" {
 		stepError = "null"
 	}
@@ -74,7 +76,7 @@ func metamapStep(b *journeyBuilder, id, stepError string) {
 }
 
 // metamapFlow is a user going through the flow: start, steps, inputs in.
-func metamapFlow(b *journeyBuilder, alterationError string) {
+func metamapFlow(b *sim.Builder, alterationError string) {
 	metamapEvent(b, "verification_started", "")
 	metamapStep(b, "document-reading", "")
 	metamapStep(b, "alteration-detection", alterationError)
@@ -85,7 +87,7 @@ func metamapFlow(b *journeyBuilder, alterationError string) {
 
 // metamapDecision adds verification_completed or verification_updated: status
 // is the one MetaMap first assigned, identityStatus the current one.
-func metamapDecision(b *journeyBuilder, event, status, identityStatus string) {
-	metamapEvent(b, event, fmt.Sprintf(`,"identityStatus":"%s","status":"%s","matiDashboardUrl":"https://dashboard.metamap.com/identities/%s","deviceFingerprint":{"ua":"Mozilla/5.0","ip":"181.199.146.54"},"details":{"age":{"data":%d}}`,
-		identityStatus, status, b.vid, 18+b.r.IntN(60)))
+func metamapDecision(b *sim.Builder, event, status, identityStatus string) {
+	metamapEvent(b, event, fmt.Sprintf(`,"identityStatus":"%s","status":"%s","matiDashboardUrl":"https://dashboard.com/identities/%s","deviceFingerprint":{"ua":"Mozilla/5.0","ip":"181.199.146.54"},"details":{"age":{"data":%d}}`,
+		identityStatus, status, b.VerificationID, 18+b.Rand.IntN(60)))
 }

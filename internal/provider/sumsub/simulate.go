@@ -1,4 +1,4 @@
-package simulator
+package sumsub
 
 import (
 	"fmt"
@@ -6,14 +6,16 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
-	"github.com/kycgate/kycgate/internal/provider/sumsub"
+	"github.com/kycgate/kycgate/internal/provider/sim"
 )
 
-var sumsubSim = providerSim{
-	newID:   func(r *rand.Rand) string { return hexID(r, 24) },
-	retries: []time.Duration{5 * time.Minute, time.Hour, 5 * time.Hour, 18 * time.Hour},
-	sign: func(c Credentials, d *Delivery) error {
-		h, err := sumsub.Sign(c.Secret, "HMAC_SHA256_HEX", d.Body)
+// Play plays Sumsub: its journeys, signature and retry schedule, for the simulator.
+var Play = sim.Player{
+	Credential: sim.CredentialSignature,
+	NewID:      func(r *rand.Rand) string { return sim.HexID(r, 24) },
+	Retries:    []time.Duration{5 * time.Minute, time.Hour, 5 * time.Hour, 18 * time.Hour},
+	Sign: func(c sim.Credentials, d *sim.Delivery) error {
+		h, err := Sign(c.Secret, "HMAC_SHA256_HEX", d.Body)
 		if err != nil {
 			return err
 		}
@@ -22,51 +24,51 @@ var sumsubSim = providerSim{
 		}
 		return nil
 	},
-	scenarios: map[string]scenario{
-		"approved": {kycgate.StatusApproved, func(b *journeyBuilder) {
+	Scenarios: map[string]sim.Scenario{
+		"approved": {Want: kycgate.StatusApproved, Build: func(b *sim.Builder) {
 			sumsubEvent(b, "applicantCreated", "init", "")
 			sumsubEvent(b, "applicantPending", "pending", "")
 			sumsubEvent(b, "applicantReviewed", "completed", `{"reviewAnswer":"GREEN"}`)
 		}},
-		"declined": {kycgate.StatusDeclined, func(b *journeyBuilder) {
+		"declined": {Want: kycgate.StatusDeclined, Build: func(b *sim.Builder) {
 			sumsubEvent(b, "applicantCreated", "init", "")
 			sumsubEvent(b, "applicantPending", "pending", "")
 			sumsubEvent(b, "applicantReviewed", "completed", `{"moderationComment":"We could not verify your profile.","clientComment":"Suspected fraudulent account.","reviewAnswer":"RED","rejectLabels":["UNSATISFACTORY_PHOTOS","GRAPHIC_EDITOR","FORGERY"],"reviewRejectType":"FINAL"}`)
 		}},
-		"resubmission": {kycgate.StatusApproved, func(b *journeyBuilder) {
+		"resubmission": {Want: kycgate.StatusApproved, Build: func(b *sim.Builder) {
 			sumsubEvent(b, "applicantCreated", "init", "")
 			sumsubEvent(b, "applicantPending", "pending", "")
 			sumsubEvent(b, "applicantReviewed", "completed", `{"reviewAnswer":"RED","rejectLabels":["BAD_PROOF_OF_ADDRESS"],"reviewRejectType":"RETRY","buttonIds":["proofOfAddress_issueDate"]}`)
 			sumsubEvent(b, "applicantPending", "pending", "")
 			sumsubEvent(b, "applicantReviewed", "completed", `{"reviewAnswer":"GREEN"}`)
 		}},
-		"on_hold": {kycgate.StatusOnHold, func(b *journeyBuilder) {
+		"on_hold": {Want: kycgate.StatusOnHold, Build: func(b *sim.Builder) {
 			sumsubEvent(b, "applicantCreated", "init", "")
 			sumsubEvent(b, "applicantPending", "pending", "")
 			sumsubEvent(b, "applicantOnHold", "onHold", "")
 		}},
-		"review": {kycgate.StatusApproved, func(b *journeyBuilder) {
+		"review": {Want: kycgate.StatusApproved, Build: func(b *sim.Builder) {
 			sumsubEvent(b, "applicantCreated", "init", "")
 			sumsubEvent(b, "applicantPending", "pending", "")
 			sumsubEvent(b, "applicantOnHold", "onHold", "")
 			sumsubEvent(b, "applicantReviewed", "completed", `{"reviewAnswer":"GREEN"}`)
 		}},
-		"not_submitted": {kycgate.StatusPending, func(b *journeyBuilder) {
+		"not_submitted": {Want: kycgate.StatusPending, Build: func(b *sim.Builder) {
 			sumsubEvent(b, "applicantCreated", "init", "")
 		}},
-		"reset": {kycgate.StatusPending, func(b *journeyBuilder) {
+		"reset": {Want: kycgate.StatusPending, Build: func(b *sim.Builder) {
 			sumsubEvent(b, "applicantCreated", "init", "")
 			sumsubEvent(b, "applicantPending", "pending", "")
 			sumsubEvent(b, "applicantReviewed", "completed", `{"reviewAnswer":"RED","rejectLabels":["DOCUMENT_PAGE_MISSING"],"reviewRejectType":"FINAL"}`)
 			sumsubEvent(b, "applicantReset", "init", "")
 		}},
-		"deleted": {kycgate.StatusDeleted, func(b *journeyBuilder) {
+		"deleted": {Want: kycgate.StatusDeleted, Build: func(b *sim.Builder) {
 			sumsubEvent(b, "applicantCreated", "init", "")
 			sumsubEvent(b, "applicantPending", "pending", "")
 			sumsubEvent(b, "applicantReviewed", "completed", `{"reviewAnswer":"GREEN"}`)
 			sumsubEvent(b, "applicantDeleted", "init", "")
 		}},
-		"post_decision_update": {kycgate.StatusDeclined, func(b *journeyBuilder) {
+		"post_decision_update": {Want: kycgate.StatusDeclined, Build: func(b *sim.Builder) {
 			sumsubEvent(b, "applicantCreated", "init", "")
 			sumsubEvent(b, "applicantPending", "pending", "")
 			sumsubEvent(b, "applicantReviewed", "completed", `{"reviewAnswer":"GREEN"}`)
@@ -77,14 +79,14 @@ var sumsubSim = providerSim{
 }
 
 // sumsubEvent adds a webhook in the shape of Sumsub's documented examples.
-func sumsubEvent(b *journeyBuilder, typ, reviewStatus, reviewResult string) {
-	at := b.next()
+func sumsubEvent(b *sim.Builder, typ, reviewStatus, reviewResult string) {
+	at := b.Next()
 	result := ""
 	if reviewResult != "" {
 		result = `,"reviewResult":` + reviewResult
 	}
 	body := fmt.Sprintf(`{"applicantId":"%s","inspectionId":"%s","applicantType":"individual","correlationId":"req-%s","levelName":"basic-kyc-level","externalUserId":"%s","type":"%s","sandboxMode":false,"reviewStatus":"%s"%s,"createdAt":"%s","createdAtMs":"%s","clientId":"kycgate-demo"}`,
-		b.vid, b.vid[:20]+"beef", uuid(b.r), b.user, typ, reviewStatus, result,
+		b.VerificationID, b.VerificationID[:20]+"beef", sim.UUID(b.Rand), b.User, typ, reviewStatus, result,
 		at.UTC().Format("2006-01-02 15:04:05+0000"), at.UTC().Format("2006-01-02 15:04:05.000"))
-	b.add(typ, []byte(body))
+	b.Add(typ, []byte(body))
 }

@@ -1,4 +1,4 @@
-package simulator
+package verifyyou
 
 import (
 	"fmt"
@@ -6,35 +6,37 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
-	"github.com/kycgate/kycgate/internal/provider/verifyyou"
+	"github.com/kycgate/kycgate/internal/provider/sim"
 )
 
-var verifyyouSim = providerSim{
-	newID: func(r *rand.Rand) string { return "ver_" + hexID(r, 16) },
+// Play plays VerifyYou: its journeys, signature and retry schedule, for the simulator.
+var Play = sim.Player{
+	Credential: sim.CredentialSignature,
+	NewID:      func(r *rand.Rand) string { return "ver_" + sim.HexID(r, 16) },
 	// Undocumented; assumed here.
-	retries: []time.Duration{time.Minute, 5 * time.Minute, 30 * time.Minute},
-	sign: func(c Credentials, d *Delivery) error {
-		d.Header.Set(verifyyou.HeaderSignature, verifyyou.Sign(c.Secret, d.Body).Get(verifyyou.HeaderSignature))
+	Retries: []time.Duration{time.Minute, 5 * time.Minute, 30 * time.Minute},
+	Sign: func(c sim.Credentials, d *sim.Delivery) error {
+		d.Header.Set(HeaderSignature, Sign(c.Secret, d.Body).Get(HeaderSignature))
 		return nil
 	},
-	scenarios: map[string]scenario{
-		"approved": {kycgate.StatusApproved, func(b *journeyBuilder) {
+	Scenarios: map[string]sim.Scenario{
+		"approved": {Want: kycgate.StatusApproved, Build: func(b *sim.Builder) {
 			verifyyouStages(b, "verification_initialized", "verification_started", "account_created", "consent_granted",
 				"liveness_started", "liveness_passed", "verification_completed")
 		}},
-		"liveness_retry": {kycgate.StatusApproved, func(b *journeyBuilder) {
+		"liveness_retry": {Want: kycgate.StatusApproved, Build: func(b *sim.Builder) {
 			verifyyouStages(b, "verification_initialized", "verification_started", "account_created", "consent_granted",
 				"liveness_started", "liveness_failed", "liveness_started", "liveness_passed", "verification_completed")
 		}},
-		"abandoned": {kycgate.StatusAbandoned, func(b *journeyBuilder) {
+		"abandoned": {Want: kycgate.StatusAbandoned, Build: func(b *sim.Builder) {
 			verifyyouStages(b, "verification_initialized", "verification_started", "account_created", "consent_granted",
 				"liveness_started", "liveness_cancelled")
 		}},
-		"declined": {kycgate.StatusDeclined, func(b *journeyBuilder) {
+		"declined": {Want: kycgate.StatusDeclined, Build: func(b *sim.Builder) {
 			verifyyouStages(b, "verification_initialized", "verification_started", "account_created", "consent_granted",
 				"liveness_started", "liveness_passed", "face_collision")
 		}},
-		"dropped": {kycgate.StatusInProgress, func(b *journeyBuilder) {
+		"dropped": {Want: kycgate.StatusInProgress, Build: func(b *sim.Builder) {
 			verifyyouStages(b, "verification_initialized", "verification_started", "account_created")
 		}},
 	},
@@ -48,19 +50,19 @@ var verifyyouSteps = map[string]int{
 
 var trackers = []string{"signup-campaign", "partner-referral", "organic"}
 
-func verifyyouStages(b *journeyBuilder, stages ...string) {
-	tracker := trackers[b.r.IntN(len(trackers))]
+func verifyyouStages(b *sim.Builder, stages ...string) {
+	tracker := trackers[b.Rand.IntN(len(trackers))]
 	score := 0.5
 	for _, stage := range stages {
-		at := b.next()
+		at := b.Next()
 		step := "null"
 		if n, ok := verifyyouSteps[stage]; ok {
 			step = fmt.Sprint(n)
 		}
-		score += b.r.Float64() * 0.1
+		score += b.Rand.Float64() * 0.1
 		body := fmt.Sprintf(`{"stage":"%s","step":%s,"occurred_at":"%s","verification_id":"%s","external_id":"%s","external_tracker":"%s","trust_score":%.2f}`,
-			stage, step, at.UTC().Format("2006-01-02T15:04:05.000000+00:00"), b.vid, b.user, tracker, min(score, 0.99))
-		b.add(stage, []byte(body))
-		b.deliveries[len(b.deliveries)-1].Header.Set(verifyyou.HeaderEvent, stage)
+			stage, step, at.UTC().Format("2006-01-02T15:04:05.000000+00:00"), b.VerificationID, b.User, tracker, min(score, 0.99))
+		b.Add(stage, []byte(body))
+		b.Deliveries[len(b.Deliveries)-1].Header.Set(HeaderEvent, stage)
 	}
 }
