@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"net/url"
 	"os"
@@ -18,7 +19,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kycgate/kycgate/internal/provider"
-	"github.com/kycgate/kycgate/internal/provider/idwise"
 	"github.com/kycgate/kycgate/internal/provider/registry"
 	"github.com/kycgate/kycgate/internal/redact"
 )
@@ -90,25 +90,16 @@ type Source struct {
 }
 
 // SourceAPI is a source's credentials for its provider's API. Which keys
-// are needed depends on the provider: Sumsub app_token and secret_key,
-// MetaMap client_id and client_secret, IDWise api_key and api_secret (the
-// server key and secret), Vericato and VerifyYou api_key.
+// are needed depends on the provider: its APISpec declares them (see
+// docs/provider-apis.md); each may also be given as KEY_file, a file
+// holding it.
 type SourceAPI struct {
-	BaseURL          string   `yaml:"base_url"` // the provider's production API when empty
-	Region           string   `yaml:"region"`   // IDWise: eu (default), uae or qatar
-	AppToken         string   `yaml:"app_token"`
-	AppTokenFile     string   `yaml:"app_token_file,omitempty"`
-	SecretKey        string   `yaml:"secret_key"`
-	SecretKeyFile    string   `yaml:"secret_key_file,omitempty"`
-	ClientID         string   `yaml:"client_id"`
-	ClientSecret     string   `yaml:"client_secret"`
-	ClientSecretFile string   `yaml:"client_secret_file,omitempty"`
-	APIKey           string   `yaml:"api_key"`
-	APIKeyFile       string   `yaml:"api_key_file,omitempty"`
-	APISecret        string   `yaml:"api_secret"`
-	APISecretFile    string   `yaml:"api_secret_file,omitempty"`
-	MinInterval      Duration `yaml:"min_interval"` // least time between two calls; the provider's own limit when more
-	Timeout          Duration `yaml:"timeout"`      // one call; 30s when zero
+	BaseURL     string   `yaml:"base_url"`     // the provider's production API when empty
+	Region      string   `yaml:"region"`       // for a provider with several API hosts
+	MinInterval Duration `yaml:"min_interval"` // least time between two calls; the provider's own limit when more
+	Timeout     Duration `yaml:"timeout"`      // one call; 30s when zero
+	// Keys are the provider's credential keys, and KEY_file for any of them.
+	Keys map[string]string `yaml:",inline"`
 }
 
 // DefaultAPITimeout bounds one call to a provider's API.
@@ -116,31 +107,34 @@ const DefaultAPITimeout = 30 * time.Second
 
 // Credentials returns the API block as the provider adapters take it.
 func (a *SourceAPI) Credentials() provider.APIConfig {
-	return provider.APIConfig{BaseURL: a.BaseURL, AppToken: a.AppToken, SecretKey: a.SecretKey, ClientID: a.ClientID,
-		ClientSecret: a.ClientSecret, APIKey: a.APIKey, APISecret: a.APISecret}
+	return provider.APIConfig{BaseURL: a.BaseURL, Keys: maps.Clone(a.Keys)}
 }
 
 // validate checks the block against what the provider's API needs, and
-// fills the base URL.
+// fills the base URL. The keys' _file variants are read already.
 func (a *SourceAPI) validate(key string, adapter provider.Adapter) error {
 	spec := adapter.API
 	if spec == nil {
 		return fmt.Errorf("%s: kycgate cannot fetch from %s's API", key, adapter.Name)
 	}
-	creds := a.Credentials()
-	for _, k := range provider.CredentialKeys {
-		needed := slices.Contains(spec.Keys, k)
-		switch v := creds.Get(k); {
-		case needed && v == "":
-			return fmt.Errorf("%s.%s: required: %s's API takes %s", key, k, adapter.Name, strings.Join(spec.Keys, " and "))
-		case !needed && v != "":
-			return fmt.Errorf("%s.%s: %s's API does not take it; it takes %s", key, k, adapter.Name, strings.Join(spec.Keys, " and "))
+	names := spec.KeyNames()
+	for _, k := range slices.Sorted(maps.Keys(a.Keys)) {
+		if !slices.Contains(names, k) {
+			return fmt.Errorf("%s.%s: %s's API does not take it; it takes %s", key, k, adapter.Name, strings.Join(names, " and "))
+		}
+	}
+	for _, k := range names {
+		if a.Keys[k] == "" {
+			return fmt.Errorf("%s.%s: required: %s's API takes %s", key, k, adapter.Name, strings.Join(names, " and "))
 		}
 	}
 	if a.Region != "" {
-		base, ok := idwise.Regions[a.Region]
-		if adapter.Name != idwise.Name || !ok {
-			return fmt.Errorf("%s.region: %q: only idwise sources have a region: eu, uae or qatar", key, a.Region)
+		base, ok := spec.Regions[a.Region]
+		if !ok {
+			if len(spec.Regions) == 0 {
+				return fmt.Errorf("%s.region: %q: %s's API has one host; set base_url to point elsewhere", key, a.Region, adapter.Name)
+			}
+			return fmt.Errorf("%s.region: %q: one of %s", key, a.Region, strings.Join(slices.Sorted(maps.Keys(spec.Regions)), ", "))
 		}
 		if a.BaseURL == "" {
 			a.BaseURL = base

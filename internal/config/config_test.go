@@ -100,7 +100,7 @@ sources:
 		t.Fatal(err)
 	}
 	s, i, v := cfg.Sources[0].API, cfg.Sources[1].API, cfg.Sources[2].API
-	if s.BaseURL != "https://api.sumsub.com" || s.AppToken != "prd:token" || s.Timeout != Duration(DefaultAPITimeout) {
+	if s.BaseURL != "https://api.sumsub.com" || s.Keys["app_token"] != "prd:token" || s.Timeout != Duration(DefaultAPITimeout) {
 		t.Errorf("sumsub api = %+v", s)
 	}
 	// IDWise asks for 2 s between calls: a shorter min_interval is raised.
@@ -181,9 +181,10 @@ func TestParse_Invalid(t *testing.T) {
 		{"api empty", "sources:\n  - {name: a, provider: vericato, insecure: true, api: {}}", "sources[0] (a).api.api_key: required"},
 		{"api bad base url", "sources:\n  - {name: a, provider: vericato, insecure: true, api: {api_key: k, base_url: \"ftp://x\"}}", "api.base_url"},
 		{"api base url with credentials", "sources:\n  - {name: a, provider: vericato, insecure: true, api: {api_key: k, base_url: \"https://u:p@x\"}}", "api.base_url"},
-		{"api region elsewhere", "sources:\n  - {name: a, provider: vericato, insecure: true, api: {api_key: k, region: uae}}", "only idwise sources have a region"},
+		{"api region elsewhere", "sources:\n  - {name: a, provider: vericato, insecure: true, api: {api_key: k, region: uae}}", "vericato's API has one host"},
+		{"api region unknown", "sources:\n  - {name: a, provider: idwise, insecure: true, api: {api_key: k, api_secret: s, region: mars}}", "api.region: \"mars\": one of eu, qatar, uae"},
 		{"api unknown region", "sources:\n  - {name: a, provider: idwise, insecure: true, api: {api_key: k, api_secret: s, region: mars}}", "api.region: \"mars\""},
-		{"api unknown key", "sources:\n  - name: a\n    provider: idwise\n    insecure: true\n    api:\n      password: p", "line 6: unknown key \"password\""},
+		{"api unknown key", "sources:\n  - name: a\n    provider: idwise\n    insecure: true\n    api:\n      password: p", "api.password: idwise's API does not take it; it takes api_key and api_secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,12 +2,14 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kycgate/kycgate/internal/provider/registry"
 	"github.com/kycgate/kycgate/internal/redact"
 )
 
@@ -63,20 +65,17 @@ func (c *Config) readSecretFiles() error {
 			return err
 		}
 		if api := s.API; api != nil {
-			for _, f := range []struct {
-				name string
-				dst  *string
-				path string
-			}{
-				{"app_token", &api.AppToken, api.AppTokenFile},
-				{"secret_key", &api.SecretKey, api.SecretKeyFile},
-				{"client_secret", &api.ClientSecret, api.ClientSecretFile},
-				{"api_key", &api.APIKey, api.APIKeyFile},
-				{"api_secret", &api.APISecret, api.APISecretFile},
-			} {
-				if err := fromFile(key+".api."+f.name, f.dst, f.path); err != nil {
+			for _, k := range slices.Sorted(maps.Keys(api.Keys)) {
+				name, ok := strings.CutSuffix(k, "_file")
+				if !ok {
+					continue
+				}
+				v := api.Keys[name]
+				if err := fromFile(key+".api."+name, &v, api.Keys[k]); err != nil {
 					return err
 				}
+				api.Keys[name] = v
+				delete(api.Keys, k)
 			}
 		}
 		a := s.Auth
@@ -133,7 +132,11 @@ func (c *Config) SecretValues() []string {
 			}
 		}
 		if a := s.API; a != nil {
-			out = append(out, a.AppToken, a.SecretKey, a.ClientSecret, a.APIKey, a.APISecret)
+			for k, v := range a.Keys {
+				if apiKeySecret(s.Provider, k) {
+					out = append(out, v)
+				}
+			}
 			out = append(out, redact.URLSecrets(a.BaseURL)...)
 		}
 	}
@@ -175,11 +178,13 @@ func (c *Config) Masked() ([]byte, error) {
 		}
 		if s.API != nil {
 			a := *s.API
-			a.AppToken, a.AppTokenFile = maskOne(a.AppToken), ""
-			a.SecretKey, a.SecretKeyFile = maskOne(a.SecretKey), ""
-			a.ClientSecret, a.ClientSecretFile = maskOne(a.ClientSecret), ""
-			a.APIKey, a.APIKeyFile = maskOne(a.APIKey), ""
-			a.APISecret, a.APISecretFile = maskOne(a.APISecret), ""
+			a.Keys = map[string]string{}
+			for k, v := range s.API.Keys {
+				if apiKeySecret(s.Provider, k) {
+					v = maskOne(v)
+				}
+				a.Keys[k] = v
+			}
 			a.BaseURL = redact.URL(a.BaseURL)
 			s.API = &a
 		}
@@ -214,4 +219,17 @@ func maskOne(v string) string {
 		return ""
 	}
 	return masked
+}
+
+// apiKeySecret reports whether an api block key of provider is a secret:
+// as its provider declares it, and any key it does not know.
+func apiKeySecret(providerName, key string) bool {
+	if a, ok := registry.Lookup(providerName); ok && a.API != nil {
+		for _, k := range a.API.Keys {
+			if k.Name == key {
+				return k.Secret
+			}
+		}
+	}
+	return true
 }

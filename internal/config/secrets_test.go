@@ -44,7 +44,7 @@ destinations:
 		t.Errorf("secrets = %q", got)
 	}
 	if cfg.APITokens[0] != "api-token-from-file" || cfg.Sources[1].Auth.Basic.Password != "password-from-file" ||
-		cfg.Sources[2].Auth.URLToken != "url-token-from-file-0123" || cfg.Sources[2].API.APIKey != "api-key-from-file" || len(cfg.Destinations[0].SigningKeys) != 1 {
+		cfg.Sources[2].Auth.URLToken != "url-token-from-file-0123" || cfg.Sources[2].API.Keys["api_key"] != "api-key-from-file" || len(cfg.Destinations[0].SigningKeys) != 1 {
 		t.Errorf("files not read: %+v", cfg)
 	}
 	dump, err := cfg.Masked()

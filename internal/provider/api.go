@@ -36,7 +36,10 @@ type APISpec struct {
 	MinInterval time.Duration
 	// Keys are the credential keys of a source's api block this provider
 	// reads, all required.
-	Keys []string
+	Keys []APIKey
+	// Regions, for a provider with several API hosts, maps each region a
+	// source may name to its base URL.
+	Regions map[string]string
 	// New returns the client of one source; the configuration is complete.
 	New func(c APIConfig) (API, error)
 	// Parse reads a fetched document as what it says of the verification,
@@ -44,40 +47,31 @@ type APISpec struct {
 	Parse func(doc []byte) (kycgate.Change, error)
 }
 
+// APIKey is one credential key of a source's api block.
+type APIKey struct {
+	Name   string
+	Secret bool // masked wherever the configuration is shown, and kept out of logs
+}
+
+// KeyNames returns the names of the keys.
+func (s *APISpec) KeyNames() []string {
+	names := make([]string, len(s.Keys))
+	for i, k := range s.Keys {
+		names[i] = k.Name
+	}
+	return names
+}
+
 // APIConfig is one source's API credentials and endpoint.
 type APIConfig struct {
-	BaseURL      string
-	AppToken     string // Sumsub
-	SecretKey    string // Sumsub
-	ClientID     string // MetaMap
-	ClientSecret string // MetaMap
-	APIKey       string // IDWise (server key), Vericato, VerifyYou
-	APISecret    string // IDWise
-	Client       *http.Client
-	Now          func() time.Time
+	BaseURL string
+	Keys    map[string]string // the api block's credential keys
+	Client  *http.Client
+	Now     func() time.Time
 }
 
 // Get returns the value of a credential key, by its configuration name.
-func (c APIConfig) Get(key string) string {
-	switch key {
-	case "app_token":
-		return c.AppToken
-	case "secret_key":
-		return c.SecretKey
-	case "client_id":
-		return c.ClientID
-	case "client_secret":
-		return c.ClientSecret
-	case "api_key":
-		return c.APIKey
-	case "api_secret":
-		return c.APISecret
-	}
-	return ""
-}
-
-// CredentialKeys lists every credential key an api block may hold.
-var CredentialKeys = []string{"app_token", "secret_key", "client_id", "client_secret", "api_key", "api_secret"}
+func (c APIConfig) Get(key string) string { return c.Keys[key] }
 
 // MaxDocumentBytes bounds a fetched document.
 const MaxDocumentBytes = 8 << 20
@@ -98,7 +92,7 @@ func (e *APIError) Error() string {
 }
 
 // ErrNotFetchable is a verification the API cannot be asked about (e.g.
-// VerifyYou without an external id); asking again will not help.
+// without the id its API asks by); asking again will not help.
 var ErrNotFetchable = errors.New("cannot be fetched")
 
 // Do sends req with c and returns the document of a 2xx answer; any other

@@ -145,19 +145,22 @@ func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
 	if err := q.check(); err != nil {
 		return err
 	}
+	// The fetch job first: a fetch it says is done stored its document
+	// before, so the verification read next reflects it.
+	fetch, err := s.providerFetch(r.Context(), r.PathValue("source"), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
 	v, events, effects, err := s.verificationWithEvents(r)
 	if err != nil {
 		return err
 	}
-	out := verificationWithTimeline{Verification: v, Timeline: make([]eventJSON, len(events))}
+	out := verificationWithTimeline{Verification: v, Timeline: make([]eventJSON, len(events)), ProviderFetch: fetch}
 	for i, ev := range events {
 		out.Timeline[i] = newEventJSON(ev, false)
 		if e, ok := effects[ev.ID]; ok {
 			out.Timeline[i].Effect = &effectJSON{Attempt: e.Attempt, Status: e.Status, Decision: e.Decision, Late: e.Late, OverruledBy: e.OverruledBy}
 		}
-	}
-	if out.ProviderFetch, err = s.providerFetch(r.Context(), v.Source, v.ID); err != nil {
-		return err
 	}
 	if include == "provider_data" {
 		if out.ProviderData, err = s.latestProviderData(r.Context(), events); err != nil {

@@ -25,7 +25,7 @@ func NewAPICredentials(token func() string) APICredentials {
 		}
 		creds[a.Name] = map[string]string{}
 		for _, k := range a.API.Keys {
-			creds[a.Name][k] = token()
+			creds[a.Name][k.Name] = token()
 		}
 	}
 	return creds

@@ -27,8 +27,9 @@ var Regions = map[string]string{
 // at least two seconds between calls.
 var API = provider.APISpec{
 	BaseURL:     Regions["eu"],
+	Regions:     Regions,
 	MinInterval: 2 * time.Second,
-	Keys:        []string{"api_key", "api_secret"},
+	Keys:        []provider.APIKey{{Name: "api_key", Secret: true}, {Name: "api_secret", Secret: true}},
 	New: func(c provider.APIConfig) (provider.API, error) {
 		return &api{c}, nil
 	},
@@ -39,7 +40,7 @@ type api struct{ provider.APIConfig }
 
 func (a *api) Fetch(ctx context.Context, v *kycgate.Verification) (*provider.Document, error) {
 	return provider.Get(ctx, a.APIConfig, "/journey/v2/summary/"+url.PathEscape(v.ID), func(req *http.Request) {
-		req.SetBasicAuth(a.APIKey, a.APISecret)
+		req.SetBasicAuth(a.Get("api_key"), a.Get("api_secret"))
 	})
 }
 

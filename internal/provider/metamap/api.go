@@ -21,7 +21,7 @@ import (
 // only ever goes to the configured base URL, whatever host a resource names.
 var API = provider.APISpec{
 	BaseURL: "https://api.prod.metamap.com",
-	Keys:    []string{"client_id", "client_secret"},
+	Keys:    []provider.APIKey{{Name: "client_id", Secret: false}, {Name: "client_secret", Secret: true}},
 	New: func(c provider.APIConfig) (provider.API, error) {
 		return &api{APIConfig: c}, nil
 	},
@@ -70,7 +70,7 @@ func (a *api) accessToken(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	req.SetBasicAuth(a.ClientID, a.ClientSecret)
+	req.SetBasicAuth(a.Get("client_id"), a.Get("client_secret"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	doc, err := provider.Do(a.Client, req)
 	if err != nil {

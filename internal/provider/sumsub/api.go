@@ -27,7 +27,7 @@ const (
 // signed with the app token and its secret key.
 var API = provider.APISpec{
 	BaseURL: "https://api.sumsub.com",
-	Keys:    []string{"app_token", "secret_key"},
+	Keys:    []provider.APIKey{{Name: "app_token", Secret: true}, {Name: "secret_key", Secret: true}},
 	New: func(c provider.APIConfig) (provider.API, error) {
 		return &api{c}, nil
 	},
@@ -38,7 +38,7 @@ type api struct{ provider.APIConfig }
 
 func (a *api) Fetch(ctx context.Context, v *kycgate.Verification) (*provider.Document, error) {
 	return provider.Get(ctx, a.APIConfig, "/resources/applicants/"+url.PathEscape(v.ID)+"/one", func(req *http.Request) {
-		SignRequest(req, a.AppToken, a.SecretKey, a.Now(), nil)
+		SignRequest(req, a.Get("app_token"), a.Get("secret_key"), a.Now(), nil)
 	})
 }
 

@@ -16,7 +16,7 @@ import (
 // as a bearer token.
 var API = provider.APISpec{
 	BaseURL: "https://api.vericato.com",
-	Keys:    []string{"api_key"},
+	Keys:    []provider.APIKey{{Name: "api_key", Secret: true}},
 	New: func(c provider.APIConfig) (provider.API, error) {
 		return &api{c}, nil
 	},
@@ -27,7 +27,7 @@ type api struct{ provider.APIConfig }
 
 func (a *api) Fetch(ctx context.Context, v *kycgate.Verification) (*provider.Document, error) {
 	return provider.Get(ctx, a.APIConfig, "/v1/verifications/"+url.PathEscape(v.ID), func(req *http.Request) {
-		req.Header.Set("Authorization", "Bearer "+a.APIKey)
+		req.Header.Set("Authorization", "Bearer "+a.Get("api_key"))
 	})
 }
 

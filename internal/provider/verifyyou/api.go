@@ -20,7 +20,7 @@ const HeaderAPIKey = "API-KEY"
 // little more than that.
 var API = provider.APISpec{
 	BaseURL: "https://api.connect.verifyyou.com",
-	Keys:    []string{"api_key"},
+	Keys:    []provider.APIKey{{Name: "api_key", Secret: true}},
 	New: func(c provider.APIConfig) (provider.API, error) {
 		return &api{c}, nil
 	},
@@ -41,7 +41,7 @@ func (a *api) Fetch(ctx context.Context, v *kycgate.Verification) (*provider.Doc
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set(HeaderAPIKey, a.APIKey)
+	req.Header.Set(HeaderAPIKey, a.Get("api_key"))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	return provider.Do(a.Client, req)
