@@ -7,7 +7,8 @@ LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # A count, not a duration: Go 1.26's fuzz coordinator can fail a duration run
 # at its deadline with no crasher (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 100000x
-FUZZ_PKGS := sumsub metamap idwise vericato verifyyou
+# Every provider package with a FuzzProvider target.
+FUZZ_PKGS := $(sort $(dir $(shell grep -l '^func FuzzProvider' internal/provider/*/*_test.go)))
 
 .PHONY: help build install demo run test lint bench fuzz crash screenshots clean
 
@@ -44,7 +45,7 @@ bench: ## run the ingest benchmarks (durable ingest beside the bare-handler floo
 
 fuzz: ## fuzz every adapter, the config loader and the API's query parameters, FUZZTIME executions each
 	@for p in $(FUZZ_PKGS); do \
-		$(GO) test -run '^$$' -fuzz FuzzProvider -fuzztime $(FUZZTIME) ./internal/provider/$$p || exit 1; \
+		$(GO) test -run '^$$' -fuzz FuzzProvider -fuzztime $(FUZZTIME) ./$$p || exit 1; \
 	done
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz FuzzAPIQuery -fuzztime $(FUZZTIME) ./internal/server

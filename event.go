@@ -19,7 +19,7 @@ const (
 // to recognise a retried delivery of it.
 type Identity struct {
 	ProviderEvent  string    // the provider's own event name, e.g. "applicantReviewed"
-	VerificationID string    // the provider's id of the verification, e.g. a Sumsub applicantId
+	VerificationID string    // the provider's id of the verification, e.g. an applicant id
 	OccurredAt     time.Time // provider time; zero when the provider sends none
 	// DedupKey is stable across retries of the same delivery, even when the
 	// provider re-stamps the send time. It is unique per source.

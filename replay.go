@@ -10,13 +10,13 @@ import (
 type Clock string
 
 const (
-	// ClockEvent: when the thing happened (VerifyYou occurred_at, Sumsub
-	// createdAtMs). Event times order events against each other.
+	// ClockEvent: when the thing happened. Event times order events against
+	// each other.
 	ClockEvent Clock = "event"
 	// ClockSent: only when the webhook was sent; a retry may carry a later
-	// one (MetaMap timestamp). It never orders an event past a later phase.
+	// one. It never orders an event past a later phase.
 	ClockSent Clock = "sent"
-	// ClockNone: the provider sends no time (IDWise).
+	// ClockNone: the provider sends no time.
 	ClockNone Clock = "none"
 )
 

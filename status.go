@@ -38,7 +38,7 @@ const (
 func (d Decision) Status() Status { return Status(d) }
 
 // Phase orders events of one verification that carry the same provider time,
-// or none at all (IDWise sends none): a verification is created before it is
+// or none at all (some providers send none): a verification is created before it is
 // decided, and decided before a reviewer updates the decision.
 func (t EventType) Phase() int {
 	switch t {

@@ -27,7 +27,7 @@ type Verification struct {
 	// reset, a level change or a renewal opens the next one.
 	Attempt int `json:"attempt"`
 	// Deactivated is true while the provider reports the applicant
-	// deactivated (Sumsub applicantDeactivated).
+	// deactivated.
 	Deactivated     bool            `json:"deactivated"`
 	Reasons         []string        `json:"reasons"`
 	Score           *float64        `json:"score"`
@@ -74,7 +74,7 @@ type Change struct {
 	Status   Status   `json:"status,omitempty"`
 	Decision Decision `json:"decision,omitempty"`
 	// OriginalDecision is the automatic decision when the provider restates it
-	// beside a manual one (MetaMap status, IDWise systemDecision).
+	// beside a manual one.
 	OriginalDecision Decision `json:"original_decision,omitempty"`
 	// Reasons replace the verification's reasons when not nil; an empty list
 	// clears them. JSON keeps the difference: null says nothing, [] clears.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/loadgen"
+	"github.com/kycgate/kycgate/internal/provider/registry"
 )
 
 func newBenchCmd() *cobra.Command {
@@ -332,7 +333,8 @@ func benchQueries(ctx context.Context, progress io.Writer, o benchOptions, secre
 	return runs, nil
 }
 
-var seedProviders = []string{"sumsub", "metamap", "idwise", "vericato", "verifyyou"}
+// seedProviders are the providers seeded verifications are spread over.
+var seedProviders = registry.Names()
 
 // seedVerifications stores n verifications, each with two events, through
 // the store's own batch path: its state is rebuilt as in production.

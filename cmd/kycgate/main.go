@@ -1,5 +1,5 @@
-// Command kycgate receives identity-verification webhooks from Sumsub,
-// MetaMap, IDWise, Vericato and VerifyYou, verifies them with each
+// Command kycgate receives identity-verification webhooks from the
+// providers package registry lists, verifies them with each
 // provider's own scheme and stores them durably before answering.
 //
 // Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/client"
+	"github.com/kycgate/kycgate/internal/provider/registry"
 )
 
 // clientFlags are the flags every API command shares.
@@ -146,7 +147,7 @@ order is stable from page to page: --cursor continues where a page ended).
 --since selects verifications by their last update, for finding what changed
 since a time (unlike stats funnel --since, which selects by creation).`,
 		Example: `  kycgate verifications list --status review_needed
-  kycgate verifications list --provider sumsub --since 2026-11-01T00:00:00Z -o json`,
+  kycgate verifications list --provider ` + registry.Names()[0] + ` --since 2026-11-01T00:00:00Z -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := url.Values{}
@@ -174,8 +175,8 @@ since a time (unlike stats funnel --since, which selects by creation).`,
 	show := &cobra.Command{
 		Use:   "show SOURCE ID",
 		Short: "Show one verification and its timeline of events",
-		Example: `  kycgate verifications show sumsub-prod 5cb56e8e0a975a35f333cb83
-  kycgate verifications show sumsub-prod 5cb56e8e0a975a35f333cb83 --provider-data -o json`,
+		Example: `  kycgate verifications show kyc-prod 5cb56e8e0a975a35f333cb83
+  kycgate verifications show kyc-prod 5cb56e8e0a975a35f333cb83 --provider-data -o json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
@@ -262,7 +263,7 @@ API now, for a source configured with API credentials (its api block).
 kycgate fetches on its own after each decision; refresh is for what changed
 since, or after fixing credentials. With --wait, it waits for the outcome
 and fails when the fetch fails.`,
-		Example: `  kycgate verifications refresh metamap 6156311aba4c52001b1290a2 --wait 30s`,
+		Example: `  kycgate verifications refresh kyc-prod 6156311aba4c52001b1290a2 --wait 30s`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()

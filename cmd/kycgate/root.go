@@ -2,8 +2,11 @@ package main
 
 import (
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kycgate/kycgate/internal/provider/registry"
 )
 
 func newRootCmd(stdout, stderr io.Writer) (*cobra.Command, *bool) {
@@ -11,8 +14,8 @@ func newRootCmd(stdout, stderr io.Writer) (*cobra.Command, *bool) {
 	root := &cobra.Command{
 		Use:   "kycgate",
 		Short: "Receive identity-verification webhooks, verified and stored durably",
-		Long: `kycgate receives the webhooks of identity-verification providers (Sumsub,
-MetaMap, IDWise, Vericato, VerifyYou), checks each with the provider's own
+		Long: `kycgate receives the webhooks of identity-verification providers
+(` + strings.Join(registry.Names(), ", ") + `), checks each with the provider's own
 signature or credential, and stores it durably before answering, so that no
 verification result is lost, counted twice, or forged.
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kycgate/kycgate/internal/provider/sim"
 	"github.com/kycgate/kycgate/internal/simulator"
 )
 
@@ -32,23 +33,19 @@ declined, review then manual decision, resubmission, abandoned, expired, reset,
 deleted, post-decision updates, AML updates where the provider has them), to any
 URL: a kycgate source, or your own handler.
 
---secret is the source's signing secret (sumsub, metamap, verifyyou) or the
-bearer token IDWise sends (idwise). Vericato sends no credential: put the
-source's URL token in --url.
+` + simulateCredentialsHelp() + `
 
 A delivery answered with anything but 2xx is retried on the provider's own
-schedule (Sumsub: 5 min, 1 h, 5 h, 18 h; MetaMap: 1, 3, 5, 7, 10 min; IDWise:
-5, 10, 15 min), multiplied by --time-scale; each wait is announced on stderr,
+schedule, multiplied by --time-scale:
+` + simulateRetriesHelp() + `
+Each wait is announced on stderr,
 with the answer that caused it, and a long run reports its progress there.
 A 401 or 403 is not retried: the receiver refused the credentials or this
 client, so the run stops at once with the receiver's answer and exit code 2.
 The run ends with a summary; the exit code is 1 when some delivery was never
 accepted.`,
-		Example: `  kycgate simulate --provider sumsub --url http://127.0.0.1:8080/webhooks/sumsub --secret demo-sumsub-secret
-  kycgate simulate --provider verifyyou --url http://127.0.0.1:8080/webhooks/verifyyou --secret demo-verifyyou-secret \
-      --scenario abandoned --count 20 --duplicates 0.2 --shuffle
-  kycgate simulate --provider vericato --url http://127.0.0.1:8080/webhooks/vericato/demo-vericato-url-token --count 5`,
-		Args: cobra.NoArgs,
+		Example: simulateExamples(),
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "table" && output != "json" {
 				return usageError{fmt.Errorf("--output %q: want table or json", output)}
@@ -97,8 +94,8 @@ type simulateFlags struct {
 func (f *simulateFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.provider, "provider", "", "provider to play (required): "+strings.Join(simulator.Providers(), ", "))
-	fl.StringVar(&f.url, "url", "", "webhook URL to send to (required), e.g. http://127.0.0.1:8080/webhooks/sumsub")
-	fl.StringVar(&f.secret, "secret", "", "signing secret (sumsub, metamap, verifyyou) or bearer token (idwise)")
+	fl.StringVar(&f.url, "url", "", "webhook URL to send to (required), e.g. http://127.0.0.1:8080/webhooks/SOURCE")
+	fl.StringVar(&f.secret, "secret", "", "the source's signing secret ("+strings.Join(providersSending(sim.CredentialSignature), ", ")+") or bearer token ("+strings.Join(providersSending(sim.CredentialBearer), ", ")+")")
 	fl.StringVar(&f.scenario, "scenario", "mix", "journey to play, or mix for all in turn (see the error for a provider's list)")
 	fl.IntVar(&f.count, "count", 10, "journeys (verifications) to play")
 	fl.Float64Var(&f.rate, "rate", 0, "deliveries per second at most (0: no limit)")
@@ -121,7 +118,7 @@ func (f *simulateFlags) build() ([]simulator.Journey, *simulator.Sender, error) 
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, nil, usageError{fmt.Errorf("--url %q: want an http:// or https:// URL", f.url)}
 	}
-	if f.secret == "" && f.provider != "vericato" {
+	if f.secret == "" && simulator.CredentialOf(f.provider) != sim.CredentialNone {
 		return nil, nil, usageError{errors.New("--secret: required for " + f.provider)}
 	}
 	switch {
@@ -167,9 +164,9 @@ func refusalHint(provider string, status int) string {
 	switch {
 	case status == http.StatusForbidden:
 		return "the receiver refuses this client: check the source's allow_ips"
-	case provider == "vericato":
+	case simulator.CredentialOf(provider) == sim.CredentialNone:
 		return "check the source's URL token at the end of --url"
-	case provider == "idwise":
+	case simulator.CredentialOf(provider) == sim.CredentialBearer:
 		return "check --secret: the bearer token the source expects (auth.bearer)"
 	default:
 		return "check --secret: the signing secret of the source --url names (its secrets)"
@@ -215,4 +212,66 @@ func printSummary(w io.Writer, provider string, s simulator.Summary) {
 		fmt.Fprintf(tw, "rejected (%s):\t%d\n", label, n)
 	}
 	tw.Flush()
+}
+
+// providersSending lists the providers that authenticate with c.
+func providersSending(c sim.Credential) []string {
+	var out []string
+	for _, p := range simulator.Providers() {
+		if simulator.CredentialOf(p) == c {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// simulateCredentialsHelp says what --secret is for each provider.
+func simulateCredentialsHelp() string {
+	none := providersSending(sim.CredentialNone)
+	verb := "sends"
+	if len(none) > 1 {
+		verb = "send"
+	}
+	return fmt.Sprintf("--secret is the source's signing secret (%s) or the bearer token\nthe provider sends (%s). %s %s no credential: put the source's\nURL token in --url.",
+		strings.Join(providersSending(sim.CredentialSignature), ", "), strings.Join(providersSending(sim.CredentialBearer), ", "),
+		strings.Join(none, ", "), verb)
+}
+
+// simulateRetriesHelp lists each provider's retry schedule, a line each.
+func simulateRetriesHelp() string {
+	var b strings.Builder
+	for _, p := range simulator.Providers() {
+		var waits []string
+		for _, d := range simulator.RetrySchedule(p) {
+			w := d.String() // 10m0s, 1h0m0s: without the zeros
+			if strings.HasSuffix(w, "m0s") {
+				w = strings.TrimSuffix(w, "0s")
+			}
+			if strings.HasSuffix(w, "h0m") {
+				w = strings.TrimSuffix(w, "0m")
+			}
+			waits = append(waits, w)
+		}
+		fmt.Fprintf(&b, "  %-10s %s\n", p, strings.Join(waits, ", "))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// simulateExamples shows a provider of each kind of credential.
+func simulateExamples() string {
+	var lines []string
+	for _, c := range []sim.Credential{sim.CredentialSignature, sim.CredentialBearer, sim.CredentialNone} {
+		ps := providersSending(c)
+		if len(ps) == 0 {
+			continue
+		}
+		p := ps[0]
+		switch c {
+		case sim.CredentialNone:
+			lines = append(lines, fmt.Sprintf("  kycgate simulate --provider %s --url http://127.0.0.1:8080/webhooks/%s/demo-url-token --count 5", p, p))
+		default:
+			lines = append(lines, fmt.Sprintf("  kycgate simulate --provider %s --url http://127.0.0.1:8080/webhooks/%s --secret demo-%s-secret \\\n      --scenario mix --count 20 --duplicates 0.2 --shuffle", p, p, p))
+		}
+	}
+	return strings.Join(lines, "\n")
 }

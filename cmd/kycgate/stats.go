@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/provider/registry"
 )
 
 func newStatsCmd() *cobra.Command {
@@ -33,16 +34,16 @@ conversion from each stage to the next; the decision mix; how many were
 abandoned or expired; where the ones that ended without approval stopped (a
 failed or cancelled step, a reject label, ...); and the time from creation to
 the first decision at p50, p90 and p99. Providers date their events
-differently: IDWise sends no times, so its verifications are dated when
-kycgate receives their events; Vericato sends only outcomes, so a Vericato
-verification is created and decided by one event and its time to decision
-is 0s.
+differently (docs/state.md): a provider that sends no times has its
+verifications dated when kycgate receives their events, and one that sends
+only the outcome has a verification created and decided by one event, with
+a time to decision of 0s unless the outcome names when it began.
 
 --since and --until select verifications by when they were created, so that
 each group is one cohort followed through the stages (unlike verifications
 list --since, which selects by last update).`,
 		Example: `  kycgate stats funnel
-  kycgate stats funnel --group-by flow --provider metamap --since 2026-11-01T00:00:00Z
+  kycgate stats funnel --group-by flow --provider ` + registry.Names()[0] + ` --since 2026-11-01T00:00:00Z
   kycgate stats funnel -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -109,7 +110,7 @@ list --since, which selects by last update).`,
 	}
 	funnel.Flags().StringVar(&f.source, "source", "", "only this source")
 	funnel.Flags().StringVar(&f.provider, "provider", "", "only this provider")
-	funnel.Flags().StringVar(&f.flow, "flow", "", "only this flow (MetaMap flowId, Sumsub levelName, ...)")
+	funnel.Flags().StringVar(&f.flow, "flow", "", "only this flow (the provider's flow or level id)")
 	funnel.Flags().StringVar(&f.since, "since", "", "only verifications created at or after this RFC 3339 time")
 	funnel.Flags().StringVar(&f.until, "until", "", "only verifications created before this RFC 3339 time")
 	funnel.Flags().StringVar(&f.groupBy, "group-by", "", "provider (default), source, flow or tracker")

@@ -75,11 +75,12 @@ type Source struct {
 	AllowIPs     []string `yaml:"allow_ips"`
 	Insecure     bool     `yaml:"insecure"`
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
-	// ExternalUserIDKey names the MetaMap metadata key that holds your own
-	// user id (default: userId, then user_id).
+	// ExternalUserIDKey names the metadata key that holds your own user id,
+	// for a provider that carries it in free-form metadata.
 	ExternalUserIDKey string `yaml:"external_user_id_key"`
-	// MinTrustScore is the least VerifyYou trust_score (0 to 1) at which a
-	// completed verification is approved; below it, it needs a review.
+	// MinTrustScore is the least trust score (0 to 1) at which a completed
+	// verification is approved, for a provider that sends one; below it, it
+	// needs a review.
 	MinTrustScore *float64 `yaml:"min_trust_score"`
 	// API, when set, has kycgate fetch each decided verification's full
 	// document from the provider's API.
@@ -444,14 +445,14 @@ func (s *Source) validate(key string) error {
 	if !adapter.Signs && len(s.Secrets) > 0 {
 		return fmt.Errorf("%s.secrets: %s signs nothing; authenticate it with auth (basic, bearer, header or url_token) and allow_ips", key, s.Provider)
 	}
-	if s.MinTrustScore != nil && s.Provider != "verifyyou" {
-		return fmt.Errorf("%s.min_trust_score: only verifyyou sends a trust_score", key)
+	if s.MinTrustScore != nil && !slices.Contains(adapter.Options, provider.OptionMinTrustScore) {
+		return fmt.Errorf("%s.min_trust_score: %s sends no trust score (only %s)", key, s.Provider, strings.Join(providersTaking(provider.OptionMinTrustScore), ", "))
 	}
 	if m := s.MinTrustScore; m != nil && (*m < 0 || *m > 1) {
 		return fmt.Errorf("%s.min_trust_score: %v is not between 0 and 1", key, *m)
 	}
-	if s.ExternalUserIDKey != "" && s.Provider != "metamap" {
-		return fmt.Errorf("%s.external_user_id_key: only metamap sources read the user id from metadata; %s sends it in its own field", key, s.Provider)
+	if s.ExternalUserIDKey != "" && !slices.Contains(adapter.Options, provider.OptionExternalUserIDKey) {
+		return fmt.Errorf("%s.external_user_id_key: %s sends the user id in its own field (only %s read it from metadata)", key, s.Provider, strings.Join(providersTaking(provider.OptionExternalUserIDKey), ", "))
 	}
 	if s.Auth != nil {
 		if err := s.Auth.validate(key + ".auth"); err != nil {
@@ -531,4 +532,15 @@ func parsePrefixes(values []string, key string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+// providersTaking lists the providers whose sources read the option.
+func providersTaking(option string) []string {
+	var out []string
+	for _, a := range registry.All() {
+		if slices.Contains(a.Options, option) {
+			out = append(out, a.Name)
+		}
+	}
+	return out
 }

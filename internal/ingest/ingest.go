@@ -48,7 +48,7 @@ type Router interface {
 }
 
 // AnswerWithin bounds how long a webhook waits for its commit before it is
-// answered 503: below the 5 seconds Sumsub, the quickest provider to give
+// answered 503: below the 5 seconds of the quickest provider to give
 // up, waits for an answer.
 const AnswerWithin = 3 * time.Second
 

@@ -28,9 +28,9 @@ type Provider interface {
 type Config struct {
 	Secrets []string // signing secrets; any one verifies (rotation)
 	// ExternalUserIDKey names the metadata key holding the company's own user
-	// id, for providers that carry it in free-form metadata (MetaMap).
+	// id, for providers that carry it in free-form metadata.
 	ExternalUserIDKey string
-	// MinTrustScore is the least trust_score at which a VerifyYou completion
+	// MinTrustScore is the least trust score at which a completion
 	// approves; below it, the verification needs a review. Nil for none.
 	MinTrustScore *float64
 }
@@ -56,7 +56,17 @@ type Adapter struct {
 	Play *sim.Player
 	// Fake plays the provider's API for tests and the demo; nil when API is.
 	Fake *sim.Fake
+	// Options are the source options beside credentials the adapter reads
+	// (OptionExternalUserIDKey, OptionMinTrustScore); a source setting
+	// another is refused.
+	Options []string
 }
+
+// Source options an adapter may read (see Config).
+const (
+	OptionExternalUserIDKey = "external_user_id_key"
+	OptionMinTrustScore     = "min_trust_score"
+)
 
 // Known reports whether the adapter's catalogue names the event.
 func (a Adapter) Known(event string) bool {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/delivery"
+	"github.com/kycgate/kycgate/internal/provider/registry"
 )
 
 var templateFuncs = template.FuncMap{
@@ -56,7 +57,8 @@ func providerClass(p string) string {
 	return "p-other"
 }
 
-var providerOrder = []string{"sumsub", "metamap", "idwise", "vericato", "verifyyou"}
+// providerOrder is every provider kycgate supports, by name.
+var providerOrder = registry.Names()
 
 var decisionOrder = []kycgate.Decision{kycgate.DecisionApproved, kycgate.DecisionReviewNeeded, kycgate.DecisionResubmissionRequested, kycgate.DecisionDeclined}
 

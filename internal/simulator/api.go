@@ -11,7 +11,7 @@ import (
 )
 
 // APICredentials are the credentials the fake provider APIs accept: per
-// provider, the keys of a source's api block (e.g. sumsub: app_token,
+// provider, the keys of a source's api block (e.g. app_token,
 // secret_key).
 type APICredentials map[string]map[string]string
 
@@ -68,7 +68,7 @@ func NewAPI(creds APICredentials) *API {
 // BaseURL is a provider's API base URL on the server at serverURL.
 func BaseURL(serverURL, provider string) string { return serverURL + "/" + provider }
 
-// Fake returns a provider's fake API, for tests that steer it (MetaMap's
+// Fake returns a provider's fake API, for tests that steer it (its OAuth
 // tokens, say); nil for a provider it does not play.
 func (a *API) Fake(provider string) http.Handler { return a.fakes[provider] }
 

@@ -20,6 +20,7 @@ var Adapter = provider.Adapter{
 	API:       &API,
 	Play:      &Play,
 	Fake:      &Fake,
+	Options:   []string{provider.OptionExternalUserIDKey},
 }
 
 // Provider is a MetaMap source's adapter.

@@ -20,6 +20,7 @@ var Adapter = provider.Adapter{
 	API:       &API,
 	Play:      &Play,
 	Fake:      &Fake,
+	Options:   []string{provider.OptionMinTrustScore},
 }
 
 // Provider is a VerifyYou source's adapter.

@@ -17,8 +17,9 @@ const upsertFetch = `ON CONFLICT (source, verification_id) DO UPDATE SET state =
 // queueFetchRequest queues the request for a verification's document made
 // by the event eventID: when that event was stored, or when it is a retry
 // of a verification that was not erased, since a retry may contradict what
-// was stored since its first delivery (MetaMap sends the same body for a
-// reviewer's A, B, then A) and the provider's document settles it.
+// was stored since its first delivery (a provider without event ids sends
+// the same body for a reviewer's A, B, then A) and the provider's document
+// settles it.
 func queueFetchRequest(b *pgx.Batch, source, id, provider string, now time.Time, eventID string) {
 	b.Queue(`INSERT INTO fetches (source, verification_id, provider, state, next_attempt_at, requested_at, updated_at)
 		SELECT $1, $2, $3, 'pending', $4, $4, $4 WHERE EXISTS (SELECT 1 FROM events WHERE id = $5)

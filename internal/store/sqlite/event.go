@@ -71,9 +71,10 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 		}
 		receipts[i] = kycgate.Receipt{ID: id, Duplicate: true}
 		if ev.Fetch && ev.VerificationID != "" {
-			// A retry may contradict what was stored since its first delivery
-			// (MetaMap sends the same body for a reviewer's A, B, then A): the
-			// provider's document settles it.
+			// A retry may contradict what was stored since its first
+			// delivery (a provider without event ids sends the same body
+			// for a reviewer's A, B, then A): the provider's document
+			// settles it.
 			refetch, err := s.stmt(ctx, tx, stmtRefetch)
 			if err != nil {
 				return nil, err
