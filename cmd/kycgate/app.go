@@ -17,6 +17,7 @@ import (
 	"github.com/kycgate/kycgate/internal/delivery"
 	"github.com/kycgate/kycgate/internal/fetch"
 	"github.com/kycgate/kycgate/internal/ingest"
+	"github.com/kycgate/kycgate/internal/record"
 	"github.com/kycgate/kycgate/internal/redact"
 	"github.com/kycgate/kycgate/internal/server"
 	"github.com/kycgate/kycgate/internal/store/postgres"
@@ -90,14 +91,20 @@ func (a *App) Open(ctx context.Context) error {
 		a.Close()
 		return usageError{err}
 	}
-	a.fetcher = fetch.New(fetch.Options{Store: a.store, Sources: fetchSources, Router: router, Notify: a.forwarder.Notify, Now: a.Now, Logger: a.Logger, Registerer: reg})
+	// Every event, whoever makes it, is recorded one way: routed, asking for
+	// its document where it should, and group-committed.
 	committed := func() { a.forwarder.Notify(); a.fetcher.Wake() }
 	a.committer = ingest.NewCommitterNotifying(a.store, maxBatch, commitTimeout, a.Logger, metrics, committed)
+	var fetching []string
+	for _, s := range fetchSources {
+		fetching = append(fetching, s.Name)
+	}
+	recorder := record.New(a.committer, router, fetching)
+	a.fetcher = fetch.New(fetch.Options{Store: a.store, Recorder: recorder, Sources: fetchSources, Now: a.Now, Logger: a.Logger, Registerer: reg})
 	svc, err := ingest.NewService(ingest.Options{
 		Sources:        sources,
 		TrustedProxies: a.Config.TrustedProxyPrefixes,
-		Committer:      a.committer,
-		Router:         router,
+		Recorder:       recorder,
 		Now:            a.Now,
 		Logger:         a.Logger,
 		Metrics:        metrics,
@@ -110,7 +117,7 @@ func (a *App) Open(ctx context.Context) error {
 	for _, c := range a.Config.Sources {
 		infos = append(infos, server.SourceInfo{Name: c.Name, Provider: c.Provider, API: c.API != nil})
 	}
-	a.server = server.New(server.Options{Ingest: svc, Store: a.store, Forwarding: a.forwarder, Fetching: a.fetcher, Router: router,
+	a.server = server.New(server.Options{Ingest: svc, Store: a.store, Recorder: recorder, Forwarding: a.forwarder, Fetching: a.fetcher, Router: router,
 		APITokens: a.Config.APITokens, TrustedProxies: a.Config.TrustedProxyPrefixes, MaxConnections: a.Config.MaxConnections, Sources: infos, Gatherer: reg, Logger: a.Logger, Now: a.Now})
 	if a.ln, err = net.Listen("tcp", a.Config.Listen); err != nil {
 		a.Close()
@@ -129,8 +136,9 @@ func (a *App) Run(ctx context.Context) error {
 	fwdCtx, stopForwarding := context.WithCancel(context.Background())
 	forwarded := make(chan struct{})
 	go func() { a.forwarder.Run(fwdCtx); close(forwarded) }()
+	fetchCtx, stopFetching := context.WithCancel(context.Background())
 	fetched := make(chan struct{})
-	go func() { a.fetcher.Run(fwdCtx); close(fetched) }()
+	go func() { a.fetcher.Run(fetchCtx); close(fetched) }()
 	if age := time.Duration(a.Config.Retention.RawBodies); age > 0 {
 		go a.purgeRawBodies(fwdCtx, age)
 	}
@@ -145,14 +153,15 @@ func (a *App) Run(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Duration(a.Config.ShutdownTimeout))
 	defer cancel()
 	err := a.server.Shutdown(shutdownCtx)
+	stopFetching() // a fetch cut short is left to its lease
+	<-fetched
 	a.committer.Close() // every acknowledged event and its deliveries are committed
-	stopForwarding()    // sends in flight finish and record their outcome; fetches in flight stop
+	stopForwarding()    // sends in flight finish and record their outcome
 	select {
 	case <-forwarded:
 	case <-shutdownCtx.Done():
 		a.Logger.Warn("deliveries still in flight at the shutdown timeout; their leases will expire and they will be sent again")
 	}
-	<-fetched // a fetch cut short is left to its lease
 	return errors.Join(serveErr, err, a.Close())
 }
 

@@ -39,12 +39,12 @@ type Store interface {
 	ClaimFetches(ctx context.Context, source string, now time.Time, lease time.Duration, limit int) ([]*kycgate.Fetch, error)
 	CompleteFetch(ctx context.Context, f *kycgate.Fetch, o kycgate.FetchOutcome) error
 	FindVerification(ctx context.Context, source, id string) (*kycgate.Verification, error)
-	CreateEvents(ctx context.Context, events []*kycgate.Event) ([]kycgate.Receipt, error)
 }
 
-// Router picks the destinations an event is forwarded to.
-type Router interface {
-	Route(typ kycgate.EventType, provider, source string) []string
+// Recorder records the document as an event (a record.Recorder): it routes
+// it and commits it.
+type Recorder interface {
+	Record(ctx context.Context, ev *kycgate.Event) (kycgate.Receipt, error)
 }
 
 // Source is one configured source whose provider's API kycgate fetches from.
@@ -109,8 +109,7 @@ const maxRetryAfter = time.Hour
 type Options struct {
 	Store      Store
 	Sources    []*Source
-	Router     Router // nil: enriched events are not forwarded
-	Notify     func() // called once an enriched event is stored
+	Recorder   Recorder // stores the documents as events
 	Now        func() time.Time
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
@@ -146,9 +145,6 @@ func New(o Options) *Fetcher {
 	}
 	if f.Retry.Attempts <= 0 {
 		f.Retry = DefaultRetry
-	}
-	if f.Notify == nil {
-		f.Notify = func() {}
 	}
 	for _, s := range f.Sources {
 		f.wake[s.Name] = make(chan struct{}, 1)
@@ -274,13 +270,13 @@ func (f *Fetcher) fetch(ctx context.Context, s *Source, j *kycgate.Fetch) {
 		return
 	}
 	ev := f.enrichedEvent(s, v, doc, began, now)
-	receipts, err := f.Store.CreateEvents(ctx, []*kycgate.Event{ev})
-	if err == nil && receipts[0].Duplicate && f.contradicts(ctx, ev) {
+	receipt, err := f.Recorder.Record(ctx, ev)
+	if err == nil && receipt.Duplicate && f.contradicts(ctx, ev) {
 		// The same document is stored from an earlier fetch, but webhooks
 		// since then say otherwise: store it again as of this fetch, so that
 		// it settles the decision (docs/state.md).
 		ev.ID, ev.DedupKey = kycgate.NewID("evt", now), ev.DedupKey+"|"+began.UTC().Format(time.RFC3339Nano)
-		receipts, err = f.Store.CreateEvents(ctx, []*kycgate.Event{ev})
+		receipt, err = f.Recorder.Record(ctx, ev)
 	}
 	if err != nil {
 		if ctx.Err() == nil {
@@ -288,14 +284,13 @@ func (f *Fetcher) fetch(ctx context.Context, s *Source, j *kycgate.Fetch) {
 		}
 		return
 	}
-	f.Notify()
-	o := kycgate.FetchOutcome{At: now, State: kycgate.FetchDone, StatusCode: http.StatusOK, EventID: receipts[0].ID}
+	o := kycgate.FetchOutcome{At: now, State: kycgate.FetchDone, StatusCode: http.StatusOK, EventID: receipt.ID}
 	if ev.Flag != kycgate.FlagNone {
 		o.Error = "stored, but not understood: " + ev.FlagDetail
-		log.Warn("fetched a document kycgate does not understand; it is stored flagged", "event_id", receipts[0].ID, "detail", ev.FlagDetail)
+		log.Warn("fetched a document kycgate does not understand; it is stored flagged", "event_id", receipt.ID, "detail", ev.FlagDetail)
 	}
 	outcome := OutcomeFetched
-	if receipts[0].Duplicate {
+	if receipt.Duplicate {
 		outcome = OutcomeUnchanged
 	}
 	f.complete(ctx, j, o, outcome)
@@ -377,9 +372,6 @@ func (f *Fetcher) enrichedEvent(s *Source, v *kycgate.Verification, doc *provide
 		ev.Header.Set("Content-Type", doc.ContentType)
 	}
 	Normalize(s.Parse, ev)
-	if f.Router != nil && ev.Flag == kycgate.FlagNone {
-		ev.Destinations = f.Router.Route(ev.Type, ev.Provider, ev.Source)
-	}
 	return ev
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/kycgate/kycgate/internal/fetch"
 	"github.com/kycgate/kycgate/internal/ingest"
 	"github.com/kycgate/kycgate/internal/provider/metamap"
+	"github.com/kycgate/kycgate/internal/record"
 	"github.com/kycgate/kycgate/internal/simulator"
 	"github.com/kycgate/kycgate/internal/store/sqlite"
 )
@@ -58,6 +59,7 @@ type harness struct {
 	cfg     *config.Config
 	fetcher *fetch.Fetcher
 	sources map[string]*ingest.Source
+	record  *record.Recorder // the one path events are stored by, as in the gateway
 	clock   *clock
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -103,11 +105,17 @@ func newHarness(t *testing.T, override map[string]string) *harness {
 	if _, err := h.store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	var fetching []string
 	for _, c := range h.cfg.Sources {
 		if h.sources[c.Name], err = ingest.NewSource(c); err != nil {
 			t.Fatal(err)
 		}
+		fetching = append(fetching, c.Name)
 	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	committer := ingest.NewCommitter(h.store, 64, 5*time.Second, log, ingest.NewMetrics(prometheus.NewRegistry()))
+	t.Cleanup(committer.Close)
+	h.record = record.New(committer, nil, fetching)
 	return h
 }
 
@@ -117,7 +125,7 @@ func (h *harness) start(reg prometheus.Registerer) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	h.fetcher = fetch.New(fetch.Options{Store: h.store, Sources: srcs, Now: h.clock.Now, Registerer: reg,
+	h.fetcher = fetch.New(fetch.Options{Store: h.store, Recorder: h.record, Sources: srcs, Now: h.clock.Now, Registerer: reg,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Poll: 10 * time.Millisecond,
 		Retry: fetch.Retry{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond, Attempts: 4}})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -152,8 +160,7 @@ func (h *harness) journey(provider, scenario string, seed uint64, hidden bool) s
 		ev := &kycgate.Event{ID: kycgate.NewID("evt", h.clock.Now()), Source: provider, Provider: provider,
 			ReceivedAt: h.clock.Now().UTC().Add(time.Duration(i) * time.Microsecond), Header: d.Header, Body: d.Body}
 		ingest.Normalize(src.Adapter, src.Provider, d.Header, ev)
-		ev.Fetch = src.Fetch && ev.Type.WorthFetching()
-		if _, err := h.store.CreateEvents(context.Background(), []*kycgate.Event{ev}); err != nil {
+		if _, err := h.record.Record(context.Background(), ev); err != nil {
 			h.t.Fatal(err)
 		}
 	}

@@ -37,14 +37,10 @@ type Result struct {
 	Duplicate bool   `json:"duplicate"`
 }
 
-// Committer is what ingest hands authenticated events to.
-type committer interface {
-	Commit(ctx context.Context, ev *kycgate.Event) (kycgate.Receipt, error)
-}
-
-// Router picks the destinations an event is forwarded to.
-type Router interface {
-	Route(typ kycgate.EventType, provider, source string) []string
+// Recorder is what ingest hands authenticated events to (a
+// record.Recorder): it routes them, asks for documents and commits them.
+type Recorder interface {
+	Record(ctx context.Context, ev *kycgate.Event) (kycgate.Receipt, error)
 }
 
 // AnswerWithin bounds how long a webhook waits for its commit before it is
@@ -54,10 +50,9 @@ const AnswerWithin = 3 * time.Second
 
 // Service ingests deliveries for a fixed set of sources.
 type Service struct {
-	router         Router
 	sources        map[string]*Source
 	trustedProxies []netip.Prefix
-	commit         committer
+	record         Recorder
 	now            func() time.Time
 	log            *slog.Logger
 	metrics        *Metrics
@@ -67,8 +62,7 @@ type Service struct {
 type Options struct {
 	Sources        []*Source
 	TrustedProxies []netip.Prefix
-	Committer      committer
-	Router         Router           // nil: nothing is forwarded
+	Recorder       Recorder
 	Now            func() time.Time // defaults to time.Now
 	Logger         *slog.Logger
 	Metrics        *Metrics
@@ -79,8 +73,7 @@ func NewService(opts Options) (*Service, error) {
 	s := &Service{
 		sources:        make(map[string]*Source, len(opts.Sources)),
 		trustedProxies: opts.TrustedProxies,
-		commit:         opts.Committer,
-		router:         opts.Router,
+		record:         opts.Recorder,
 		now:            opts.Now,
 		log:            opts.Logger,
 		metrics:        opts.Metrics,
@@ -163,17 +156,12 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.
 		Body:       body,
 	}
 	Normalize(src.Adapter, src.Provider, d.Header, ev)
-	// Only events understood as part of a verification are forwarded.
-	if s.router != nil && ev.Flag == kycgate.FlagNone && ev.VerificationID != "" {
-		ev.Destinations = s.router.Route(ev.Type, ev.Provider, ev.Source)
-	}
-	ev.Fetch = src.Fetch && ev.Flag == kycgate.FlagNone && ev.VerificationID != "" && ev.Type.WorthFetching()
 
 	// A provider that waits 5 seconds and hears nothing retries just the
 	// same: answer 503 within AnswerWithin instead.
 	commitCtx, cancel := context.WithTimeout(ctx, AnswerWithin)
 	defer cancel()
-	receipt, err := s.commit.Commit(commitCtx, ev)
+	receipt, err := s.record.Record(commitCtx, ev)
 	if err != nil {
 		// Even a refusal of the raw body alone (which the committer logs)
 		// is answered 503: the provider keeps retrying while an operator

@@ -20,9 +20,6 @@ type Source struct {
 	Adapter  provider.Adapter
 	Provider provider.Provider
 	MaxBody  int64
-	// Fetch is true when the source has API credentials: its decisions
-	// ask for the verification's document (see kycgate.Event.Fetch).
-	Fetch bool
 
 	checkSignature bool // false only for an insecure source of a signing provider without secrets
 	failures       *FailureLimiter
@@ -46,7 +43,6 @@ func NewSource(c config.Source) (*Source, error) {
 		Adapter:        adapter,
 		Provider:       p,
 		MaxBody:        int64(c.MaxBodyBytes),
-		Fetch:          c.API != nil,
 		checkSignature: !adapter.Signs || len(c.Secrets) > 0,
 		failures:       NewFailureLimiter(),
 		allow:          c.AllowPrefixes,

@@ -257,10 +257,10 @@ func (s *Server) deleteVerification(w http.ResponseWriter, r *http.Request) erro
 			Type:       kycgate.EventDeleted,
 			ReceivedAt: now, Header: http.Header{},
 		}
-		if s.router != nil {
-			ev.Destinations = s.router.Route(ev.Type, ev.Provider, ev.Source)
+		if s.recorder == nil {
+			return kycgate.Errorf(kycgate.EUNAVAILABLE, "this server records no events")
 		}
-		if _, err := s.store.CreateEvents(r.Context(), []*kycgate.Event{ev}); err != nil {
+		if _, err := s.recorder.Record(r.Context(), ev); err != nil {
 			return err
 		}
 		s.notify()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kycgate/kycgate/internal/config"
 	"github.com/kycgate/kycgate/internal/ingest"
+	"github.com/kycgate/kycgate/internal/record"
 	"github.com/kycgate/kycgate/internal/server"
 	"github.com/kycgate/kycgate/internal/store/sqlite"
 )
@@ -168,14 +169,15 @@ func newGatewayOn(t testing.TB, store gatewayStore, now time.Time) *gateway {
 		}
 		sources = append(sources, src)
 	}
+	recorder := record.New(committer, nil, nil)
 	svc, err := ingest.NewService(ingest.Options{
 		Sources: sources, TrustedProxies: cfg.TrustedProxyPrefixes,
-		Committer: committer, Logger: log, Metrics: metrics, Now: clock.Now,
+		Recorder: recorder, Logger: log, Metrics: metrics, Now: clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(server.Options{Ingest: svc, Store: store, APITokens: cfg.APITokens, Gatherer: reg, Logger: log, Now: clock.Now})
+	srv := server.New(server.Options{Ingest: svc, Store: store, Recorder: recorder, APITokens: cfg.APITokens, Gatherer: reg, Logger: log, Now: clock.Now})
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Config = srv.HTTPServer()
 	ts.Start()

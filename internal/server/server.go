@@ -49,7 +49,6 @@ type Store interface {
 	FindDelivery(ctx context.Context, id string) (*kycgate.Delivery, error)
 	ListDeliveries(ctx context.Context, f kycgate.DeliveryFilter) ([]*kycgate.Delivery, string, error)
 	RetryDeliveries(ctx context.Context, f kycgate.DeliveryFilter, now time.Time) (int, error)
-	CreateEvents(ctx context.Context, events []*kycgate.Event) ([]kycgate.Receipt, error)
 	Counts(ctx context.Context) (kycgate.Counts, error)
 	Funnel(ctx context.Context, q kycgate.FunnelQuery) (*kycgate.Funnel, error)
 	ReplayEvent(ctx context.Context, eventID string, destinations []string, now time.Time) ([]*kycgate.Delivery, error)
@@ -62,6 +61,11 @@ type Forwarding interface {
 	Statuses() []delivery.Status
 	Enable(name string) error
 	Notify()
+}
+
+// Recorder records an event.
+type Recorder interface {
+	Record(ctx context.Context, ev *kycgate.Event) (kycgate.Receipt, error)
 }
 
 // Router picks the destinations of an event.
@@ -77,7 +81,10 @@ type Options struct {
 	Forwarding Forwarding // nil when nothing is forwarded
 	Fetching   Fetching   // nil when no source fetches from its provider's API
 	Router     Router
-	APITokens  []string // bearer tokens for /api/v1 and the dashboard
+	// Recorder records the events the server makes (an erasure) as every
+	// event is recorded: routed and committed (a record.Recorder).
+	Recorder  Recorder
+	APITokens []string // bearer tokens for /api/v1 and the dashboard
 	// TrustedProxies are the peers whose X-Forwarded-For names the client,
 	// whose failed logins and bad tokens are counted.
 	TrustedProxies []netip.Prefix
@@ -113,6 +120,7 @@ type Server struct {
 	fwd      Forwarding
 	fetching Fetching
 	router   Router
+	recorder Recorder
 	reader   Reader
 	tokens   [][sha256.Size]byte
 	gatherer prometheus.Gatherer
@@ -129,7 +137,7 @@ type Server struct {
 
 // New returns a server with the routes and timeouts in place, ready to Serve.
 func New(opts Options) *Server {
-	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, fwd: opts.Forwarding, fetching: opts.Fetching, router: opts.Router, gatherer: opts.Gatherer, log: opts.Logger, sources: opts.Sources, dash: newDashboard(), now: clock(opts.Now),
+	s := &Server{ingest: opts.Ingest, store: opts.Store, reader: opts.Store, fwd: opts.Forwarding, fetching: opts.Fetching, router: opts.Router, recorder: opts.Recorder, gatherer: opts.Gatherer, log: opts.Logger, sources: opts.Sources, dash: newDashboard(), now: clock(opts.Now),
 		trustedProxies: opts.TrustedProxies, authFailures: ingest.NewFailureLimiter()}
 	for _, t := range opts.APITokens {
 		s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
