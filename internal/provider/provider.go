@@ -6,6 +6,7 @@ package provider
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/provider/sim"
@@ -30,6 +31,9 @@ type Config struct {
 	// ExternalUserIDKey names the metadata key holding the company's own user
 	// id, for providers that carry it in free-form metadata.
 	ExternalUserIDKey string
+	// Now is the clock of a provider whose signature covers a timestamp
+	// with a tolerance (nil: the wall clock).
+	Now func() time.Time
 	// MinTrustScore is the least trust score at which a completion
 	// approves; below it, the verification needs a review. Nil for none.
 	MinTrustScore *float64
