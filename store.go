@@ -116,9 +116,12 @@ type VerificationFilter struct {
 	Provider       string
 	Status         Status
 	ExternalUserID string
-	Since          time.Time // updated at or after
-	Cursor         string
-	Limit          int
+	// Search selects the verifications whose id or external user id starts
+	// with it (case-sensitive).
+	Search string
+	Since  time.Time // updated at or after
+	Cursor string
+	Limit  int
 }
 
 // EventFilter selects events. Empty fields select all.

@@ -18,6 +18,10 @@ import (
 type Dialect struct {
 	Placeholder func(n int) string    // the nth parameter, from 1: "?" or "$n"
 	Time        func(t time.Time) any // a time as the store keeps it
+	// Bytewise follows a text column in a comparison that must order by
+	// bytes, as an index of that column's prefixes does: "" when text
+	// already compares so, ` COLLATE "C"` in PostgreSQL.
+	Bytewise string
 }
 
 // Where builds a WHERE clause from optional conditions.
@@ -34,6 +38,15 @@ func NewWhere(d Dialect) *Where { return &Where{d: d} }
 func (w *Where) Add(cond string, arg any) {
 	w.args = append(w.args, arg)
 	w.conds = append(w.conds, strings.Replace(cond, "?", w.d.Placeholder(len(w.args)), 1))
+}
+
+// AddN adds a condition with several parameters, each written "?".
+func (w *Where) AddN(cond string, args ...any) {
+	for _, a := range args {
+		w.args = append(w.args, a)
+		cond = strings.Replace(cond, "?", w.d.Placeholder(len(w.args)), 1)
+	}
+	w.conds = append(w.conds, cond)
 }
 
 // AddRaw adds a condition without parameters.
@@ -102,6 +115,14 @@ func Verifications(d Dialect, f kycgate.VerificationFilter) (*Where, error) {
 	w.Eq("provider", f.Provider)
 	w.Eq("status", string(f.Status))
 	w.Eq("external_user_id", f.ExternalUserID)
+	if f.Search != "" {
+		// A range on each column, which its index of bytewise order
+		// serves. U+10FFFF is a noncharacter no id holds, and sorts after
+		// every other character in UTF-8.
+		lo, hi := f.Search, f.Search+"\U0010FFFF"
+		id, uid := "id"+d.Bytewise, "external_user_id"+d.Bytewise
+		w.AddN("(("+id+" >= ? AND "+id+" < ?) OR ("+uid+" >= ? AND "+uid+" < ?))", lo, hi, lo, hi)
+	}
 	if !f.Since.IsZero() {
 		w.Add("updated_at >= ?", d.Time(f.Since))
 	}

@@ -314,14 +314,23 @@ func testListVerifications(t *testing.T, s kycgate.Store) {
 		f    kycgate.VerificationFilter
 		want int
 	}{
-		"all":           {kycgate.VerificationFilter{}, 7},
-		"source":        {kycgate.VerificationFilter{Source: "b"}, 3},
-		"provider":      {kycgate.VerificationFilter{Provider: "sumsub"}, 4},
-		"status":        {kycgate.VerificationFilter{Status: kycgate.StatusApproved}, 4},
-		"user":          {kycgate.VerificationFilter{ExternalUserID: "shared"}, 4},
-		"combined":      {kycgate.VerificationFilter{Source: "b", Status: kycgate.StatusApproved}, 0},
-		"since later":   {kycgate.VerificationFilter{Since: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)}, 0},
-		"since earlier": {kycgate.VerificationFilter{Since: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, 7},
+		"all":                       {kycgate.VerificationFilter{}, 7},
+		"source":                    {kycgate.VerificationFilter{Source: "b"}, 3},
+		"provider":                  {kycgate.VerificationFilter{Provider: "sumsub"}, 4},
+		"status":                    {kycgate.VerificationFilter{Status: kycgate.StatusApproved}, 4},
+		"user":                      {kycgate.VerificationFilter{ExternalUserID: "shared"}, 4},
+		"combined":                  {kycgate.VerificationFilter{Source: "b", Status: kycgate.StatusApproved}, 0},
+		"since later":               {kycgate.VerificationFilter{Since: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)}, 0},
+		"since earlier":             {kycgate.VerificationFilter{Since: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, 7},
+		"search user prefix":        {kycgate.VerificationFilter{Search: "u"}, 3},
+		"search whole user":         {kycgate.VerificationFilter{Search: "shared"}, 4},
+		"search user prefix, short": {kycgate.VerificationFilter{Search: "sha"}, 4},
+		"search id prefix":          {kycgate.VerificationFilter{Search: "v"}, 7},
+		"search whole id":           {kycgate.VerificationFilter{Search: "v3"}, 1},
+		"search is case-sensitive":  {kycgate.VerificationFilter{Search: "V"}, 0},
+		"search has no wildcards":   {kycgate.VerificationFilter{Search: "%"}, 0},
+		"search past the end":       {kycgate.VerificationFilter{Search: "v33"}, 0},
+		"search with a filter":      {kycgate.VerificationFilter{Search: "v", Source: "b"}, 3},
 	} {
 		if got := count(tc.f); got != tc.want {
 			t.Errorf("%s: %d, want %d", name, got, tc.want)
