@@ -98,10 +98,10 @@ list --since, which selects by last update).`,
 			tw.Flush()
 			fmt.Fprintln(w)
 			tw = table(w)
-			fmt.Fprintf(tw, "%s\tSTOPPED AT\tCOUNT\n", strings.ToUpper(string(out.GroupBy)))
+			fmt.Fprintf(tw, "%s\tSTOPPED AT\tCODE\tCOUNT\n", strings.ToUpper(string(out.GroupBy)))
 			for _, g := range out.Groups {
 				for _, d := range g.DropOff {
-					fmt.Fprintf(tw, "%s\t%s\t%d\n", orDash(g.Group), d.Label, d.Count)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", orDash(g.Group), d.Label, d.Code, d.Count)
 				}
 			}
 			return tw.Flush()

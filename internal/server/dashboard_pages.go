@@ -36,7 +36,13 @@ var templateFuncs = template.FuncMap{
 		}
 		return "–"
 	},
-	"join":     strings.Join,
+	"join": strings.Join,
+	"dropoff": func(code string) string {
+		if code == "" {
+			return "–"
+		}
+		return kycgate.DropOffLabel(code)
+	},
 	"path":     url.PathEscape,
 	"query":    url.QueryEscape,
 	"provider": providerClass,

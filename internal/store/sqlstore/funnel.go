@@ -95,9 +95,10 @@ func Funnel(d Dialect, q kycgate.FunnelQuery, query Query) (*kycgate.Funnel, err
 		WHERE rn <= `+d.Placeholder(len(w.args))+` ORDER BY g, n DESC, drop_off`, w.Args(), func(r Rows) error {
 		var group string
 		var c kycgate.DropOffCount
-		if err := r.Scan(&group, &c.Label, &c.Count); err != nil {
+		if err := r.Scan(&group, &c.Code, &c.Count); err != nil {
 			return err
 		}
+		c.Label = kycgate.DropOffLabel(c.Code)
 		if s := groups[group]; s != nil {
 			s.DropOff = append(s.DropOff, c)
 		}

@@ -49,11 +49,11 @@ func testFunnel(t *testing.T, s kycgate.Store) {
 	want := `{"group_by":"provider","groups":[` +
 		`{"group":"sumsub","total":4,"stages":[{"stage":"created","count":4,"conversion":1},{"stage":"started","count":3,"conversion":0.75},{"stage":"submitted","count":2,"conversion":0.6666666666666666},{"stage":"decided","count":2,"conversion":1}],` +
 		`"decisions":{"approved":1,"declined":1,"resubmission_requested":0,"review_needed":0},"abandoned":1,"expired":0,` +
-		`"drop_off":[{"label":"FORGERY","count":1},{"label":"liveness cancelled","count":1}],` +
+		`"drop_off":[{"code":"FORGERY","label":"Forgery","count":1},{"code":"liveness.cancelled","label":"Liveness cancelled","count":1}],` +
 		`"time_to_decision":{"count":2,"p50_seconds":600,"p90_seconds":1200,"p99_seconds":1200}},` +
 		`{"group":"verifyyou","total":2,"stages":[{"stage":"created","count":2,"conversion":1},{"stage":"started","count":1,"conversion":0.5},{"stage":"submitted","count":1,"conversion":1},{"stage":"decided","count":1,"conversion":1}],` +
 		`"decisions":{"approved":1,"declined":0,"resubmission_requested":0,"review_needed":0},"abandoned":0,"expired":1,` +
-		`"drop_off":[{"label":"expired","count":1}],` +
+		`"drop_off":[{"code":"expired","label":"Expired","count":1}],` +
 		`"time_to_decision":{"count":1,"p50_seconds":300,"p90_seconds":300,"p99_seconds":300}}]}`
 	if got := funnelJSON(t, s, kycgate.FunnelQuery{}); got != want {
 		t.Errorf("funnel by provider:\n got %s\nwant %s", got, want)
@@ -90,7 +90,7 @@ func testFunnel(t *testing.T, s kycgate.Store) {
 
 	// top 1 keeps the most frequent label, ties broken by the label.
 	f, err := s.Funnel(context.Background(), kycgate.FunnelQuery{Provider: "sumsub", TopN: 1})
-	if err != nil || len(f.Groups) != 1 || len(f.Groups[0].DropOff) != 1 || f.Groups[0].DropOff[0].Label != "FORGERY" {
+	if err != nil || len(f.Groups) != 1 || len(f.Groups[0].DropOff) != 1 || f.Groups[0].DropOff[0] != (kycgate.DropOffCount{Code: "FORGERY", Label: "Forgery", Count: 1}) {
 		t.Errorf("top 1: %+v %v", f, err)
 	}
 	for _, bad := range []kycgate.FunnelQuery{
