@@ -248,6 +248,7 @@ func (s *Server) verificationsPage(w http.ResponseWriter, r *http.Request) error
 		Provider:       q.str("provider"),
 		Status:         oneOf(&q, "status", kycgate.Statuses),
 		ExternalUserID: strings.TrimSpace(q.str("external_user_id")),
+		Search:         strings.TrimSpace(q.str("q")),
 		Cursor:         q.str("cursor"),
 		Limit:          q.limit(),
 	}
@@ -359,17 +360,77 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 type userData struct {
-	ID   string
-	Rows []*kycgate.Verification
+	ID      string
+	Rows    []*kycgate.Verification
+	Exact   bool             // Rows are the user's; else, the verifications of users whose id starts with ID
+	Summary []providerResult // the latest decision of each provider
+	// Declined is the latest verification a provider declined, if any.
+	Declined *kycgate.Verification
 }
 
+// providerResult is where one end user stands with one provider: the
+// latest of their verifications there, and the latest with a decision.
+type providerResult struct {
+	Provider      string
+	Verifications int
+	Latest        *kycgate.Verification // the one updated last
+	Decided       *kycgate.Verification // the one decided last; nil when none is
+}
+
+// summarize returns where the user stands with each provider, in the
+// dashboard's order of providers, and the latest declined verification.
+func summarize(vs []*kycgate.Verification) ([]providerResult, *kycgate.Verification) {
+	var out []providerResult
+	var declined *kycgate.Verification
+	for _, v := range vs {
+		i := slices.IndexFunc(out, func(p providerResult) bool { return p.Provider == v.Provider })
+		if i < 0 {
+			out = append(out, providerResult{Provider: v.Provider})
+			i = len(out) - 1
+		}
+		p := &out[i]
+		p.Verifications++
+		if p.Latest == nil || v.UpdatedAt.After(p.Latest.UpdatedAt) {
+			p.Latest = v
+		}
+		if v.DecidedAt != nil && (p.Decided == nil || v.DecidedAt.After(*p.Decided.DecidedAt)) {
+			p.Decided = v
+		}
+		if v.Decision == kycgate.DecisionDeclined && v.DecidedAt != nil && (declined == nil || v.DecidedAt.After(*declined.DecidedAt)) {
+			declined = v
+		}
+	}
+	slices.SortFunc(out, func(a, b providerResult) int {
+		return strings.Compare(providerClass(a.Provider)+a.Provider, providerClass(b.Provider)+b.Provider)
+	})
+	return out, declined
+}
+
+// userPage shows an end user's verifications across providers, with where
+// they stand with each. An id that is no user's but starts some shows the
+// verifications of those users.
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request) error {
 	uid := r.PathValue("external_user_id")
+	d := userData{ID: uid, Exact: true}
 	vs, err := s.userVerifications(r, uid)
+	if kycgate.ErrorCode(err) == kycgate.ENOTFOUND {
+		d.Exact = false
+		var found []*kycgate.Verification
+		if found, _, err = s.reader.ListVerifications(r.Context(), kycgate.VerificationFilter{Search: uid, Limit: kycgate.MaxPageSize}); err == nil {
+			vs = slices.DeleteFunc(found, func(v *kycgate.Verification) bool { return !strings.HasPrefix(v.ExternalUserID, uid) })
+			if len(vs) == 0 {
+				err = kycgate.Errorf(kycgate.ENOTFOUND, "no end user %q, and no end user whose id starts with it", uid)
+			}
+		}
+	}
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "user", page{Title: "User " + uid, Nav: "verifications", Data: userData{ID: uid, Rows: vs}})
+	d.Rows = vs
+	if d.Exact {
+		d.Summary, d.Declined = summarize(vs)
+	}
+	s.render(w, r, http.StatusOK, "user", page{Title: "User " + uid, Nav: "verifications", Data: d})
 	return nil
 }
 

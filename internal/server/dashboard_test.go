@@ -24,6 +24,7 @@ func page(t *testing.T, method, u string, cookie *http.Cookie, form url.Values) 
 		body = strings.NewReader(form.Encode())
 	}
 	req, _ := http.NewRequest(method, u, body)
+	req.Header.Set("Accept", "text/html") // as a browser asks
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
@@ -156,8 +157,12 @@ func TestDashboard_Pages(t *testing.T) {
 		{"/verifications/sumsub/nope", 404, []string{"not found"}, nil},
 		{"/events/" + eventID, 200, []string{"Show the raw payload"}, []string{"reviewAnswer"}},
 		{"/events/" + eventID + "?raw=1", 200, []string{"reviewAnswer", "X-Payload-Digest"}, nil},
-		{"/users/user-42", 200, []string{"app-1", "mm-1"}, nil},
+		{"/users/user-42", 200, []string{"app-1", "mm-1", "No provider declined this user", `data-provider="sumsub"`, ">approved</a>", ">review_needed</a>"}, nil},
 		{"/users/nobody", 404, nil, nil},
+		{"/users/user-4", 200, []string{"No end user is exactly", "app-1", "mm-1"}, nil},
+		{"/verifications?q=user-4", 200, []string{"app-1", "mm-1"}, nil},
+		{"/verifications?q=app", 200, []string{"app-1"}, []string{"mm-1"}},
+		{"/no/such/page", 404, []string{"Not found", "there is no page at /no/such/page"}, []string{"something went wrong"}},
 		{"/deliveries", 200, []string{"No destinations are configured"}, nil},
 		{"/deliveries?state=sent", 400, []string{"query parameter state"}, nil},
 	} {
