@@ -18,9 +18,12 @@ type svg struct {
 	w, h int
 }
 
-func newSVG(w, h int, label string) *svg {
+func newSVG(w, h int, label string) *svg { return newChart("chart", w, h, label) }
+
+// newChart is newSVG with the classes of the <svg> element.
+func newChart(class string, w, h int, label string) *svg {
 	s := &svg{w: w, h: h}
-	fmt.Fprintf(&s.b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`, w, h, esc(label))
+	fmt.Fprintf(&s.b, `<svg class="%s" viewBox="0 0 %d %d" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`, class, w, h, esc(label))
 	return s
 }
 
@@ -78,7 +81,6 @@ func NiceMax(m float64) float64 {
 
 const (
 	panelW         = 360 // a chart in a provider's panel
-	wideW          = 900 // a chart across the page
 	chartW, chartH = 720, 240
 	padL, padB     = 44, 28
 	padT, padR     = 10, 10
@@ -175,11 +177,11 @@ type hbar struct {
 
 // hbars draws labelled horizontal bars scaled to the largest value, in a
 // chart w units wide: about the pixels it takes on a laptop, so that text
-// keeps its size.
+// keeps its size. Each label is written above its bar, from the left edge,
+// so that a long one has the chart's whole width and never leaves it.
 func hbars(label string, w int, bars []hbar) template.HTML {
-	const row = 24
-	labelW := w * 36 / 100
-	s := newSVG(w, row*max(len(bars), 1)+4, label)
+	const row = 36
+	s := newChart("chart hbars", w, row*max(len(bars), 1)+4, label)
 	top := 0.0
 	for _, b := range bars {
 		top = max(top, b.Value)
@@ -187,13 +189,14 @@ func hbars(label string, w int, bars []hbar) template.HTML {
 	if top == 0 {
 		top = 1
 	}
-	barMax := float64(w - labelW - 80)
+	const valueW = 80 // room for the figure after the longest bar
+	barMax := float64(w - valueW)
 	for i, b := range bars {
 		y := float64(i*row) + 4
-		s.text(float64(labelW-8), y+15, "end", "label", shorten(b.Label, labelW/6))
+		s.text(0, y+11, "start", "label", shorten(b.Label, w/7))
 		bw := barMax * b.Value / top
-		s.rect(float64(labelW), y, bw, row-8, b.Class, b.Label+": "+b.Text)
-		s.text(float64(labelW)+bw+6, y+15, "start", "value", b.Text)
+		s.rect(0, y+15, bw, row-20, b.Class, b.Label+": "+b.Text)
+		s.text(bw+6, y+27, "start", "value", b.Text)
 	}
 	return s.html()
 }

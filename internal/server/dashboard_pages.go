@@ -154,7 +154,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) error {
 					hbar{p.Stats.Group + " p99", t.P99, humanDuration(t.P99), p.Class + " lighter"})
 			}
 		}
-		d.ToDecision = hbars("time from creation to first decision per provider", wideW, bars)
+		d.ToDecision = hbars("time from creation to first decision per provider", panelW, bars)
 	}
 	var ds []series
 	for _, dec := range decisionOrder {
