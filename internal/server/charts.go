@@ -92,14 +92,16 @@ func (s *svg) axes(top float64, format func(float64) string) {
 	for i := 0; i <= 4; i++ {
 		v := top * float64(i) / 4
 		y := float64(padT) + plotH*(1-float64(i)/4)
-		s.line(padL, y, chartW-padR, y, "grid")
+		s.line(padL, y, float64(s.w-padR), y, "grid")
 		s.text(padL-6, y+4, "end", "tick", format(v))
 	}
 }
 
-// xLabels writes at most about 12 of the bucket labels under the plot.
+// xLabels writes at most about one bucket label per 60 units under the
+// plot (12 on a full-width chart).
 func (s *svg) xLabels(labels []string, x func(i int) float64) {
-	step := max(1, (len(labels)+11)/12)
+	n := max(1, s.w/60)
+	step := max(1, (len(labels)+n-1)/n)
 	for i := 0; i < len(labels); i += step {
 		s.text(x(i), chartH-padB+16, "middle", "tick", labels[i])
 	}
@@ -107,14 +109,24 @@ func (s *svg) xLabels(labels []string, x func(i int) float64) {
 
 // slots divides a chart's width among n buckets: each bucket's width, and
 // the x of its middle.
-func slots(n int) (slot float64, x func(i int) float64) {
-	slot = float64(chartW-padL-padR) / float64(max(n, 1))
+func slots(w, n int) (slot float64, x func(i int) float64) {
+	slot = float64(w-padL-padR) / float64(max(n, 1))
 	return slot, func(i int) float64 { return padL + slot*(float64(i)+0.5) }
 }
 
-// stackedBars draws one bar per bucket, its series stacked.
-func stackedBars(label string, labels []string, ss []series) template.HTML {
-	s := newSVG(chartW, chartH, label)
+// Charts over time come in two widths, shown by the stylesheet: chartW
+// for a laptop, narrowW for a phone, so that their text reads at the same
+// size on both.
+const narrowW = 380
+
+// overTimeChart draws a chart over time at both widths.
+func overTimeChart(draw func(w int) template.HTML) template.HTML {
+	return `<div class="wide-only">` + draw(chartW) + `</div><div class="narrow-only">` + draw(narrowW) + `</div>`
+}
+
+// stackedBars draws one bar per bucket, its series stacked, w units wide.
+func stackedBars(label string, w int, labels []string, ss []series) template.HTML {
+	s := newSVG(w, chartH, label)
 	top := 0.0
 	for i := range labels {
 		sum := 0.0
@@ -125,7 +137,7 @@ func stackedBars(label string, labels []string, ss []series) template.HTML {
 	}
 	top = NiceMax(top)
 	s.axes(top, func(v float64) string { return fmt.Sprintf("%.0f", v) })
-	slot, x := slots(len(labels))
+	slot, x := slots(w, len(labels))
 	for i, l := range labels {
 		y := float64(padT) + plotH
 		for _, x := range ss {
@@ -141,11 +153,11 @@ func stackedBars(label string, labels []string, ss []series) template.HTML {
 }
 
 // lines draws one line per series over the buckets, values from 0 to 1 as
-// percentages; a bucket without a value breaks the line.
-func lines(label string, labels []string, ss []series) template.HTML {
-	s := newSVG(chartW, chartH, label)
+// percentages, w units wide; a bucket without a value breaks the line.
+func lines(label string, w int, labels []string, ss []series) template.HTML {
+	s := newSVG(w, chartH, label)
 	s.axes(1, func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) })
-	_, x := slots(len(labels))
+	_, x := slots(w, len(labels))
 	y := func(v float64) float64 { return float64(padT) + plotH*(1-v) }
 	for _, sr := range ss {
 		var path strings.Builder

@@ -200,8 +200,12 @@ func (s *Server) overTime(r *http.Request, d *overviewData, start time.Time, pro
 			}
 		}
 	}
-	d.Volume = stackedBars("verifications created per provider over time", labels, volume)
-	d.Approval = lines("share of decided verifications approved, per provider over time", labels, approval)
+	d.Volume = overTimeChart(func(w int) template.HTML {
+		return stackedBars("verifications created per provider over time", w, labels, volume)
+	})
+	d.Approval = overTimeChart(func(w int) template.HTML {
+		return lines("share of decided verifications approved, per provider over time", w, labels, approval)
+	})
 	d.Legend = legend(volume)
 	return nil
 }
