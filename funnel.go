@@ -172,6 +172,10 @@ type FunnelStats struct {
 	Expired    int                `json:"expired"`
 	DropOff    []DropOffCount     `json:"drop_off"` // where the ones that ended without approval stopped, most first
 	ToDecision *DecisionDurations `json:"time_to_decision"`
+	// ToDecisionLeftOut counts the decided verifications ToDecision leaves
+	// out: their creation or first decision has no provider time (IDWise),
+	// or one event both created and decided them (Vericato).
+	ToDecisionLeftOut int `json:"time_to_decision_left_out"`
 }
 
 // StageCount is how many verifications reached a stage.
@@ -195,9 +199,12 @@ type DropOffCount struct {
 
 // DecisionDurations are the nearest-rank percentiles, in seconds, of the
 // time from a verification's creation to its first decision, over Count
-// decided verifications.
+// decided verifications that have a provider time for both.
 type DecisionDurations struct {
-	Count int     `json:"count"`
+	Count int `json:"count"`
+	// Clock is what the times are: event (when things happened) for every
+	// one counted, or sent when some are only when webhooks were sent.
+	Clock Clock   `json:"clock"`
 	P50   float64 `json:"p50_seconds"`
 	P90   float64 `json:"p90_seconds"`
 	P99   float64 `json:"p99_seconds"`

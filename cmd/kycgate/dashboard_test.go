@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -186,6 +187,40 @@ func TestDashboard(t *testing.T) {
 			}
 		}
 	}
+	// Time to decision: a provider with no time to measure it on is left
+	// out, with its count; one on send times says so.
+	leftOut, clocks := map[string]int{}, map[string]kycgate.Clock{}
+	for _, v := range all {
+		switch {
+		case v.FirstDecidedAt == nil:
+		case v.DecisionClock == kycgate.ClockNone:
+			leftOut[v.Provider]++
+		case clocks[v.Provider] != kycgate.ClockSent:
+			clocks[v.Provider] = v.DecisionClock
+		}
+	}
+	var ttdLabels []string
+	do(t, ctx, "time to decision", chromedp.Evaluate(`Array.from(document.querySelectorAll('svg[aria-label^="time from creation"] text.label')).map(t => t.textContent)`, &ttdLabels))
+	for _, p := range simulator.Providers() {
+		want := p + " p50"
+		if clocks[p] == kycgate.ClockSent {
+			want = p + " (send times) p50"
+		}
+		if shown := slices.Contains(ttdLabels, want); shown != (clocks[p] != "") {
+			t.Errorf("time to decision of %s: bars %v, its verifications' clock %q", p, ttdLabels, clocks[p])
+		}
+		got := "0"
+		if leftOut[p] > 0 {
+			do(t, ctx, "left out", chromedp.AttributeValue(fmt.Sprintf(`#ttd-left-out span[data-provider=%q]`, p), "data-left-out", &got, nil, chromedp.ByQuery))
+		}
+		if got != strconv.Itoa(leftOut[p]) {
+			t.Errorf("time to decision of %s leaves out %s, its verifications say %d", p, got, leftOut[p])
+		}
+	}
+	if leftOut["idwise"] == 0 || clocks["idwise"] != "" || clocks["metamap"] != kycgate.ClockSent || clocks["sumsub"] != kycgate.ClockEvent {
+		t.Errorf("demo journeys: left out %v, clocks %v", leftOut, clocks)
+	}
+
 	var charts int
 	do(t, ctx, "count charts", chromedp.Evaluate(`document.querySelectorAll("svg.chart rect, svg.chart path").length`, &charts))
 	if charts < 20 {

@@ -74,7 +74,7 @@ list --since, which selects by last update).`,
 				return nil
 			}
 			tw := table(w)
-			fmt.Fprintf(tw, "%s\tCREATED\tSTARTED\tSUBMITTED\tDECIDED\tAPPROVED\tDECLINED\tREVIEW\tRESUBMIT\tABANDONED\tEXPIRED\tP50\tP90\tP99\n", strings.ToUpper(string(out.GroupBy)))
+			fmt.Fprintf(tw, "%s\tCREATED\tSTARTED\tSUBMITTED\tDECIDED\tAPPROVED\tDECLINED\tREVIEW\tRESUBMIT\tABANDONED\tEXPIRED\tP50\tP90\tP99\tCLOCK\tUNTIMED\n", strings.ToUpper(string(out.GroupBy)))
 			for _, g := range out.Groups {
 				cells := []string{orDash(g.Group)}
 				for i, s := range g.Stages {
@@ -89,10 +89,11 @@ list --since, which selects by last update).`,
 				}
 				cells = append(cells, strconv.Itoa(g.Abandoned), strconv.Itoa(g.Expired))
 				if d := g.ToDecision; d != nil {
-					cells = append(cells, seconds(d.P50), seconds(d.P90), seconds(d.P99))
+					cells = append(cells, seconds(d.P50), seconds(d.P90), seconds(d.P99), string(d.Clock))
 				} else {
-					cells = append(cells, "-", "-", "-")
+					cells = append(cells, "-", "-", "-", "-")
 				}
+				cells = append(cells, strconv.Itoa(g.ToDecisionLeftOut))
 				fmt.Fprintln(tw, strings.Join(cells, "\t"))
 			}
 			tw.Flush()

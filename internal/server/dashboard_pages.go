@@ -101,6 +101,14 @@ type overviewData struct {
 	ToDecision template.HTML
 	Legend     template.HTML
 	Decisions  template.HTML // legend of the decision colours
+	LeftOut    []leftOut     // providers with decided verifications the time to decision leaves out
+}
+
+// leftOut is how many decided verifications of a provider have no time to
+// decision.
+type leftOut struct {
+	Provider string
+	Count    int
 }
 
 // providerPanel is one provider's funnel, decision mix and drop-off.
@@ -148,13 +156,22 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) error {
 		var bars []hbar
 		for _, p := range d.Panels {
 			if t := p.Stats.ToDecision; t != nil {
+				name := p.Stats.Group
+				if t.Clock == kycgate.ClockSent {
+					name += " (send times)"
+				}
 				bars = append(bars,
-					hbar{p.Stats.Group + " p50", t.P50, humanDuration(t.P50), p.Class},
-					hbar{p.Stats.Group + " p90", t.P90, humanDuration(t.P90), p.Class + " light"},
-					hbar{p.Stats.Group + " p99", t.P99, humanDuration(t.P99), p.Class + " lighter"})
+					hbar{name + " p50", t.P50, humanDuration(t.P50), p.Class},
+					hbar{name + " p90", t.P90, humanDuration(t.P90), p.Class + " light"},
+					hbar{name + " p99", t.P99, humanDuration(t.P99), p.Class + " lighter"})
+			}
+			if n := p.Stats.ToDecisionLeftOut; n > 0 {
+				d.LeftOut = append(d.LeftOut, leftOut{Provider: p.Stats.Group, Count: n})
 			}
 		}
-		d.ToDecision = hbars("time from creation to first decision per provider", panelW, bars)
+		if len(bars) > 0 {
+			d.ToDecision = hbars("time from creation to first decision per provider", panelW, bars)
+		}
 	}
 	var ds []series
 	for _, dec := range decisionOrder {

@@ -144,7 +144,7 @@ func TestDashboard_Pages(t *testing.T) {
 		want   []string
 		not    []string
 	}{
-		{"/", 200, []string{`data-provider="sumsub"`, `data-provider="metamap"`, "<svg"}, nil},
+		{"/", 200, []string{`data-provider="sumsub"`, `data-provider="metamap"`, "<svg", "sumsub p50", `data-provider="metamap" data-left-out="1"`}, []string{"sumsub (send times)", "metamap p50"}},
 		{"/?range=24h", 200, nil, nil},
 		{"/?range=forever", 400, []string{"range"}, nil},
 		{"/verifications", 200, []string{"app-1", "mm-1", "user-42"}, nil},

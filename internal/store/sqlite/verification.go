@@ -40,7 +40,7 @@ func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, prov
 	}
 	if _, err := upsert.ExecContext(ctx, v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
 		v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro(), string(doc),
-		v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v)); err != nil {
+		v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v), string(v.DecisionClock)); err != nil {
 		return unavailable(err)
 	}
 	if v.Status == kycgate.StatusDeleted {

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("retention purges old raw bodies", func(t *testing.T) { testRetention(t, open(t)) })
 	t.Run("counts for metrics", func(t *testing.T) { testCounts(t, open(t)) })
 	t.Run("funnel counts stages, outcomes and drop-off", func(t *testing.T) { testFunnel(t, open(t)) })
+	t.Run("funnel's time to decision says its clock", func(t *testing.T) { testFunnelClocks(t, open(t)) })
 	t.Run("fetch jobs from provider APIs", func(t *testing.T) { testFetches(t, open(t)) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(context.Background()); err != nil {
