@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"math/rand/v2"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycgate/kycgate/internal/delivery"
 	"github.com/kycgate/kycgate/internal/simulator"
 )
 
@@ -132,5 +134,38 @@ func TestOpenAPI_RealResponses(t *testing.T) {
 	}
 	if failed > 0 {
 		t.Errorf("%d of %d responses do not match the document", failed, len(calls))
+	}
+
+	// The envelope of every event of the first verifications, as the
+	// forwarder builds it from the stored log.
+	envelope := map[string]any{"$ref": "#/components/schemas/Envelope"}
+	ctx := context.Background()
+	envelopes := 0
+	for _, v := range list.Data[:20] {
+		log, err := g.store.ListLog(ctx, v.Source, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range log {
+			ev, err := g.store.FindEvent(ctx, e.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := delivery.NewEnvelope(ev, log, delivery.Include{Raw: true}).Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var x any
+			if err := json.Unmarshal(b, &x); err != nil {
+				t.Fatal(err)
+			}
+			envelopes++
+			if errs := sv.validate(envelope, x, "$"); len(errs) > 0 {
+				t.Errorf("the envelope of %s does not match the document:\n%v", e.ID, errs[:min(len(errs), 8)])
+			}
+		}
+	}
+	if envelopes < 40 {
+		t.Errorf("checked %d envelopes", envelopes)
 	}
 }

@@ -66,6 +66,7 @@ func TestOpenAPI(t *testing.T) {
 		"DecisionDurations": reflect.TypeFor[kycgate.DecisionDurations](),
 		"Fetch":             reflect.TypeFor[kycgate.Fetch](),
 		"ProviderData":      reflect.TypeFor[providerData](),
+		"Envelope":          reflect.TypeFor[delivery.Envelope](),
 	} {
 		var props []string
 		for p := range doc.Components.Schemas[schema].Properties {
