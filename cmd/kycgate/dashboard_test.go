@@ -290,6 +290,22 @@ func TestDashboard(t *testing.T) {
 		t.Errorf("verification %s shows status %q", vid, text)
 	}
 	screenshot(t, ctx, "dashboard-verification")
+
+	// Live: a delivery made after the page was opened shows up on it.
+	var shown int
+	do(t, ctx, "tick live on the verification",
+		chromedp.Evaluate(`document.querySelectorAll("#timeline li.delivery").length`, &shown),
+		chromedp.Click(`#live`, chromedp.ByID))
+	var evs struct{ Data []struct{ ID string } }
+	if _, err := api.GetJSON(context.Background(), "/api/v1/events", url.Values{"verification_id": {vid}}, &evs); err != nil || len(evs.Data) == 0 {
+		t.Fatalf("events of %s: %v %v", vid, evs, err)
+	}
+	if _, err := api.Do(context.Background(), http.MethodPost, "/api/v1/events/"+evs.Data[0].ID+"/replay", url.Values{"destination": {"my-app"}}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "live verification",
+		chromedp.Poll(fmt.Sprintf(`document.querySelectorAll("#timeline li.delivery").length === %d`, shown+1), nil, chromedp.WithPollingTimeout(30*time.Second)),
+		chromedp.Click(`#live`, chromedp.ByID))
 	var before string
 	do(t, ctx, "open event",
 		follow(`#timeline li:last-child a.payload-link`, `#show-raw`),
