@@ -249,6 +249,21 @@ func TestDashboard(t *testing.T) {
 	do(t, ctx, "untick live", chromedp.Click(`#live`, chromedp.ByID))
 	all = more
 
+	// Rows are in the order of the column shown first: newest created first.
+	var created []string
+	do(t, ctx, "created column", chromedp.Navigate(base+"/verifications"), chromedp.WaitVisible(`#verifications`, chromedp.ByID), chromedp.Evaluate(`Array.from(document.querySelectorAll("#verifications tbody td:first-child")).map(td => td.textContent)`, &created))
+	if !slices.IsSortedFunc(created, func(a, b string) int { return strings.Compare(b, a) }) {
+		t.Errorf("rows are not newest created first: %v", created)
+	}
+	var fits bool
+	do(t, ctx, "table width", chromedp.Evaluate(`document.querySelector("#verifications").offsetWidth <= document.querySelector("#verifications").closest(".scroll").clientWidth`, &fits))
+	if !fits {
+		t.Errorf("the verifications table is wider than its card")
+	}
+	if len(created) != kycgate.DefaultPageSize {
+		t.Errorf("the first page lists %d verifications", len(created))
+	}
+
 	// Filter the verifications: MetaMap's declined ones only.
 	do(t, ctx, "filter",
 		chromedp.Navigate(base+"/verifications"),
@@ -271,11 +286,6 @@ func TestDashboard(t *testing.T) {
 	do(t, ctx, "list text", chromedp.Text(`#verifications tbody`, &listText, chromedp.ByQuery))
 	if strings.Contains(listText, "sumsub") || strings.Count(listText, "declined") < wantRows {
 		t.Errorf("filtered list shows other verifications:\n%s", listText)
-	}
-	var fits bool
-	do(t, ctx, "table width", chromedp.Evaluate(`document.querySelector("#verifications").offsetWidth <= document.querySelector("#verifications").closest(".scroll").clientWidth`, &fits))
-	if !fits {
-		t.Errorf("the verifications table is wider than its card")
 	}
 	screenshot(t, ctx, "dashboard-verifications")
 
@@ -428,6 +438,18 @@ func TestDashboard(t *testing.T) {
 		t.Errorf("user %s: %q, the verifications say declined %+v", uid, text, declined)
 	}
 	screenshot(t, ctx, "dashboard-user")
+
+	// No page scrolls sideways on a laptop either.
+	for _, path := range []string{"/?range=all", "/verifications", "/verifications/" + parts[len(parts)-2] + "/" + parts[len(parts)-1], "/users/" + url.PathEscape(uid), "/deliveries?state=delivered"} {
+		var overflow bool
+		do(t, ctx, "look at "+path,
+			chromedp.Navigate(base+path),
+			chromedp.WaitVisible(`#main`, chromedp.ByID),
+			chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow))
+		if overflow {
+			t.Errorf("%s is wider than the window", path)
+		}
+	}
 
 	// Log out: the dashboard asks to log in again.
 	do(t, ctx, "log out",

@@ -37,6 +37,14 @@ var templateFuncs = template.FuncMap{
 		return "–"
 	},
 	"join": strings.Join,
+	// words writes a code such as resubmission_requested so that it can
+	// wrap: "resubmission requested"; "–" for none.
+	"words": func(s any) string {
+		if v := fmt.Sprint(s); v != "" {
+			return strings.ReplaceAll(v, "_", " ")
+		}
+		return "–"
+	},
 	"dropoff": func(code string) string {
 		if code == "" {
 			return "–"
@@ -270,6 +278,7 @@ func (s *Server) verificationsPage(w http.ResponseWriter, r *http.Request) error
 		Status:         oneOf(&q, "status", kycgate.Statuses),
 		ExternalUserID: strings.TrimSpace(q.str("external_user_id")),
 		Search:         strings.TrimSpace(q.str("q")),
+		ByCreation:     true, // the order of the column people read
 		Cursor:         q.str("cursor"),
 		Limit:          q.limit(),
 	}
@@ -447,6 +456,7 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	slices.SortStableFunc(vs, func(a, b *kycgate.Verification) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	d.Rows = vs
 	if d.Exact {
 		d.Summary, d.Declined = summarize(vs)

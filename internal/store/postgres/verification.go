@@ -124,7 +124,7 @@ func queueSave(b *pgx.Batch, v kycgate.Verification) error {
 			tracker = excluded.tracker, stage = excluded.stage, drop_off = excluded.drop_off,
 			decision_us = excluded.decision_us, decision_clock = excluded.decision_clock`,
 		v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
-		v.CreatedAt, v.UpdatedAt, string(doc), v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v), string(v.DecisionClock))
+		time.UnixMicro(sqlstore.CreatedMicros(&v)).UTC(), v.UpdatedAt, string(doc), v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v), string(v.DecisionClock))
 	if v.Status == kycgate.StatusDeleted {
 		b.Queue(`UPDATE events SET body = NULL, data = data - 'metadata'
 			WHERE source = $1 AND verification_id = $2 AND (body IS NOT NULL OR data ? 'metadata')`, v.Source, v.ID)
@@ -157,7 +157,8 @@ func (s *Store) ListVerifications(ctx context.Context, f kycgate.VerificationFil
 	if err != nil {
 		return nil, "", err
 	}
-	return queryPage(ctx, s, `SELECT seq, doc FROM verifications`, w, f.Limit, sqlstore.ScanVerification)
+	vs, next, err := queryPage(ctx, s, `SELECT seq, doc FROM verifications`, w, f.Limit, sqlstore.ScanVerification)
+	return vs, sqlstore.NextVerifications(f, vs, next), err
 }
 
 // Counts returns totals for metrics.

@@ -120,7 +120,8 @@ func (s *Store) ListVerifications(ctx context.Context, f kycgate.VerificationFil
 	if err != nil {
 		return nil, "", err
 	}
-	return queryPage(ctx, s.read, `SELECT seq, doc FROM verifications`, w, f.Limit, sqlstore.ScanVerification)
+	vs, next, err := queryPage(ctx, s.read, `SELECT seq, doc FROM verifications`, w, f.Limit, sqlstore.ScanVerification)
+	return vs, sqlstore.NextVerifications(f, vs, next), err
 }
 
 // Counts returns totals for metrics.

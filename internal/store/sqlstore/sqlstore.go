@@ -5,6 +5,7 @@ package sqlstore
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -29,6 +30,7 @@ type Where struct {
 	d     Dialect
 	conds []string
 	args  []any
+	order string // the ORDER BY of Limit: "seq DESC" unless set
 }
 
 // NewWhere returns an empty clause in dialect d.
@@ -87,7 +89,7 @@ func (w *Where) Args() []any { return w.args }
 // DESC LIMIT …" for a page of newest-first rows.
 func (w *Where) Limit(limit int) string {
 	w.args = append(w.args, limit)
-	return " ORDER BY seq DESC LIMIT " + w.d.Placeholder(len(w.args))
+	return " ORDER BY " + cmp.Or(w.order, "seq DESC") + " LIMIT " + w.d.Placeholder(len(w.args))
 }
 
 // Events returns the clause for an event filter.
@@ -126,8 +128,37 @@ func Verifications(d Dialect, f kycgate.VerificationFilter) (*Where, error) {
 	if !f.Since.IsZero() {
 		w.Add("updated_at >= ?", d.Time(f.Since))
 	}
-	return w, w.Cursor(f.Cursor)
+	if !f.ByCreation {
+		return w, w.Cursor(f.Cursor)
+	}
+	w.order = "created_at DESC, seq DESC"
+	if f.Cursor == "" {
+		return w, nil
+	}
+	micros, seq, ok := strings.Cut(f.Cursor, ".")
+	m, err1 := strconv.ParseInt(micros, 10, 64)
+	n, err2 := strconv.ParseInt(seq, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n <= 0 {
+		return nil, kycgate.Errorf(kycgate.EINVALID, "cursor %q is not one this server returned", f.Cursor)
+	}
+	at := d.Time(time.UnixMicro(m).UTC())
+	w.AddN("(created_at < ? OR (created_at = ? AND seq < ?))", at, at, n)
+	return w, nil
 }
+
+// NextVerifications returns the cursor after a page of verifications that
+// ReadPage ended at next, for the order of f.
+func NextVerifications(f kycgate.VerificationFilter, page []*kycgate.Verification, next string) string {
+	if !f.ByCreation || next == "" || len(page) == 0 {
+		return next
+	}
+	return strconv.FormatInt(CreatedMicros(page[len(page)-1]), 10) + "." + next
+}
+
+// CreatedMicros is v's creation time as both stores keep it in their
+// created_at column: in whole microseconds, so that a page's cursor
+// compares equal to it.
+func CreatedMicros(v *kycgate.Verification) int64 { return v.CreatedAt.UnixMicro() }
 
 // Deliveries returns the clause for a delivery filter.
 func Deliveries(d Dialect, f kycgate.DeliveryFilter) (*Where, error) {

@@ -363,6 +363,39 @@ func testListVerifications(t *testing.T, s kycgate.Store) {
 	if _, _, err := s.ListVerifications(ctx, kycgate.VerificationFilter{Cursor: "x"}); kycgate.ErrorCode(err) != kycgate.EINVALID {
 		t.Errorf("bad cursor: %v", err)
 	}
+
+	// By creation, newest first, whatever order they were stored in: w0 is
+	// stored first but created last; w1 and w2 share a creation time.
+	for i, minute := range []int{50, 10, 10, 40, 20} {
+		ev := journeyEvent("c", fmt.Sprintf("w%d", i), minute, kycgate.EventCreated, kycgate.Change{Status: kycgate.StatusPending, ExternalUserID: "sorted"})
+		if i == 2 {
+			ev.OccurredAt = ev.OccurredAt.Add(700 * time.Nanosecond) // the same microsecond as w1
+		}
+		create(t, s, ev)
+	}
+	seen = nil
+	cursor = ""
+	for {
+		vs, next, err := s.ListVerifications(ctx, kycgate.VerificationFilter{Source: "c", ByCreation: true, Limit: 2, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vs {
+			seen = append(seen, v.ID)
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if fmt.Sprint(seen) != "[w0 w3 w4 w2 w1]" {
+		t.Errorf("pages by creation gave %v", seen)
+	}
+	for _, bad := range []string{"12", "x.3", "12.x", "12.0"} {
+		if _, _, err := s.ListVerifications(ctx, kycgate.VerificationFilter{ByCreation: true, Cursor: bad}); kycgate.ErrorCode(err) != kycgate.EINVALID {
+			t.Errorf("bad cursor %q by creation: %v", bad, err)
+		}
+	}
 }
 
 func testListEvents(t *testing.T, s kycgate.Store) {
