@@ -200,7 +200,7 @@ func TestStore_UpgradeRewritesDropOffAndClocks(t *testing.T) {
 	}
 	s.Close()
 
-	// Take the database back to before migration 0008, as it stored them.
+	// Take the database back to before migration 0011, as it stored them.
 	db, err := sql.Open("sqlite3", path)
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +208,7 @@ func TestStore_UpgradeRewritesDropOffAndClocks(t *testing.T) {
 	for _, q := range []string{
 		`UPDATE verifications SET drop_off = 'liveness cancelled', doc = json_set(doc, '$.drop_off', 'liveness cancelled') WHERE drop_off != ''`,
 		`UPDATE verifications SET doc = json_remove(doc, '$.decision_clock')`,
-		`ALTER TABLE verifications DROP COLUMN decision_clock`, `DELETE FROM schema_migrations WHERE version = 8`,
+		`ALTER TABLE verifications DROP COLUMN decision_clock`, `DELETE FROM schema_migrations WHERE version = 11`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
