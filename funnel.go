@@ -1,6 +1,11 @@
 package kycgate
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Stage is how far a verification has gone through the funnel every
 // provider shares: created, started (the user began), submitted (all inputs
@@ -51,22 +56,46 @@ func (s Status) Ended() bool {
 	return false
 }
 
-// dropOff says where a verification that ended without approval stopped:
-// its last failed or cancelled step ("liveness cancelled"), else its first
-// reason (a reject label, an error code), else its status.
+// dropOff is the code of where a verification that ended without approval
+// stopped: its last failed or cancelled step and how it ended
+// ("liveness.cancelled"), else its first reason as the provider sent it (a
+// reject label, an error code), else its status.
 func (v *Verification) dropOff() string {
 	if !v.Status.Ended() {
 		return ""
 	}
 	for i := len(v.Steps) - 1; i >= 0; i-- {
 		if s := v.Steps[i]; s.Outcome == OutcomeFailed || s.Outcome == OutcomeCancelled {
-			return s.Name + " " + s.Outcome
+			return s.Name + "." + s.Outcome
 		}
 	}
 	if len(v.Reasons) > 0 {
 		return v.Reasons[0]
 	}
 	return string(v.Status)
+}
+
+// DropOffLabel says a drop-off code in words: "liveness.cancelled" is
+// "Liveness cancelled", "UNSATISFACTORY_PHOTOS" is "Unsatisfactory photos",
+// "face_collision" is "Face collision".
+func DropOffLabel(code string) string {
+	words := code
+	if name, outcome, ok := cutLast(code, "."); ok && (outcome == OutcomeFailed || outcome == OutcomeCancelled) {
+		words = name + " " + outcome
+	}
+	if words == strings.ToUpper(words) {
+		words = strings.ToLower(words)
+	}
+	words = strings.NewReplacer("_", " ", "-", " ").Replace(words)
+	r, n := utf8.DecodeRuneInString(words)
+	return string(unicode.ToUpper(r)) + words[n:]
+}
+
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
 }
 
 // FunnelQuery selects the verifications a funnel counts and how it groups
@@ -143,6 +172,10 @@ type FunnelStats struct {
 	Expired    int                `json:"expired"`
 	DropOff    []DropOffCount     `json:"drop_off"` // where the ones that ended without approval stopped, most first
 	ToDecision *DecisionDurations `json:"time_to_decision"`
+	// ToDecisionLeftOut counts the decided verifications ToDecision leaves
+	// out: their creation or first decision has no provider time, or one
+	// event both created and decided them.
+	ToDecisionLeftOut int `json:"time_to_decision_left_out"`
 }
 
 // StageCount is how many verifications reached a stage.
@@ -156,15 +189,22 @@ type StageCount struct {
 
 // DropOffCount counts verifications that stopped at one place.
 type DropOffCount struct {
-	Label string `json:"label"`
+	// Code is the verifications' drop_off: a step and how it ended
+	// ("liveness.cancelled"), a reason as the provider sent it
+	// ("UNSATISFACTORY_PHOTOS", "face_collision") or a status ("expired").
+	Code  string `json:"code"`
+	Label string `json:"label"` // Code in words, for people
 	Count int    `json:"count"`
 }
 
 // DecisionDurations are the nearest-rank percentiles, in seconds, of the
 // time from a verification's creation to its first decision, over Count
-// decided verifications.
+// decided verifications that have a provider time for both.
 type DecisionDurations struct {
-	Count int     `json:"count"`
+	Count int `json:"count"`
+	// Clock is what the times are: event (when things happened) for every
+	// one counted, or sent when some are only when webhooks were sent.
+	Clock Clock   `json:"clock"`
 	P50   float64 `json:"p50_seconds"`
 	P90   float64 `json:"p90_seconds"`
 	P99   float64 `json:"p99_seconds"`

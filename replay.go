@@ -145,7 +145,26 @@ func Replay(source, provider, id string, log []LogEntry) (Verification, []Effect
 		r.erase(&entries[i])
 	}
 	r.v.DropOff = r.v.dropOff()
+	r.v.DecisionClock = r.decisionClock()
 	return r.v, r.effects
+}
+
+// decisionClock is the clock the time from creation to first decision is
+// measured on: the weaker of the two times' clocks, and none when one
+// event both created and decided the verification (there is no interval
+// to measure); "" without a decision.
+func (r *replayer) decisionClock() Clock {
+	switch {
+	case r.v.FirstDecidedAt == nil:
+		return ""
+	case r.firstBy == r.createdBy:
+		return ClockNone
+	case r.createdClock == ClockNone || r.firstClock == ClockNone:
+		return ClockNone
+	case r.createdClock == ClockSent || r.firstClock == ClockSent:
+		return ClockSent
+	}
+	return ClockEvent
 }
 
 // order removes duplicates (the first to arrive stays) and returns the
@@ -274,6 +293,10 @@ type replayer struct {
 	// decidedByOpener: the decision that stands is the one that opened the
 	// attempt (a resubmission request, a renewal).
 	decidedByOpener bool
+	// The events that gave CreatedAt and FirstDecidedAt ("" for a
+	// creation time the provider stated), and the clocks of those times.
+	createdBy, firstBy       string
+	createdClock, firstClock Clock
 }
 
 // at is the entry's time on the verification's clock: its provider time,
@@ -290,10 +313,10 @@ func (r *replayer) count(e *LogEntry, overruled Actor) {
 	v := &r.v
 	t := at(e)
 	if v.Events == 0 || t.Before(v.CreatedAt) {
-		v.CreatedAt = t
+		v.CreatedAt, r.createdBy, r.createdClock = t, e.ID, e.clock()
 	}
 	if c := e.Change.CreatedAt; c != nil && c.Before(v.CreatedAt) {
-		v.CreatedAt = c.UTC()
+		v.CreatedAt, r.createdBy, r.createdClock = c.UTC(), "", ClockEvent
 	}
 	if t.After(v.LastEventAt) {
 		v.LastEventAt = t
@@ -392,7 +415,7 @@ func (r *replayer) decide(e *LogEntry) (Actor, bool) {
 	if v.OriginalDecision == "" {
 		v.OriginalDecision = cmp.Or(c.OriginalDecision, d)
 		first := at(e)
-		v.FirstDecidedAt = &first
+		v.FirstDecidedAt, r.firstBy, r.firstClock = &first, e.ID, e.clock()
 	}
 	if c.Reasons != nil {
 		v.Reasons = slices.Clone(c.Reasons)
@@ -452,7 +475,7 @@ func (r *replayer) settle(e *LogEntry) {
 	if v.OriginalDecision == "" {
 		v.OriginalDecision = cmp.Or(c.OriginalDecision, c.Decision)
 		first := e.ReceivedAt
-		v.FirstDecidedAt = &first
+		v.FirstDecidedAt, r.firstBy, r.firstClock = &first, e.ID, ClockNone
 	}
 	v.Decision, v.DecisionSource = c.Decision, ActorProviderAPI
 	decided := e.ReceivedAt

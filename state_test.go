@@ -394,7 +394,7 @@ func TestState_Details(t *testing.T) {
 		t.Errorf("face collision: reasons %v drop-off %q", v.Reasons, v.DropOff)
 	}
 	vid, log = arrive(t, "verifyyou", provider.Config{}, findCase(t, "verifyyou failed liveness, never retried").bodies...)
-	if v := kycgate.Rebuild("src", "verifyyou", vid, log); v.DropOff != "liveness failed" {
+	if v := kycgate.Rebuild("src", "verifyyou", vid, log); v.DropOff != "liveness.failed" {
 		t.Errorf("failed liveness: drop-off %q", v.DropOff)
 	}
 	vid, log = arrive(t, "verifyyou", provider.Config{}, verifyyou("liveness_failed", 3), verifyyou("liveness_passed", 4), verifyyou("verification_completed", 5))

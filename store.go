@@ -131,9 +131,16 @@ type VerificationFilter struct {
 	Provider       string
 	Status         Status
 	ExternalUserID string
-	Since          time.Time // updated at or after
-	Cursor         string
-	Limit          int
+	// Search selects the verifications whose id or external user id starts
+	// with it (case-sensitive).
+	Search string
+	Since  time.Time // updated at or after
+	// ByCreation orders newest created first, instead of in the order
+	// kycgate first stored them; pages stay stable unless a verification's
+	// creation time moves (a late event dated earlier).
+	ByCreation bool
+	Cursor     string
+	Limit      int
 }
 
 // EventFilter selects events. Empty fields select all.

@@ -43,9 +43,14 @@ type Verification struct {
 	UpdatedAt       time.Time       `json:"updated_at"`
 	DecidedAt       *time.Time      `json:"decided_at"`
 	FirstDecidedAt  *time.Time      `json:"first_decided_at"` // when the original decision came
-	Stage           Stage           `json:"stage"`            // the furthest funnel stage reached
-	DropOff         string          `json:"drop_off"`         // where it stopped, when it ended without approval
-	LastEventAt     time.Time       `json:"last_event_at"`
+	// DecisionClock is the clock its time to decision is measured on:
+	// event (both times are when things happened), sent (one is only when
+	// a webhook was sent), none (one has no provider time, or one event
+	// both created and decided it); "" without a decision.
+	DecisionClock Clock     `json:"decision_clock"`
+	Stage         Stage     `json:"stage"`    // the furthest funnel stage reached
+	DropOff       string    `json:"drop_off"` // where it stopped, when it ended without approval
+	LastEventAt   time.Time `json:"last_event_at"`
 	// ProviderDataAt is when the provider's own document was last fetched
 	// from its API into the log (see EventEnriched); nil when never.
 	ProviderDataAt *time.Time `json:"provider_data_at"`

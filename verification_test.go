@@ -226,7 +226,7 @@ func TestRebuild_Funnel(t *testing.T) {
 		"idwise/AML update after approval":                    {"decided", ""},
 		"idwise/resubmission required":                        {"decided", "RESUBMIT_BAD_QUALITY"},
 		"verifyyou/approved after a failed liveness":          {"decided", ""},
-		"verifyyou/abandoned at liveness":                     {"started", "liveness cancelled"},
+		"verifyyou/abandoned at liveness":                     {"started", "liveness.cancelled"},
 		"verifyyou/face collision":                            {"decided", "face_collision"},
 		"vericato/verified":                                   {"decided", ""},
 		"vericato/failed":                                     {"decided", "Document verification failed"},
@@ -259,5 +259,24 @@ func TestRebuild_FirstDecision(t *testing.T) {
 	first, last := time.Date(2026, 11, 22, 10, 0, 2, 0, time.UTC), time.Date(2026, 11, 22, 10, 0, 3, 0, time.UTC)
 	if v.FirstDecidedAt == nil || !v.FirstDecidedAt.Equal(first) || v.DecidedAt == nil || !v.DecidedAt.Equal(last) {
 		t.Errorf("first decided %v decided %v; want %v and %v", v.FirstDecidedAt, v.DecidedAt, first, last)
+	}
+}
+
+// TestDropOffLabel: a drop-off code in words, for the dashboard and the
+// funnel's labels.
+func TestDropOffLabel(t *testing.T) {
+	for code, want := range map[string]string{
+		"liveness.cancelled":           "Liveness cancelled",
+		"document-reading.failed":      "Document reading failed",
+		"UNSATISFACTORY_PHOTOS":        "Unsatisfactory photos",
+		"face_collision":               "Face collision",
+		"Incomplete":                   "Incomplete",
+		"expired":                      "Expired",
+		"Document verification failed": "Document verification failed",
+		"v1.2":                         "V1.2",
+	} {
+		if got := kycgate.DropOffLabel(code); got != want {
+			t.Errorf("DropOffLabel(%q) = %q, want %q", code, got, want)
+		}
 	}
 }

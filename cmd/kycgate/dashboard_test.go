@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -186,12 +187,82 @@ func TestDashboard(t *testing.T) {
 			}
 		}
 	}
+	// Time to decision: a provider with no time to measure it on is left
+	// out, with its count; one on send times says so.
+	leftOut, clocks := map[string]int{}, map[string]kycgate.Clock{}
+	for _, v := range all {
+		switch {
+		case v.FirstDecidedAt == nil:
+		case v.DecisionClock == kycgate.ClockNone:
+			leftOut[v.Provider]++
+		case clocks[v.Provider] != kycgate.ClockSent:
+			clocks[v.Provider] = v.DecisionClock
+		}
+	}
+	var ttdLabels []string
+	do(t, ctx, "time to decision", chromedp.Evaluate(`Array.from(document.querySelectorAll('svg[aria-label^="time from creation"] text.label')).map(t => t.textContent)`, &ttdLabels))
+	for _, p := range simulator.Providers() {
+		want := p + " p50"
+		if clocks[p] == kycgate.ClockSent {
+			want = p + " (send times) p50"
+		}
+		if shown := slices.Contains(ttdLabels, want); shown != (clocks[p] != "") {
+			t.Errorf("time to decision of %s: bars %v, its verifications' clock %q", p, ttdLabels, clocks[p])
+		}
+		got := "0"
+		if leftOut[p] > 0 {
+			do(t, ctx, "left out", chromedp.AttributeValue(fmt.Sprintf(`#ttd-left-out span[data-provider=%q]`, p), "data-left-out", &got, nil, chromedp.ByQuery))
+		}
+		if got != strconv.Itoa(leftOut[p]) {
+			t.Errorf("time to decision of %s leaves out %s, its verifications say %d", p, got, leftOut[p])
+		}
+	}
+	if leftOut["idwise"] == 0 || clocks["idwise"] != "" || clocks["metamap"] != kycgate.ClockSent || clocks["sumsub"] != kycgate.ClockEvent {
+		t.Errorf("demo journeys: left out %v, clocks %v", leftOut, clocks)
+	}
+
 	var charts int
 	do(t, ctx, "count charts", chromedp.Evaluate(`document.querySelectorAll("svg.chart rect, svg.chart path").length`, &charts))
 	if charts < 20 {
 		t.Errorf("the overview draws %d chart marks", charts)
 	}
+	checkCharts(t, ctx, "overview")
 	screenshot(t, ctx, "dashboard-overview")
+
+	// Live: with the box ticked, the overview shows verifications that
+	// arrive after it was opened, without a reload.
+	var liveBefore, liveAfter string
+	do(t, ctx, "tick live", chromedp.Text(`#kpi-total`, &liveBefore, chromedp.ByID), chromedp.Click(`#live`, chromedp.ByID))
+	if _, err := feedDemo(context.Background(), base, secrets, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	more, err := listVerifications(context.Background(), api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "live update",
+		chromedp.Poll(fmt.Sprintf(`document.getElementById("kpi-total").textContent === %q`, strconv.Itoa(len(more))), nil, chromedp.WithPollingTimeout(30*time.Second)),
+		chromedp.Text(`#kpi-total`, &liveAfter, chromedp.ByID))
+	if liveBefore != strconv.Itoa(len(all)) || liveAfter != strconv.Itoa(len(more)) || len(more) <= len(all) {
+		t.Errorf("live overview went from %s to %s verifications; the API has %d, then %d", liveBefore, liveAfter, len(all), len(more))
+	}
+	do(t, ctx, "untick live", chromedp.Click(`#live`, chromedp.ByID))
+	all = more
+
+	// Rows are in the order of the column shown first: newest created first.
+	var created []string
+	do(t, ctx, "created column", chromedp.Navigate(base+"/verifications"), chromedp.WaitVisible(`#verifications`, chromedp.ByID), chromedp.Evaluate(`Array.from(document.querySelectorAll("#verifications tbody td:first-child")).map(td => td.textContent)`, &created))
+	if !slices.IsSortedFunc(created, func(a, b string) int { return strings.Compare(b, a) }) {
+		t.Errorf("rows are not newest created first: %v", created)
+	}
+	var fits bool
+	do(t, ctx, "table width", chromedp.Evaluate(`document.querySelector("#verifications").offsetWidth <= document.querySelector("#verifications").closest(".scroll").clientWidth`, &fits))
+	if !fits {
+		t.Errorf("the verifications table is wider than its card")
+	}
+	if len(created) != kycgate.DefaultPageSize {
+		t.Errorf("the first page lists %d verifications", len(created))
+	}
 
 	// Filter the verifications: MetaMap's declined ones only.
 	do(t, ctx, "filter",
@@ -229,6 +300,22 @@ func TestDashboard(t *testing.T) {
 		t.Errorf("verification %s shows status %q", vid, text)
 	}
 	screenshot(t, ctx, "dashboard-verification")
+
+	// Live: a delivery made after the page was opened shows up on it.
+	var shown int
+	do(t, ctx, "tick live on the verification",
+		chromedp.Evaluate(`document.querySelectorAll("#timeline li.delivery").length`, &shown),
+		chromedp.Click(`#live`, chromedp.ByID))
+	var evs struct{ Data []struct{ ID string } }
+	if _, err := api.GetJSON(context.Background(), "/api/v1/events", url.Values{"verification_id": {vid}}, &evs); err != nil || len(evs.Data) == 0 {
+		t.Fatalf("events of %s: %v %v", vid, evs, err)
+	}
+	if _, err := api.Do(context.Background(), http.MethodPost, "/api/v1/events/"+evs.Data[0].ID+"/replay", url.Values{"destination": {"my-app"}}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "live verification",
+		chromedp.Poll(fmt.Sprintf(`document.querySelectorAll("#timeline li.delivery").length === %d`, shown+1), nil, chromedp.WithPollingTimeout(30*time.Second)),
+		chromedp.Click(`#live`, chromedp.ByID))
 	var before string
 	do(t, ctx, "open event",
 		follow(`#timeline li:last-child a.payload-link`, `#show-raw`),
@@ -287,6 +374,26 @@ func TestDashboard(t *testing.T) {
 			uid = u
 		}
 	}
+	// The search box finds the user by the start of their id, across
+	// providers.
+	prefix := uid[:len(uid)-1]
+	do(t, ctx, "search",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(`#top-search`, chromedp.ByID),
+		chromedp.SendKeys(`#top-search`, prefix+"\r", chromedp.ByID),
+		chromedp.WaitVisible(`#verifications`, chromedp.ByID),
+		chromedp.Nodes(`#verifications tbody tr`, &rows, chromedp.ByQueryAll),
+		chromedp.Text(`#verifications tbody`, &listText, chromedp.ByQuery))
+	found := 0
+	for _, v := range all {
+		if strings.HasPrefix(v.ExternalUserID, prefix) || strings.HasPrefix(v.ID, prefix) {
+			found++
+		}
+	}
+	if len(rows) != min(found, kycgate.DefaultPageSize) || found == 0 || !strings.Contains(listText, uid) {
+		t.Errorf("searching %q lists %d verifications, want %d, with %s", prefix, len(rows), found, uid)
+	}
+
 	do(t, ctx, "user page",
 		chromedp.Navigate(base+"/users/"+url.PathEscape(uid)),
 		chromedp.WaitVisible(`#verifications`, chromedp.ByID),
@@ -300,6 +407,49 @@ func TestDashboard(t *testing.T) {
 	if len(rows) != n {
 		t.Errorf("user %s: %d rows, want %d", uid, len(rows), n)
 	}
+	// The summary: each provider's latest decision, and the latest decline.
+	latest := map[string]kycgate.Verification{}
+	var declined *kycgate.Verification
+	for _, v := range all {
+		if v.ExternalUserID != uid || v.DecidedAt == nil {
+			continue
+		}
+		if l, ok := latest[v.Provider]; !ok || v.DecidedAt.After(*l.DecidedAt) {
+			latest[v.Provider] = v
+		}
+		if v.Decision == kycgate.DecisionDeclined && (declined == nil || v.DecidedAt.After(*declined.DecidedAt)) {
+			declined = &v
+		}
+	}
+	for p := range users[uid] {
+		want := "none yet"
+		if l, ok := latest[p]; ok {
+			want = string(l.Decision)
+		}
+		var got string
+		do(t, ctx, "summary row", chromedp.Text(fmt.Sprintf(`#user-providers tr[data-provider=%q] td[data-decision]`, p), &got, chromedp.ByQuery))
+		if got != want {
+			t.Errorf("user %s at %s: latest decision %q, want %q", uid, p, got, want)
+		}
+	}
+	do(t, ctx, "declined", chromedp.Text(`#user-declined`, &text, chromedp.ByID))
+	if declined == nil && text != "No provider declined this user." ||
+		declined != nil && !strings.Contains(text, "Declined by "+declined.Provider) {
+		t.Errorf("user %s: %q, the verifications say declined %+v", uid, text, declined)
+	}
+	screenshot(t, ctx, "dashboard-user")
+
+	// No page scrolls sideways on a laptop either.
+	for _, path := range []string{"/?range=all", "/verifications", "/verifications/" + parts[len(parts)-2] + "/" + parts[len(parts)-1], "/users/" + url.PathEscape(uid), "/deliveries?state=delivered"} {
+		var overflow bool
+		do(t, ctx, "look at "+path,
+			chromedp.Navigate(base+path),
+			chromedp.WaitVisible(`#main`, chromedp.ByID),
+			chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow))
+		if overflow {
+			t.Errorf("%s is wider than the window", path)
+		}
+	}
 
 	// Log out: the dashboard asks to log in again.
 	do(t, ctx, "log out",
@@ -309,7 +459,8 @@ func TestDashboard(t *testing.T) {
 		chromedp.WaitVisible(`#token`, chromedp.ByID))
 }
 
-// TestDashboard_Phone: the overview fits a phone's width.
+// TestDashboard_Phone: no page scrolls sideways on a phone, and every
+// chart's labels stay inside their chart.
 func TestDashboard_Phone(t *testing.T) {
 	ctx := browser(t, 390, 844)
 	secrets := newDemoSecrets()
@@ -322,18 +473,80 @@ func TestDashboard_Phone(t *testing.T) {
 	if _, err := feedDemo(context.Background(), base, secrets, 6, nil); err != nil {
 		t.Fatal(err)
 	}
-	var overflow bool
-	do(t, ctx, "log in and look",
+	all, err := listVerifications(context.Background(), client.New(base, secrets.api))
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "log in",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
-		chromedp.Navigate(base+"/"),
+		chromedp.Navigate(base+"/?range=all"),
 		chromedp.WaitVisible(`#token`, chromedp.ByID),
 		chromedp.SendKeys(`#token`, secrets.api, chromedp.ByID),
-		follow(`#login`, `#funnels`),
-		chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow))
-	if overflow {
-		t.Errorf("the overview is wider than a phone's screen")
-	}
+		follow(`#login`, `#funnels`))
+	checkCharts(t, ctx, "overview")
 	screenshot(t, ctx, "dashboard-phone")
+	// The verification with the most steps, the widest table there is.
+	widest := all[0]
+	for _, v := range all {
+		if len(v.Steps) > len(widest.Steps) {
+			widest = v
+		}
+	}
+	for _, path := range []string{
+		"/?range=all",
+		"/verifications",
+		"/verifications/" + url.PathEscape(widest.Source) + "/" + url.PathEscape(widest.ID),
+		"/users/" + url.PathEscape(all[0].ExternalUserID),
+		"/deliveries?state=pending",
+		"/no/such/page",
+	} {
+		var overflow bool
+		do(t, ctx, "look at "+path,
+			chromedp.Navigate(base+path),
+			chromedp.WaitVisible(`#main`, chromedp.ByID),
+			chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow))
+		if overflow {
+			t.Errorf("%s is wider than a phone's screen", path)
+		}
+		if strings.HasPrefix(path, "/verifications/") {
+			screenshot(t, ctx, "dashboard-phone-verification")
+		}
+	}
+	// On a phone, a row of the list names every column.
+	var labels []string
+	do(t, ctx, "row labels",
+		chromedp.Navigate(base+"/verifications"),
+		chromedp.WaitVisible(`#verifications`, chromedp.ByID),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("#verifications tbody tr:first-child td")).filter(td => td.offsetWidth > 0).map(td => getComputedStyle(td, "::before").content)`, &labels))
+	if got := strings.Join(labels, ","); !strings.Contains(got, `"Status"`) || !strings.Contains(got, `"Decision"`) || len(labels) != 9 {
+		t.Errorf("a row on a phone shows %v", labels)
+	}
+}
+
+// checkCharts fails the test for every chart label that leaves its chart,
+// and for chart text drawn smaller than 9 px.
+func checkCharts(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	var problems []string
+	do(t, ctx, "check charts", chromedp.Evaluate(`(() => {
+		const out = [];
+		for (const svg of document.querySelectorAll("svg.chart")) {
+			const box = svg.getBoundingClientRect();
+			for (const text of svg.querySelectorAll("text")) {
+				const r = text.getBoundingClientRect();
+				if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1) {
+					out.push(svg.getAttribute("aria-label") + ": " + JSON.stringify(text.textContent) + " leaves its chart");
+				}
+				if (r.height > 0 && r.height < 9) {
+					out.push(svg.getAttribute("aria-label") + ": " + JSON.stringify(text.textContent) + " is " + r.height.toFixed(1) + " px high");
+				}
+			}
+		}
+		return out;
+	})()`, &problems))
+	for _, p := range problems {
+		t.Errorf("%s: %s", page, p)
+	}
 }
 
 // funnelOf counts, from the verifications themselves, what the funnel of

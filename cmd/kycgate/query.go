@@ -135,8 +135,8 @@ func newVerificationsCmd() *cobra.Command {
 	cf.register(cmd)
 
 	var f struct {
-		source, provider, status, user, since, cursor string
-		limit                                         int
+		source, provider, status, user, search, since, cursor string
+		limit                                                 int
 	}
 	list := &cobra.Command{
 		Use:   "list",
@@ -147,6 +147,7 @@ order is stable from page to page: --cursor continues where a page ended).
 --since selects verifications by their last update, for finding what changed
 since a time (unlike stats funnel --since, which selects by creation).`,
 		Example: `  kycgate verifications list --status review_needed
+  kycgate verifications list --search user-00
   kycgate verifications list --provider ` + registry.Names()[0] + ` --since 2026-11-01T00:00:00Z -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -155,6 +156,7 @@ since a time (unlike stats funnel --since, which selects by creation).`,
 			setIf(q, "provider", f.provider)
 			setIf(q, "status", f.status)
 			setIf(q, "external_user_id", f.user)
+			setIf(q, "q", f.search)
 			setIf(q, "since", f.since)
 			pageQuery(q, f.limit, f.cursor)
 			return runList(cmd, &cf, "/api/v1/verifications", q, "SOURCE\tID\tPROVIDER\tSTATUS\tDECISION\tUSER\tUPDATED",
@@ -167,6 +169,7 @@ since a time (unlike stats funnel --since, which selects by creation).`,
 	list.Flags().StringVar(&f.provider, "provider", "", "only this provider")
 	list.Flags().StringVar(&f.status, "status", "", "only this status (pending, in_progress, submitted, on_hold, approved, declined, review_needed, resubmission_requested, abandoned, expired, deleted)")
 	list.Flags().StringVar(&f.user, "user", "", "only this external user id")
+	list.Flags().StringVar(&f.search, "search", "", "only verifications whose id or external user id starts with this, across providers")
 	list.Flags().StringVar(&f.since, "since", "", "only verifications updated at or after this RFC 3339 time")
 	list.Flags().IntVar(&f.limit, "limit", 0, "page size, 1 to 500 (default 50)")
 	list.Flags().StringVar(&f.cursor, "cursor", "", "continue after the previous page")

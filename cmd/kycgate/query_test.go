@@ -76,6 +76,12 @@ func TestCLI_Query(t *testing.T) {
 	if code != 0 || strings.Contains(out, "app-7") {
 		t.Errorf("filtered list shows app-7:\n%s", out)
 	}
+	for search, found := range map[string]bool{"user-": true, "app-": true, "user-8": false} {
+		code, out, _ = cli(t, append([]string{"verifications", "list", "--search", search}, conn...)...)
+		if code != 0 || strings.Contains(out, "app-7") != found {
+			t.Errorf("--search %s (found %v):\n%s", search, found, out)
+		}
+	}
 	code, out, _ = cli(t, append([]string{"verifications", "list", "-o", "json"}, conn...)...)
 	var page struct{ Data []kycgate.Verification }
 	if code != 0 || json.Unmarshal([]byte(out), &page) != nil || len(page.Data) != 1 {

@@ -75,7 +75,7 @@ list --since, which selects by last update).`,
 				return nil
 			}
 			tw := table(w)
-			fmt.Fprintf(tw, "%s\tCREATED\tSTARTED\tSUBMITTED\tDECIDED\tAPPROVED\tDECLINED\tREVIEW\tRESUBMIT\tABANDONED\tEXPIRED\tP50\tP90\tP99\n", strings.ToUpper(string(out.GroupBy)))
+			fmt.Fprintf(tw, "%s\tCREATED\tSTARTED\tSUBMITTED\tDECIDED\tAPPROVED\tDECLINED\tREVIEW\tRESUBMIT\tABANDONED\tEXPIRED\tP50\tP90\tP99\tCLOCK\tUNTIMED\n", strings.ToUpper(string(out.GroupBy)))
 			for _, g := range out.Groups {
 				cells := []string{orDash(g.Group)}
 				for i, s := range g.Stages {
@@ -90,19 +90,20 @@ list --since, which selects by last update).`,
 				}
 				cells = append(cells, strconv.Itoa(g.Abandoned), strconv.Itoa(g.Expired))
 				if d := g.ToDecision; d != nil {
-					cells = append(cells, seconds(d.P50), seconds(d.P90), seconds(d.P99))
+					cells = append(cells, seconds(d.P50), seconds(d.P90), seconds(d.P99), string(d.Clock))
 				} else {
-					cells = append(cells, "-", "-", "-")
+					cells = append(cells, "-", "-", "-", "-")
 				}
+				cells = append(cells, strconv.Itoa(g.ToDecisionLeftOut))
 				fmt.Fprintln(tw, strings.Join(cells, "\t"))
 			}
 			tw.Flush()
 			fmt.Fprintln(w)
 			tw = table(w)
-			fmt.Fprintf(tw, "%s\tSTOPPED AT\tCOUNT\n", strings.ToUpper(string(out.GroupBy)))
+			fmt.Fprintf(tw, "%s\tSTOPPED AT\tCODE\tCOUNT\n", strings.ToUpper(string(out.GroupBy)))
 			for _, g := range out.Groups {
 				for _, d := range g.DropOff {
-					fmt.Fprintf(tw, "%s\t%s\t%d\n", orDash(g.Group), d.Label, d.Count)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", orDash(g.Group), d.Label, d.Code, d.Count)
 				}
 			}
 			return tw.Flush()

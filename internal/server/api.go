@@ -112,6 +112,7 @@ func (s *Server) listVerifications(w http.ResponseWriter, r *http.Request) error
 		Provider:       q.str("provider"),
 		Status:         oneOf(&q, "status", kycgate.Statuses),
 		ExternalUserID: q.str("external_user_id"),
+		Search:         q.str("q"),
 		Since:          q.time("since"),
 		Cursor:         q.str("cursor"),
 		Limit:          q.limit(),

@@ -138,6 +138,18 @@ func TestAPI_Verifications(t *testing.T) {
 	if len(list.Data) != 1 || list.Data[0].ID != "app-1" {
 		t.Errorf("by status: %+v", list.Data)
 	}
+	// q finds a verification by the start of its id or of its user's id,
+	// across providers.
+	for q, want := range map[string]string{"user-4": "mm-1,app-1", "app-": "app-1", "mm": "mm-1", "user-43": "", "User": ""} {
+		g.get(t, "/api/v1/verifications?q="+q, apiToken, &list)
+		var got []string
+		for _, v := range list.Data {
+			got = append(got, v.ID)
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("q=%s: %v, want %s", q, got, want)
+		}
+	}
 	// Pages of one cover both verifications once.
 	var ids []string
 	for cursor := ""; ; {

@@ -18,9 +18,12 @@ type svg struct {
 	w, h int
 }
 
-func newSVG(w, h int, label string) *svg {
+func newSVG(w, h int, label string) *svg { return newChart("chart", w, h, label) }
+
+// newChart is newSVG with the classes of the <svg> element.
+func newChart(class string, w, h int, label string) *svg {
 	s := &svg{w: w, h: h}
-	fmt.Fprintf(&s.b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`, w, h, esc(label))
+	fmt.Fprintf(&s.b, `<svg class="%s" viewBox="0 0 %d %d" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`, class, w, h, esc(label))
 	return s
 }
 
@@ -78,7 +81,6 @@ func NiceMax(m float64) float64 {
 
 const (
 	panelW         = 360 // a chart in a provider's panel
-	wideW          = 900 // a chart across the page
 	chartW, chartH = 720, 240
 	padL, padB     = 44, 28
 	padT, padR     = 10, 10
@@ -90,14 +92,16 @@ func (s *svg) axes(top float64, format func(float64) string) {
 	for i := 0; i <= 4; i++ {
 		v := top * float64(i) / 4
 		y := float64(padT) + plotH*(1-float64(i)/4)
-		s.line(padL, y, chartW-padR, y, "grid")
+		s.line(padL, y, float64(s.w-padR), y, "grid")
 		s.text(padL-6, y+4, "end", "tick", format(v))
 	}
 }
 
-// xLabels writes at most about 12 of the bucket labels under the plot.
+// xLabels writes at most about one bucket label per 60 units under the
+// plot (12 on a full-width chart).
 func (s *svg) xLabels(labels []string, x func(i int) float64) {
-	step := max(1, (len(labels)+11)/12)
+	n := max(1, s.w/60)
+	step := max(1, (len(labels)+n-1)/n)
 	for i := 0; i < len(labels); i += step {
 		s.text(x(i), chartH-padB+16, "middle", "tick", labels[i])
 	}
@@ -105,14 +109,24 @@ func (s *svg) xLabels(labels []string, x func(i int) float64) {
 
 // slots divides a chart's width among n buckets: each bucket's width, and
 // the x of its middle.
-func slots(n int) (slot float64, x func(i int) float64) {
-	slot = float64(chartW-padL-padR) / float64(max(n, 1))
+func slots(w, n int) (slot float64, x func(i int) float64) {
+	slot = float64(w-padL-padR) / float64(max(n, 1))
 	return slot, func(i int) float64 { return padL + slot*(float64(i)+0.5) }
 }
 
-// stackedBars draws one bar per bucket, its series stacked.
-func stackedBars(label string, labels []string, ss []series) template.HTML {
-	s := newSVG(chartW, chartH, label)
+// Charts over time come in two widths, shown by the stylesheet: chartW
+// for a laptop, narrowW for a phone, so that their text reads at the same
+// size on both.
+const narrowW = 380
+
+// overTimeChart draws a chart over time at both widths.
+func overTimeChart(draw func(w int) template.HTML) template.HTML {
+	return `<div class="wide-only">` + draw(chartW) + `</div><div class="narrow-only">` + draw(narrowW) + `</div>`
+}
+
+// stackedBars draws one bar per bucket, its series stacked, w units wide.
+func stackedBars(label string, w int, labels []string, ss []series) template.HTML {
+	s := newSVG(w, chartH, label)
 	top := 0.0
 	for i := range labels {
 		sum := 0.0
@@ -123,7 +137,7 @@ func stackedBars(label string, labels []string, ss []series) template.HTML {
 	}
 	top = NiceMax(top)
 	s.axes(top, func(v float64) string { return fmt.Sprintf("%.0f", v) })
-	slot, x := slots(len(labels))
+	slot, x := slots(w, len(labels))
 	for i, l := range labels {
 		y := float64(padT) + plotH
 		for _, x := range ss {
@@ -139,11 +153,11 @@ func stackedBars(label string, labels []string, ss []series) template.HTML {
 }
 
 // lines draws one line per series over the buckets, values from 0 to 1 as
-// percentages; a bucket without a value breaks the line.
-func lines(label string, labels []string, ss []series) template.HTML {
-	s := newSVG(chartW, chartH, label)
+// percentages, w units wide; a bucket without a value breaks the line.
+func lines(label string, w int, labels []string, ss []series) template.HTML {
+	s := newSVG(w, chartH, label)
 	s.axes(1, func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) })
-	_, x := slots(len(labels))
+	_, x := slots(w, len(labels))
 	y := func(v float64) float64 { return float64(padT) + plotH*(1-v) }
 	for _, sr := range ss {
 		var path strings.Builder
@@ -175,11 +189,11 @@ type hbar struct {
 
 // hbars draws labelled horizontal bars scaled to the largest value, in a
 // chart w units wide: about the pixels it takes on a laptop, so that text
-// keeps its size.
+// keeps its size. Each label is written above its bar, from the left edge,
+// so that a long one has the chart's whole width and never leaves it.
 func hbars(label string, w int, bars []hbar) template.HTML {
-	const row = 24
-	labelW := w * 36 / 100
-	s := newSVG(w, row*max(len(bars), 1)+4, label)
+	const row = 36
+	s := newChart("chart hbars", w, row*max(len(bars), 1)+4, label)
 	top := 0.0
 	for _, b := range bars {
 		top = max(top, b.Value)
@@ -187,13 +201,14 @@ func hbars(label string, w int, bars []hbar) template.HTML {
 	if top == 0 {
 		top = 1
 	}
-	barMax := float64(w - labelW - 80)
+	const valueW = 80 // room for the figure after the longest bar
+	barMax := float64(w - valueW)
 	for i, b := range bars {
 		y := float64(i*row) + 4
-		s.text(float64(labelW-8), y+15, "end", "label", shorten(b.Label, labelW/6))
+		s.text(0, y+11, "start", "label", shorten(b.Label, w/7))
 		bw := barMax * b.Value / top
-		s.rect(float64(labelW), y, bw, row-8, b.Class, b.Label+": "+b.Text)
-		s.text(float64(labelW)+bw+6, y+15, "start", "value", b.Text)
+		s.rect(0, y+15, bw, row-20, b.Class, b.Label+": "+b.Text)
+		s.text(bw+6, y+27, "start", "value", b.Text)
 	}
 	return s.html()
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net"
@@ -354,17 +355,22 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 // errorData is what the error page shows.
 type errorData struct {
 	Status  int
+	Heading string
 	Message string
 	Hint    string
 }
 
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	status := s.errorStatus(w, r, err)
-	d := errorData{Status: status, Message: kycgate.ErrorMessage(err)}
+	d := errorData{Status: status, Heading: fmt.Sprintf("%d: something went wrong", status), Message: kycgate.ErrorMessage(err)}
 	switch kycgate.ErrorCode(err) {
+	case kycgate.EINVALID:
+		d.Heading = "That request is not valid"
 	case kycgate.EUNAVAILABLE:
+		d.Heading = "The store is unreachable"
 		d.Hint = "The store cannot be reached just now. kycgate keeps trying by itself; reload in a moment. GET /readyz tells when it is back."
 	case kycgate.ENOTFOUND:
+		d.Heading = "Not found"
 		d.Hint = "It may have been erased, or the link is wrong. Search for it from the Verifications page."
 	case kycgate.EUNAUTHORIZED, kycgate.EFORBIDDEN:
 		d.Hint = "Log in again with one of the server's API tokens."

@@ -37,7 +37,21 @@ var templateFuncs = template.FuncMap{
 		}
 		return "–"
 	},
-	"join":     strings.Join,
+	"join": strings.Join,
+	// words writes a code such as resubmission_requested so that it can
+	// wrap: "resubmission requested"; "–" for none.
+	"words": func(s any) string {
+		if v := fmt.Sprint(s); v != "" {
+			return strings.ReplaceAll(v, "_", " ")
+		}
+		return "–"
+	},
+	"dropoff": func(code string) string {
+		if code == "" {
+			return "–"
+		}
+		return kycgate.DropOffLabel(code)
+	},
 	"path":     url.PathEscape,
 	"query":    url.QueryEscape,
 	"provider": providerClass,
@@ -97,6 +111,14 @@ type overviewData struct {
 	ToDecision template.HTML
 	Legend     template.HTML
 	Decisions  template.HTML // legend of the decision colours
+	LeftOut    []leftOut     // providers with decided verifications the time to decision leaves out
+}
+
+// leftOut is how many decided verifications of a provider have no time to
+// decision.
+type leftOut struct {
+	Provider string
+	Count    int
 }
 
 // providerPanel is one provider's funnel, decision mix and drop-off.
@@ -144,13 +166,22 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) error {
 		var bars []hbar
 		for _, p := range d.Panels {
 			if t := p.Stats.ToDecision; t != nil {
+				name := p.Stats.Group
+				if t.Clock == kycgate.ClockSent {
+					name += " (send times)"
+				}
 				bars = append(bars,
-					hbar{p.Stats.Group + " p50", t.P50, humanDuration(t.P50), p.Class},
-					hbar{p.Stats.Group + " p90", t.P90, humanDuration(t.P90), p.Class + " light"},
-					hbar{p.Stats.Group + " p99", t.P99, humanDuration(t.P99), p.Class + " lighter"})
+					hbar{name + " p50", t.P50, humanDuration(t.P50), p.Class},
+					hbar{name + " p90", t.P90, humanDuration(t.P90), p.Class + " light"},
+					hbar{name + " p99", t.P99, humanDuration(t.P99), p.Class + " lighter"})
+			}
+			if n := p.Stats.ToDecisionLeftOut; n > 0 {
+				d.LeftOut = append(d.LeftOut, leftOut{Provider: p.Stats.Group, Count: n})
 			}
 		}
-		d.ToDecision = hbars("time from creation to first decision per provider", wideW, bars)
+		if len(bars) > 0 {
+			d.ToDecision = hbars("time from creation to first decision per provider", panelW, bars)
+		}
 	}
 	var ds []series
 	for _, dec := range decisionOrder {
@@ -196,8 +227,12 @@ func (s *Server) overTime(r *http.Request, d *overviewData, start time.Time, pro
 			}
 		}
 	}
-	d.Volume = stackedBars("verifications created per provider over time", labels, volume)
-	d.Approval = lines("share of decided verifications approved, per provider over time", labels, approval)
+	d.Volume = overTimeChart(func(w int) template.HTML {
+		return stackedBars("verifications created per provider over time", w, labels, volume)
+	})
+	d.Approval = overTimeChart(func(w int) template.HTML {
+		return lines("share of decided verifications approved, per provider over time", w, labels, approval)
+	})
 	d.Legend = legend(volume)
 	return nil
 }
@@ -244,6 +279,8 @@ func (s *Server) verificationsPage(w http.ResponseWriter, r *http.Request) error
 		Provider:       q.str("provider"),
 		Status:         oneOf(&q, "status", kycgate.Statuses),
 		ExternalUserID: strings.TrimSpace(q.str("external_user_id")),
+		Search:         strings.TrimSpace(q.str("q")),
+		ByCreation:     true, // the order of the column people read
 		Cursor:         q.str("cursor"),
 		Limit:          q.limit(),
 	}
@@ -355,17 +392,78 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 type userData struct {
-	ID   string
-	Rows []*kycgate.Verification
+	ID      string
+	Rows    []*kycgate.Verification
+	Exact   bool             // Rows are the user's; else, the verifications of users whose id starts with ID
+	Summary []providerResult // the latest decision of each provider
+	// Declined is the latest verification a provider declined, if any.
+	Declined *kycgate.Verification
 }
 
+// providerResult is where one end user stands with one provider: the
+// latest of their verifications there, and the latest with a decision.
+type providerResult struct {
+	Provider      string
+	Verifications int
+	Latest        *kycgate.Verification // the one updated last
+	Decided       *kycgate.Verification // the one decided last; nil when none is
+}
+
+// summarize returns where the user stands with each provider, in the
+// dashboard's order of providers, and the latest declined verification.
+func summarize(vs []*kycgate.Verification) ([]providerResult, *kycgate.Verification) {
+	var out []providerResult
+	var declined *kycgate.Verification
+	for _, v := range vs {
+		i := slices.IndexFunc(out, func(p providerResult) bool { return p.Provider == v.Provider })
+		if i < 0 {
+			out = append(out, providerResult{Provider: v.Provider})
+			i = len(out) - 1
+		}
+		p := &out[i]
+		p.Verifications++
+		if p.Latest == nil || v.UpdatedAt.After(p.Latest.UpdatedAt) {
+			p.Latest = v
+		}
+		if v.DecidedAt != nil && (p.Decided == nil || v.DecidedAt.After(*p.Decided.DecidedAt)) {
+			p.Decided = v
+		}
+		if v.Decision == kycgate.DecisionDeclined && v.DecidedAt != nil && (declined == nil || v.DecidedAt.After(*declined.DecidedAt)) {
+			declined = v
+		}
+	}
+	slices.SortFunc(out, func(a, b providerResult) int {
+		return strings.Compare(providerClass(a.Provider)+a.Provider, providerClass(b.Provider)+b.Provider)
+	})
+	return out, declined
+}
+
+// userPage shows an end user's verifications across providers, with where
+// they stand with each. An id that is no user's but starts some shows the
+// verifications of those users.
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request) error {
 	uid := r.PathValue("external_user_id")
+	d := userData{ID: uid, Exact: true}
 	vs, err := s.userVerifications(r, uid)
+	if kycgate.ErrorCode(err) == kycgate.ENOTFOUND {
+		d.Exact = false
+		var found []*kycgate.Verification
+		if found, _, err = s.reader.ListVerifications(r.Context(), kycgate.VerificationFilter{Search: uid, Limit: kycgate.MaxPageSize}); err == nil {
+			vs = slices.DeleteFunc(found, func(v *kycgate.Verification) bool { return !strings.HasPrefix(v.ExternalUserID, uid) })
+			if len(vs) == 0 {
+				err = kycgate.Errorf(kycgate.ENOTFOUND, "no end user %q, and no end user whose id starts with it", uid)
+			}
+		}
+	}
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "user", page{Title: "User " + uid, Nav: "verifications", Data: userData{ID: uid, Rows: vs}})
+	slices.SortStableFunc(vs, func(a, b *kycgate.Verification) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	d.Rows = vs
+	if d.Exact {
+		d.Summary, d.Declined = summarize(vs)
+	}
+	s.render(w, r, http.StatusOK, "user", page{Title: "User " + uid, Nav: "verifications", Data: d})
 	return nil
 }
 

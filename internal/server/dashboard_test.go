@@ -26,6 +26,7 @@ func page(t *testing.T, method, u string, cookie *http.Cookie, form url.Values) 
 		body = strings.NewReader(form.Encode())
 	}
 	req, _ := http.NewRequest(method, u, body)
+	req.Header.Set("Accept", "text/html") // as a browser asks
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
@@ -284,7 +285,7 @@ func TestDashboard_Pages(t *testing.T) {
 		want   []string
 		not    []string
 	}{
-		{"/", 200, []string{`data-provider="sumsub"`, `data-provider="metamap"`, "<svg"}, nil},
+		{"/", 200, []string{`data-provider="sumsub"`, `data-provider="metamap"`, "<svg", "sumsub p50", `data-provider="metamap" data-left-out="1"`}, []string{"sumsub (send times)", "metamap p50"}},
 		{"/?range=24h", 200, nil, nil},
 		{"/?range=forever", 400, []string{"range"}, nil},
 		{"/verifications", 200, []string{"app-1", "mm-1", "user-42"}, nil},
@@ -297,8 +298,12 @@ func TestDashboard_Pages(t *testing.T) {
 		{"/verifications/sumsub/nope", 404, []string{"not found"}, nil},
 		{"/events/" + eventID, 200, []string{"Show the raw payload"}, []string{"reviewAnswer"}},
 		{"/events/" + eventID + "?raw=1", 200, []string{"reviewAnswer", "X-Payload-Digest"}, nil},
-		{"/users/user-42", 200, []string{"app-1", "mm-1"}, nil},
+		{"/users/user-42", 200, []string{"app-1", "mm-1", "No provider declined this user", `data-provider="sumsub"`, ">approved</a>", ">review_needed</a>"}, nil},
 		{"/users/nobody", 404, nil, nil},
+		{"/users/user-4", 200, []string{"No end user is exactly", "app-1", "mm-1"}, nil},
+		{"/verifications?q=user-4", 200, []string{"app-1", "mm-1"}, nil},
+		{"/verifications?q=app", 200, []string{"app-1"}, []string{"mm-1"}},
+		{"/no/such/page", 404, []string{"Not found", "there is no page at /no/such/page"}, []string{"something went wrong"}},
 		{"/deliveries", 200, []string{"No destinations are configured"}, nil},
 		{"/deliveries?state=sent", 400, []string{"query parameter state"}, nil},
 	} {

@@ -12,17 +12,22 @@ import (
 )
 
 type openAPIDoc struct {
-	OpenAPI    string                                `json:"openapi"`
+	OpenAPI string `json:"openapi"`
+	Info    struct {
+		License struct{ Name, Identifier string } `json:"license"`
+	} `json:"info"`
 	Paths      map[string]map[string]json.RawMessage `json:"paths"`
 	Components struct {
 		Schemas map[string]struct {
 			Properties map[string]json.RawMessage `json:"properties"`
+			Required   []string                   `json:"required"`
 		} `json:"schemas"`
 	} `json:"components"`
 }
 
 // TestOpenAPI keeps /api/v1/openapi.json true: the routes it lists are the
-// routes served, and its schemas have exactly the fields the API writes.
+// routes served, and its schemas have exactly the fields the API writes,
+// each required unless the API leaves it out when empty.
 func TestOpenAPI(t *testing.T) {
 	var doc openAPIDoc
 	if err := json.Unmarshal(openAPI, &doc); err != nil {
@@ -61,27 +66,45 @@ func TestOpenAPI(t *testing.T) {
 		"DecisionDurations": reflect.TypeFor[kycgate.DecisionDurations](),
 		"Fetch":             reflect.TypeFor[kycgate.Fetch](),
 		"ProviderData":      reflect.TypeFor[providerData](),
+		"Envelope":          reflect.TypeFor[delivery.Envelope](),
 	} {
 		var props []string
 		for p := range doc.Components.Schemas[schema].Properties {
 			props = append(props, p)
 		}
-		fields := jsonFields(typ)
+		fields, always := jsonFields(typ)
 		slices.Sort(props)
 		if !slices.Equal(props, fields) {
 			t.Errorf("schema %s documents %v\nthe API writes %v", schema, props, fields)
 		}
+		required := slices.Sorted(slices.Values(doc.Components.Schemas[schema].Required))
+		if !slices.Equal(required, always) {
+			t.Errorf("schema %s requires %v\nthe API always writes %v", schema, required, always)
+		}
+	}
+	if doc.Info.License.Name == "" || doc.Info.License.Identifier == "" {
+		t.Errorf("info.license = %+v", doc.Info.License)
 	}
 }
 
-func jsonFields(t reflect.Type) []string {
-	var out []string
+// jsonFields returns the JSON names of t's fields, and those that are
+// always written (not omitempty).
+func jsonFields(t reflect.Type) (all, always []string) {
 	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" {
+			a, b := jsonFields(f.Type.Elem())
+			all, always = append(all, a...), append(always, b...)
+			continue
+		}
 		if name != "" && name != "-" {
-			out = append(out, name)
+			all = append(all, name)
+			if !strings.Contains(opts, "omitempty") {
+				always = append(always, name)
+			}
 		}
 	}
-	slices.Sort(out)
-	return out
+	slices.Sort(all)
+	slices.Sort(always)
+	return all, always
 }

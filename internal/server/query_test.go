@@ -12,7 +12,7 @@ import (
 func TestAPI_UnknownParameter(t *testing.T) {
 	g := newGateway(t)
 	for _, c := range []struct{ path, unknown, accepted string }{
-		{"/api/v1/verifications?flw=x", "flw", "source, provider, status, external_user_id, since, cursor, limit"},
+		{"/api/v1/verifications?flw=x", "flw", "source, provider, status, external_user_id, q, since, cursor, limit"},
 		{"/api/v1/verifications?status=approved&externalUserId=u1", "externalUserId", "external_user_id"},
 		{"/api/v1/events?flaged=true", "flaged", "flagged"},
 		{"/api/v1/verifications/sumsub/x?include=provider_data&inclde=x", "inclde", "include"},

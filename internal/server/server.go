@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -176,7 +177,14 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
 	s.routeAPI(mux)
 	s.routeDashboard(mux)
+	notFound := func(s *Server, w http.ResponseWriter, r *http.Request) error {
+		return kycgate.Errorf(kycgate.ENOTFOUND, "there is no page at %s", r.URL.Path)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html") {
+			s.session(notFound)(w, r) // a browser: the dashboard's page
+			return
+		}
 		s.writeError(w, r, kycgate.Errorf(kycgate.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
 	})
 	return mux

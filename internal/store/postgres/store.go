@@ -212,6 +212,7 @@ func nullTime(t time.Time) *time.Time {
 var dialect = sqlstore.Dialect{
 	Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
 	Time:        func(t time.Time) any { return t },
+	Bytewise:    ` COLLATE "C"`,
 }
 
 // queryPage runs query with w, newest first by seq, and returns one page

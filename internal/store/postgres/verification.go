@@ -115,16 +115,16 @@ func queueSave(b *pgx.Batch, v kycgate.Verification) error {
 	}
 	b.Queue(`INSERT INTO verifications
 		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc,
-		 flow, tracker, stage, drop_off, decision_us)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		 flow, tracker, stage, drop_off, decision_us, decision_clock)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (source, id) DO UPDATE SET provider = excluded.provider,
 			external_user_id = excluded.external_user_id, status = excluded.status,
 			decision = excluded.decision, created_at = excluded.created_at,
 			updated_at = excluded.updated_at, doc = excluded.doc, flow = excluded.flow,
 			tracker = excluded.tracker, stage = excluded.stage, drop_off = excluded.drop_off,
-			decision_us = excluded.decision_us`,
+			decision_us = excluded.decision_us, decision_clock = excluded.decision_clock`,
 		v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
-		v.CreatedAt, v.UpdatedAt, string(doc), v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v))
+		time.UnixMicro(sqlstore.CreatedMicros(&v)).UTC(), v.UpdatedAt, string(doc), v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v), string(v.DecisionClock))
 	if v.Status == kycgate.StatusDeleted {
 		b.Queue(`UPDATE events SET body = NULL, data = data - 'metadata'
 			WHERE source = $1 AND verification_id = $2 AND (body IS NOT NULL OR data ? 'metadata')`, v.Source, v.ID)
@@ -157,7 +157,8 @@ func (s *Store) ListVerifications(ctx context.Context, f kycgate.VerificationFil
 	if err != nil {
 		return nil, "", err
 	}
-	return queryPage(ctx, s, `SELECT seq, doc FROM verifications`, w, f.Limit, sqlstore.ScanVerification)
+	vs, next, err := queryPage(ctx, s, `SELECT seq, doc FROM verifications`, w, f.Limit, sqlstore.ScanVerification)
+	return vs, sqlstore.NextVerifications(f, vs, next), err
 }
 
 // Counts returns totals for metrics.

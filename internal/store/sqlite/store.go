@@ -68,14 +68,14 @@ var statements = [statementCount]string{
 		FROM events WHERE source = ? AND verification_id = ? AND type != ''`,
 	stmtUpsertVerif: `INSERT INTO verifications
 		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc,
-		 flow, tracker, stage, drop_off, decision_us)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		 flow, tracker, stage, drop_off, decision_us, decision_clock)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source, id) DO UPDATE SET provider = excluded.provider,
 			external_user_id = excluded.external_user_id, status = excluded.status,
 			decision = excluded.decision, created_at = excluded.created_at,
 			updated_at = excluded.updated_at, doc = excluded.doc, flow = excluded.flow,
 			tracker = excluded.tracker, stage = excluded.stage, drop_off = excluded.drop_off,
-			decision_us = excluded.decision_us`,
+			decision_us = excluded.decision_us, decision_clock = excluded.decision_clock`,
 	stmtPurgeBodies: `UPDATE events SET body = NULL, data = json_remove(data, '$.metadata')
 		WHERE source = ? AND verification_id = ? AND (body IS NOT NULL OR json_extract(data, '$.metadata') IS NOT NULL)`,
 	stmtInsertDelivery: `INSERT INTO deliveries (id, destination, event_id, source, verification_id, state,

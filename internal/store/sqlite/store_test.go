@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/store/sqlite"
@@ -171,5 +172,67 @@ func TestStore_CountsFromAnIndex(t *testing.T) {
 	err = db.QueryRow(`EXPLAIN QUERY PLAN SELECT provider, status, count(*) FROM verifications GROUP BY provider, status`).Scan(&id, &parent, &unused, &plan)
 	if err != nil || !strings.Contains(plan, "COVERING INDEX verifications_by_provider_status") {
 		t.Fatalf("plan %q, %v", plan, err)
+	}
+}
+
+// TestStore_UpgradeRewritesDropOffAndClocks: a database from before
+// drop-off codes and decision clocks gets both by rebuilding its
+// verifications when it migrates.
+func TestStore_UpgradeRewritesDropOffAndClocks(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kycgate.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	created, cancelled := storetest.NewEvent("src"), storetest.NewEvent("src")
+	created.Type, created.Data = kycgate.EventCreated, kycgate.Change{Status: kycgate.StatusPending, Clock: kycgate.ClockEvent}
+	cancelled.VerificationID, cancelled.OccurredAt = created.VerificationID, created.OccurredAt.Add(time.Minute)
+	cancelled.Type, cancelled.Data = kycgate.EventStepCompleted, kycgate.Change{Status: kycgate.StatusAbandoned, Clock: kycgate.ClockEvent,
+		Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomeCancelled}}
+	decided := storetest.NewEvent("src")
+	decided.Type, decided.Data = kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved, Clock: kycgate.ClockSent, CreatedAt: &created.OccurredAt}
+	if _, err := s.CreateEvents(ctx, []*kycgate.Event{created, cancelled, decided}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	// Take the database back to before migration 0011, as it stored them.
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`UPDATE verifications SET drop_off = 'liveness cancelled', doc = json_set(doc, '$.drop_off', 'liveness cancelled') WHERE drop_off != ''`,
+		`UPDATE verifications SET doc = json_remove(doc, '$.decision_clock')`,
+		`ALTER TABLE verifications DROP COLUMN decision_clock`, `DELETE FROM schema_migrations WHERE version = 11`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, err := s.Migrate(ctx); err != nil || n != 1 {
+		t.Fatalf("Migrate applied %d, %v; want 1", n, err)
+	}
+	if v, err := s.FindVerification(ctx, "src", created.VerificationID); err != nil || v.DropOff != "liveness.cancelled" {
+		t.Errorf("abandoned after the upgrade: %+v %v", v, err)
+	}
+	if v, err := s.FindVerification(ctx, "src", decided.VerificationID); err != nil || v.DecisionClock != kycgate.ClockSent {
+		t.Errorf("decided after the upgrade: %+v %v", v, err)
+	}
+	f, err := s.Funnel(ctx, kycgate.FunnelQuery{})
+	if err != nil || len(f.Groups) != 1 || len(f.Groups[0].DropOff) != 1 || f.Groups[0].DropOff[0].Code != "liveness.cancelled" ||
+		f.Groups[0].ToDecision == nil || f.Groups[0].ToDecision.Clock != kycgate.ClockSent {
+		t.Errorf("funnel after the upgrade: %+v %v", f, err)
 	}
 }

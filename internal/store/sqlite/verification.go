@@ -40,7 +40,7 @@ func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, prov
 	}
 	if _, err := upsert.ExecContext(ctx, v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
 		v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro(), string(doc),
-		v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v)); err != nil {
+		v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v), string(v.DecisionClock)); err != nil {
 		return unavailable(err)
 	}
 	if v.Status == kycgate.StatusDeleted {
@@ -121,7 +121,8 @@ func (s *Store) ListVerifications(ctx context.Context, f kycgate.VerificationFil
 	if err != nil {
 		return nil, "", err
 	}
-	return queryPage(ctx, s.read, `SELECT seq, doc FROM verifications`, w, f.Limit, sqlstore.ScanVerification)
+	vs, next, err := queryPage(ctx, s.read, `SELECT seq, doc FROM verifications`, w, f.Limit, sqlstore.ScanVerification)
+	return vs, sqlstore.NextVerifications(f, vs, next), err
 }
 
 // Counts returns totals for metrics.

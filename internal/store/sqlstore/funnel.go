@@ -12,9 +12,10 @@ import (
 const RebuildMarker = "-- kycgate: rebuild verifications"
 
 // DecisionMicros is the time from v's creation to its first decision in
-// microseconds, or nil (SQL NULL) when it has none.
+// microseconds, or nil (SQL NULL) when it has none or there is no provider
+// time to measure it on (kycgate.ClockNone).
 func DecisionMicros(v *kycgate.Verification) any {
-	if v.FirstDecidedAt == nil {
+	if v.FirstDecidedAt == nil || v.DecisionClock == kycgate.ClockNone {
 		return nil
 	}
 	return v.FirstDecidedAt.Sub(v.CreatedAt).Microseconds()
@@ -57,7 +58,8 @@ func Funnel(d Dialect, q kycgate.FunnelQuery, query Query) (*kycgate.Funnel, err
 		sum(CASE WHEN decision = 'approved' THEN 1 ELSE 0 END), sum(CASE WHEN decision = 'declined' THEN 1 ELSE 0 END),
 		sum(CASE WHEN decision = 'review_needed' THEN 1 ELSE 0 END),
 		sum(CASE WHEN decision = 'resubmission_requested' THEN 1 ELSE 0 END),
-		sum(CASE WHEN status = 'abandoned' THEN 1 ELSE 0 END), sum(CASE WHEN status = 'expired' THEN 1 ELSE 0 END)
+		sum(CASE WHEN status = 'abandoned' THEN 1 ELSE 0 END), sum(CASE WHEN status = 'expired' THEN 1 ELSE 0 END),
+		sum(CASE WHEN decision_clock = 'none' THEN 1 ELSE 0 END)
 		FROM verifications`+w.SQL()+` GROUP BY `+g+` ORDER BY count(*) DESC, `+g, w.Args(), func(r Rows) error {
 		var (
 			s                                       = kycgate.FunnelStats{Stages: make([]kycgate.StageCount, len(kycgate.Stages)), DropOff: []kycgate.DropOffCount{}}
@@ -65,7 +67,7 @@ func Funnel(d Dialect, q kycgate.FunnelQuery, query Query) (*kycgate.Funnel, err
 			approved, declined, review, resubmitted int
 		)
 		if err := r.Scan(&s.Group, &s.Total, &started, &submitted, &decided,
-			&approved, &declined, &review, &resubmitted, &s.Abandoned, &s.Expired); err != nil {
+			&approved, &declined, &review, &resubmitted, &s.Abandoned, &s.Expired, &s.ToDecisionLeftOut); err != nil {
 			return err
 		}
 		for i, n := range []int{s.Total, started, submitted, decided} {
@@ -95,9 +97,10 @@ func Funnel(d Dialect, q kycgate.FunnelQuery, query Query) (*kycgate.Funnel, err
 		WHERE rn <= `+d.Placeholder(len(w.args))+` ORDER BY g, n DESC, drop_off`, w.Args(), func(r Rows) error {
 		var group string
 		var c kycgate.DropOffCount
-		if err := r.Scan(&group, &c.Label, &c.Count); err != nil {
+		if err := r.Scan(&group, &c.Code, &c.Count); err != nil {
 			return err
 		}
+		c.Label = kycgate.DropOffLabel(c.Code)
 		if s := groups[group]; s != nil {
 			s.DropOff = append(s.DropOff, c)
 		}
@@ -108,15 +111,18 @@ func Funnel(d Dialect, q kycgate.FunnelQuery, query Query) (*kycgate.Funnel, err
 	}
 
 	w = where("decision_us IS NOT NULL")
-	err = each(query, `SELECT g, rn, n, d FROM (
+	// max: "sent" sorts after "event", so a group with any send time says so.
+	err = each(query, `SELECT g, rn, n, d, c FROM (
 		SELECT `+g+` AS g, decision_us AS d, count(*) OVER (PARTITION BY `+g+`) AS n,
-			row_number() OVER (PARTITION BY `+g+` ORDER BY decision_us) AS rn
+			row_number() OVER (PARTITION BY `+g+` ORDER BY decision_us) AS rn,
+			max(decision_clock) OVER (PARTITION BY `+g+`) AS c
 		FROM verifications`+w.SQL()+`) ranked
 		WHERE rn IN ((n*50+99)/100, (n*90+99)/100, (n*99+99)/100)`, w.Args(), func(r Rows) error {
 		var group string
 		var rank, n int
 		var micros int64
-		if err := r.Scan(&group, &rank, &n, &micros); err != nil {
+		var clock string
+		if err := r.Scan(&group, &rank, &n, &micros, &clock); err != nil {
 			return err
 		}
 		s := groups[group]
@@ -124,7 +130,7 @@ func Funnel(d Dialect, q kycgate.FunnelQuery, query Query) (*kycgate.Funnel, err
 			return nil
 		}
 		if s.ToDecision == nil {
-			s.ToDecision = &kycgate.DecisionDurations{Count: n}
+			s.ToDecision = &kycgate.DecisionDurations{Count: n, Clock: kycgate.Clock(clock)}
 		}
 		seconds := float64(micros) / 1e6
 		// One row can be several percentiles when the group is small.

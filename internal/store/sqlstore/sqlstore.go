@@ -5,6 +5,7 @@ package sqlstore
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -18,6 +19,10 @@ import (
 type Dialect struct {
 	Placeholder func(n int) string    // the nth parameter, from 1: "?" or "$n"
 	Time        func(t time.Time) any // a time as the store keeps it
+	// Bytewise follows a text column in a comparison that must order by
+	// bytes, as an index of that column's prefixes does: "" when text
+	// already compares so, ` COLLATE "C"` in PostgreSQL.
+	Bytewise string
 }
 
 // Where builds a WHERE clause from optional conditions.
@@ -25,6 +30,7 @@ type Where struct {
 	d     Dialect
 	conds []string
 	args  []any
+	order string // the ORDER BY of Limit: "seq DESC" unless set
 }
 
 // NewWhere returns an empty clause in dialect d.
@@ -34,6 +40,15 @@ func NewWhere(d Dialect) *Where { return &Where{d: d} }
 func (w *Where) Add(cond string, arg any) {
 	w.args = append(w.args, arg)
 	w.conds = append(w.conds, strings.Replace(cond, "?", w.d.Placeholder(len(w.args)), 1))
+}
+
+// AddN adds a condition with several parameters, each written "?".
+func (w *Where) AddN(cond string, args ...any) {
+	for _, a := range args {
+		w.args = append(w.args, a)
+		cond = strings.Replace(cond, "?", w.d.Placeholder(len(w.args)), 1)
+	}
+	w.conds = append(w.conds, cond)
 }
 
 // AddRaw adds a condition without parameters.
@@ -74,7 +89,7 @@ func (w *Where) Args() []any { return w.args }
 // DESC LIMIT …" for a page of newest-first rows.
 func (w *Where) Limit(limit int) string {
 	w.args = append(w.args, limit)
-	return " ORDER BY seq DESC LIMIT " + w.d.Placeholder(len(w.args))
+	return " ORDER BY " + cmp.Or(w.order, "seq DESC") + " LIMIT " + w.d.Placeholder(len(w.args))
 }
 
 // Events returns the clause for an event filter.
@@ -102,11 +117,48 @@ func Verifications(d Dialect, f kycgate.VerificationFilter) (*Where, error) {
 	w.Eq("provider", f.Provider)
 	w.Eq("status", string(f.Status))
 	w.Eq("external_user_id", f.ExternalUserID)
+	if f.Search != "" {
+		// A range on each column, which its index of bytewise order
+		// serves. U+10FFFF is a noncharacter no id holds, and sorts after
+		// every other character in UTF-8.
+		lo, hi := f.Search, f.Search+"\U0010FFFF"
+		id, uid := "id"+d.Bytewise, "external_user_id"+d.Bytewise
+		w.AddN("(("+id+" >= ? AND "+id+" < ?) OR ("+uid+" >= ? AND "+uid+" < ?))", lo, hi, lo, hi)
+	}
 	if !f.Since.IsZero() {
 		w.Add("updated_at >= ?", d.Time(f.Since))
 	}
-	return w, w.Cursor(f.Cursor)
+	if !f.ByCreation {
+		return w, w.Cursor(f.Cursor)
+	}
+	w.order = "created_at DESC, seq DESC"
+	if f.Cursor == "" {
+		return w, nil
+	}
+	micros, seq, ok := strings.Cut(f.Cursor, ".")
+	m, err1 := strconv.ParseInt(micros, 10, 64)
+	n, err2 := strconv.ParseInt(seq, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n <= 0 {
+		return nil, kycgate.Errorf(kycgate.EINVALID, "cursor %q is not one this server returned", f.Cursor)
+	}
+	at := d.Time(time.UnixMicro(m).UTC())
+	w.AddN("(created_at < ? OR (created_at = ? AND seq < ?))", at, at, n)
+	return w, nil
 }
+
+// NextVerifications returns the cursor after a page of verifications that
+// ReadPage ended at next, for the order of f.
+func NextVerifications(f kycgate.VerificationFilter, page []*kycgate.Verification, next string) string {
+	if !f.ByCreation || next == "" || len(page) == 0 {
+		return next
+	}
+	return strconv.FormatInt(CreatedMicros(page[len(page)-1]), 10) + "." + next
+}
+
+// CreatedMicros is v's creation time as both stores keep it in their
+// created_at column: in whole microseconds, so that a page's cursor
+// compares equal to it.
+func CreatedMicros(v *kycgate.Verification) int64 { return v.CreatedAt.UnixMicro() }
 
 // Deliveries returns the clause for a delivery filter.
 func Deliveries(d Dialect, f kycgate.DeliveryFilter) (*Where, error) {

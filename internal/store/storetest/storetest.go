@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("retention purges old raw bodies", func(t *testing.T) { testRetention(t, open(t)) })
 	t.Run("counts for metrics", func(t *testing.T) { testCounts(t, open(t)) })
 	t.Run("funnel counts stages, outcomes and drop-off", func(t *testing.T) { testFunnel(t, open(t)) })
+	t.Run("funnel's time to decision says its clock", func(t *testing.T) { testFunnelClocks(t, open(t)) })
 	t.Run("fetch jobs from provider APIs", func(t *testing.T) { testFetches(t, open(t)) })
 	t.Run("revoked sessions", func(t *testing.T) { testRevokedSessions(t, open(t)) })
 	t.Run("Ping", func(t *testing.T) {
@@ -317,14 +318,23 @@ func testListVerifications(t *testing.T, s kycgate.Store) {
 		f    kycgate.VerificationFilter
 		want int
 	}{
-		"all":           {kycgate.VerificationFilter{}, 7},
-		"source":        {kycgate.VerificationFilter{Source: "b"}, 3},
-		"provider":      {kycgate.VerificationFilter{Provider: "sumsub"}, 4},
-		"status":        {kycgate.VerificationFilter{Status: kycgate.StatusApproved}, 4},
-		"user":          {kycgate.VerificationFilter{ExternalUserID: "shared"}, 4},
-		"combined":      {kycgate.VerificationFilter{Source: "b", Status: kycgate.StatusApproved}, 0},
-		"since later":   {kycgate.VerificationFilter{Since: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)}, 0},
-		"since earlier": {kycgate.VerificationFilter{Since: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, 7},
+		"all":                       {kycgate.VerificationFilter{}, 7},
+		"source":                    {kycgate.VerificationFilter{Source: "b"}, 3},
+		"provider":                  {kycgate.VerificationFilter{Provider: "sumsub"}, 4},
+		"status":                    {kycgate.VerificationFilter{Status: kycgate.StatusApproved}, 4},
+		"user":                      {kycgate.VerificationFilter{ExternalUserID: "shared"}, 4},
+		"combined":                  {kycgate.VerificationFilter{Source: "b", Status: kycgate.StatusApproved}, 0},
+		"since later":               {kycgate.VerificationFilter{Since: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)}, 0},
+		"since earlier":             {kycgate.VerificationFilter{Since: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, 7},
+		"search user prefix":        {kycgate.VerificationFilter{Search: "u"}, 3},
+		"search whole user":         {kycgate.VerificationFilter{Search: "shared"}, 4},
+		"search user prefix, short": {kycgate.VerificationFilter{Search: "sha"}, 4},
+		"search id prefix":          {kycgate.VerificationFilter{Search: "v"}, 7},
+		"search whole id":           {kycgate.VerificationFilter{Search: "v3"}, 1},
+		"search is case-sensitive":  {kycgate.VerificationFilter{Search: "V"}, 0},
+		"search has no wildcards":   {kycgate.VerificationFilter{Search: "%"}, 0},
+		"search past the end":       {kycgate.VerificationFilter{Search: "v33"}, 0},
+		"search with a filter":      {kycgate.VerificationFilter{Search: "v", Source: "b"}, 3},
 	} {
 		if got := count(tc.f); got != tc.want {
 			t.Errorf("%s: %d, want %d", name, got, tc.want)
@@ -355,6 +365,39 @@ func testListVerifications(t *testing.T, s kycgate.Store) {
 	}
 	if _, _, err := s.ListVerifications(ctx, kycgate.VerificationFilter{Cursor: "x"}); kycgate.ErrorCode(err) != kycgate.EINVALID {
 		t.Errorf("bad cursor: %v", err)
+	}
+
+	// By creation, newest first, whatever order they were stored in: w0 is
+	// stored first but created last; w1 and w2 share a creation time.
+	for i, minute := range []int{50, 10, 10, 40, 20} {
+		ev := journeyEvent("c", fmt.Sprintf("w%d", i), minute, kycgate.EventCreated, kycgate.Change{Status: kycgate.StatusPending, ExternalUserID: "sorted"})
+		if i == 2 {
+			ev.OccurredAt = ev.OccurredAt.Add(700 * time.Nanosecond) // the same microsecond as w1
+		}
+		create(t, s, ev)
+	}
+	seen = nil
+	cursor = ""
+	for {
+		vs, next, err := s.ListVerifications(ctx, kycgate.VerificationFilter{Source: "c", ByCreation: true, Limit: 2, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vs {
+			seen = append(seen, v.ID)
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if fmt.Sprint(seen) != "[w0 w3 w4 w2 w1]" {
+		t.Errorf("pages by creation gave %v", seen)
+	}
+	for _, bad := range []string{"12", "x.3", "12.x", "12.0"} {
+		if _, _, err := s.ListVerifications(ctx, kycgate.VerificationFilter{ByCreation: true, Cursor: bad}); kycgate.ErrorCode(err) != kycgate.EINVALID {
+			t.Errorf("bad cursor %q by creation: %v", bad, err)
+		}
 	}
 }
 
