@@ -63,10 +63,14 @@ var templateFuncs = template.FuncMap{
 	},
 }
 
+// providerColours is how many provider colours the stylesheet has
+// (.p0 to .p11).
+const providerColours = 12
+
 // providerClass is a provider's colour class in the stylesheet.
 func providerClass(p string) string {
 	if i := slices.Index(providerOrder, p); i >= 0 {
-		return "p" + strconv.Itoa(i)
+		return "p" + strconv.Itoa(i%providerColours)
 	}
 	return "p-other"
 }
