@@ -20,8 +20,9 @@ import (
 	"github.com/kycgate/kycgate/internal/provider"
 )
 
-// Delivery is one webhook request as it arrived.
-type Delivery struct {
+// Request is one webhook request as it arrived (kycgate.Delivery is one
+// kycgate sends).
+type Request struct {
 	RequestID     string // for the log
 	Source        string // the {source} path segment
 	Token         string // the {token} path segment of a url_token source; "" otherwise
@@ -92,7 +93,7 @@ func NewService(opts Options) (*Service, error) {
 
 // Ingest authenticates and durably stores one delivery. The returned error
 // is a kycgate.Error whose code says how to answer.
-func (s *Service) Ingest(ctx context.Context, d Delivery) (Result, error) {
+func (s *Service) Ingest(ctx context.Context, d Request) (Result, error) {
 	start := s.now()
 	src, ok := s.sources[d.Source]
 	if !ok || (d.Token != "" && !src.urlToken) {
@@ -107,7 +108,7 @@ func (s *Service) Ingest(ctx context.Context, d Delivery) (Result, error) {
 	return res, err
 }
 
-func (s *Service) ingest(ctx context.Context, src *Source, d Delivery, now time.Time) (Result, string, error) {
+func (s *Service) ingest(ctx context.Context, src *Source, d Request, now time.Time) (Result, string, error) {
 	ip := ClientIP(d.RemoteAddr, d.Header, s.trustedProxies)
 	if !src.failures.Allow(ip, now) {
 		return Result{}, OutcomeRateLimited, kycgate.Errorf(kycgate.ERATELIMITED, "too many failed authentications from %s; try again in a minute", ip)

@@ -37,7 +37,7 @@ const (
 
 // Ingester ingests one webhook delivery.
 type Ingester interface {
-	Ingest(ctx context.Context, d ingest.Delivery) (ingest.Result, error)
+	Ingest(ctx context.Context, d ingest.Request) (ingest.Result, error)
 }
 
 // Store is what the server needs of the store: readiness, reads, and
@@ -207,7 +207,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
-	res, err := s.ingest.Ingest(r.Context(), ingest.Delivery{
+	res, err := s.ingest.Ingest(r.Context(), ingest.Request{
 		RequestID:     w.Header().Get(headerRequestID),
 		Source:        r.PathValue("source"),
 		Token:         r.PathValue("token"),
