@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/api"
 )
 
 func newDeliveriesCmd() *cobra.Command {
@@ -97,9 +98,7 @@ func newDeliveriesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var r struct {
-				Retried int `json:"retried"`
-			}
+			var r api.Retried
 			json.Unmarshal(body, &r)
 			fmt.Fprintf(cmd.OutOrStdout(), "%d delivery(ies) will be sent again now\n", r.Retried)
 			return nil
@@ -125,9 +124,7 @@ func newEventsReplayCmd(cf *clientFlags) *cobra.Command {
 			}
 			q := url.Values{}
 			setIf(q, "destination", destination)
-			var page struct {
-				Data []kycgate.Delivery `json:"data"`
-			}
+			var page api.List[kycgate.Delivery]
 			body, err := c.Do(cmd.Context(), http.MethodPost, "/api/v1/events/"+url.PathEscape(args[0])+"/replay", q)
 			var apiErr *kycgate.Error
 			if errors.As(err, &apiErr) && apiErr.Code == kycgate.EUNPROCESSABLE {

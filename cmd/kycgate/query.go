@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/api"
 	"github.com/kycgate/kycgate/internal/client"
 	"github.com/kycgate/kycgate/internal/provider/registry"
 )
@@ -105,10 +106,7 @@ func runList[T any](cmd *cobra.Command, cf *clientFlags, path string, q url.Valu
 	if err != nil {
 		return err
 	}
-	var page struct {
-		Data       []T    `json:"data"`
-		NextCursor string `json:"next_cursor"`
-	}
+	var page api.List[T]
 	body, err := c.GetJSON(cmd.Context(), path, q, &page)
 	if err != nil {
 		return err
@@ -190,23 +188,7 @@ since a time (unlike stats funnel --since, which selects by creation).`,
 			if withProviderData {
 				q = url.Values{"include": {"provider_data"}}
 			}
-			var v struct {
-				kycgate.Verification
-				ProviderFetch *kycgate.Fetch `json:"provider_fetch"`
-				ProviderData  *struct {
-					FetchedAt time.Time       `json:"fetched_at"`
-					Document  json.RawMessage `json:"document"`
-					Purged    bool            `json:"purged"`
-				} `json:"provider_data"`
-				Timeline []struct {
-					ID            string            `json:"id"`
-					Type          kycgate.EventType `json:"type"`
-					ProviderEvent string            `json:"provider_event"`
-					OccurredAt    *time.Time        `json:"occurred_at"`
-					ReceivedAt    time.Time         `json:"received_at"`
-					Flag          string            `json:"flag"`
-				} `json:"timeline"`
-			}
+			var v api.VerificationWithTimeline
 			body, err := c.GetJSON(cmd.Context(), "/api/v1/verifications/"+url.PathEscape(args[0])+"/"+url.PathEscape(args[1]), q, &v)
 			if err != nil {
 				return err
@@ -288,9 +270,7 @@ and fails when the fetch fails.`,
 					return cmd.Context().Err()
 				case <-time.After(200 * time.Millisecond):
 				}
-				var v struct {
-					ProviderFetch *kycgate.Fetch `json:"provider_fetch"`
-				}
+				var v api.VerificationWithTimeline
 				if body, err = c.GetJSON(cmd.Context(), path, nil, &v); err != nil {
 					return err
 				}
@@ -362,17 +342,6 @@ func describeFetch(f *kycgate.Fetch) string {
 	return s
 }
 
-// eventRow is what the events table shows of an event.
-type eventRow struct {
-	ID             string            `json:"id"`
-	Type           kycgate.EventType `json:"type"`
-	ProviderEvent  string            `json:"provider_event"`
-	Source         string            `json:"source"`
-	VerificationID string            `json:"verification_id"`
-	ReceivedAt     time.Time         `json:"received_at"`
-	Flag           string            `json:"flag"`
-}
-
 func newEventsCmd() *cobra.Command {
 	var cf clientFlags
 	cmd := &cobra.Command{
@@ -404,8 +373,8 @@ func newEventsCmd() *cobra.Command {
 			}
 			pageQuery(q, f.limit, f.cursor)
 			return runList(cmd, &cf, "/api/v1/events", q, "ID\tRECEIVED\tSOURCE\tPROVIDER EVENT\tTYPE\tVERIFICATION\tFLAG",
-				func(e eventRow) string {
-					return strings.Join([]string{e.ID, when(e.ReceivedAt), e.Source, orDash(e.ProviderEvent), orDash(string(e.Type)), orDash(e.VerificationID), orDash(e.Flag)}, "\t")
+				func(e api.Event) string {
+					return strings.Join([]string{e.ID, when(e.ReceivedAt), e.Source, orDash(e.ProviderEvent), orDash(string(e.Type)), orDash(e.VerificationID), orDash(string(e.Flag))}, "\t")
 				})
 		},
 	}
@@ -427,7 +396,7 @@ func newEventsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var ev eventDetail
+			var ev api.Event
 			body, err := c.GetJSON(cmd.Context(), "/api/v1/events/"+url.PathEscape(args[0]), nil, &ev)
 			if err != nil {
 				return err
@@ -442,36 +411,27 @@ func newEventsCmd() *cobra.Command {
 	return cmd
 }
 
-// eventDetail is what events show reads of GET /api/v1/events/{id}.
-type eventDetail struct {
-	eventRow
-	Provider   string          `json:"provider"`
-	OccurredAt *time.Time      `json:"occurred_at"`
-	FlagDetail string          `json:"flag_detail"`
-	Data       json.RawMessage `json:"data"`
-	Headers    http.Header     `json:"headers"`
-	Raw        *string         `json:"raw"`
-	RawBase64  []byte          `json:"raw_base64"`
-	RawPurged  bool            `json:"raw_purged"`
-}
-
 // printEvent shows an event as a table of its fields, then its headers and
 // its raw body as received.
-func printEvent(w io.Writer, ev eventDetail) error {
+func printEvent(w io.Writer, ev api.Event) error {
 	occurred := "-"
 	if ev.OccurredAt != nil {
 		occurred = when(*ev.OccurredAt)
 	}
-	flag := orDash(ev.Flag)
+	flag := orDash(string(ev.Flag))
 	if ev.FlagDetail != "" {
 		flag += " (" + ev.FlagDetail + ")"
+	}
+	data, err := json.Marshal(ev.Data)
+	if err != nil {
+		return err
 	}
 	tw := table(w)
 	for _, kv := range [][2]string{
 		{"id", ev.ID}, {"type", orDash(string(ev.Type))}, {"provider event", orDash(ev.ProviderEvent)},
 		{"source", ev.Source}, {"provider", ev.Provider}, {"verification", orDash(ev.VerificationID)},
 		{"occurred", occurred}, {"received", when(ev.ReceivedAt)}, {"flag", flag},
-		{"data", orDash(strings.TrimSpace(string(ev.Data)))},
+		{"data", orDash(string(data))},
 	} {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}

@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/api"
 )
 
 // Reader is what the query API reads from the store.
@@ -99,12 +99,6 @@ func (s *Server) validToken(token string) bool {
 	return match == 1
 }
 
-// list is the envelope of every list answer.
-type list[T any] struct {
-	Data       []T    `json:"data"`
-	NextCursor string `json:"next_cursor"`
-}
-
 func (s *Server) listVerifications(w http.ResponseWriter, r *http.Request) error {
 	q := query{r: r}
 	f := kycgate.VerificationFilter{
@@ -124,20 +118,8 @@ func (s *Server) listVerifications(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list[*kycgate.Verification]{Data: nonNil(vs), NextCursor: next})
+	writeJSON(w, http.StatusOK, api.List[*kycgate.Verification]{Data: nonNil(vs), NextCursor: next})
 	return nil
-}
-
-// verificationWithTimeline is one verification and its events, in the order
-// they apply.
-type verificationWithTimeline struct {
-	*kycgate.Verification
-	Timeline []eventJSON `json:"timeline"`
-	// ProviderFetch is the job fetching it from the provider's API, when
-	// there is one: its state and last error.
-	ProviderFetch *kycgate.Fetch `json:"provider_fetch"`
-	// ProviderData is the document last fetched, on ?include=provider_data.
-	ProviderData *providerData `json:"provider_data,omitempty"`
 }
 
 func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
@@ -156,11 +138,11 @@ func (s *Server) getVerification(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := verificationWithTimeline{Verification: v, Timeline: make([]eventJSON, len(events)), ProviderFetch: fetch}
+	out := api.VerificationWithTimeline{Verification: v, Timeline: make([]api.Event, len(events)), ProviderFetch: fetch}
 	for i, ev := range events {
-		out.Timeline[i] = newEventJSON(ev, false)
+		out.Timeline[i] = api.NewEvent(ev, false)
 		if e, ok := effects[ev.ID]; ok {
-			out.Timeline[i].Effect = &effectJSON{Attempt: e.Attempt, Status: e.Status, Decision: e.Decision, Late: e.Late, OverruledBy: e.OverruledBy}
+			out.Timeline[i].Effect = api.NewEffect(e)
 		}
 	}
 	if include == "provider_data" {
@@ -273,19 +255,13 @@ func (s *Server) deleteVerification(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// user is one end user's verifications across every source and provider.
-type user struct {
-	ExternalUserID string                  `json:"external_user_id"`
-	Verifications  []*kycgate.Verification `json:"verifications"`
-}
-
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
 	uid := r.PathValue("external_user_id")
 	all, err := s.userVerifications(r, uid)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, user{ExternalUserID: uid, Verifications: all})
+	writeJSON(w, http.StatusOK, api.User{ExternalUserID: uid, Verifications: all})
 	return nil
 }
 
@@ -330,9 +306,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := list[eventJSON]{Data: make([]eventJSON, len(evs)), NextCursor: next}
+	out := api.List[api.Event]{Data: make([]api.Event, len(evs)), NextCursor: next}
 	for i, ev := range evs {
-		out.Data[i] = newEventJSON(ev, false)
+		out.Data[i] = api.NewEvent(ev, false)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -343,68 +319,8 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newEventJSON(ev, true))
+	writeJSON(w, http.StatusOK, api.NewEvent(ev, true))
 	return nil
-}
-
-// eventJSON is an event as the API shows it.
-type eventJSON struct {
-	ID             string            `json:"id"`
-	Type           kycgate.EventType `json:"type"`
-	ProviderEvent  string            `json:"provider_event"`
-	Source         string            `json:"source"`
-	Provider       string            `json:"provider"`
-	VerificationID string            `json:"verification_id"`
-	OccurredAt     *time.Time        `json:"occurred_at"`
-	ReceivedAt     time.Time         `json:"received_at"`
-	Data           kycgate.Change    `json:"data"`
-	Flag           kycgate.Flag      `json:"flag"`
-	FlagDetail     string            `json:"flag_detail"`
-	// Effect is what the event did to its verification; only in a
-	// verification's timeline, and only for events kycgate understood.
-	Effect *effectJSON `json:"effect,omitempty"`
-	// Only on GET /api/v1/events/{id}:
-	Headers   http.Header `json:"headers,omitempty"`
-	Raw       *string     `json:"raw,omitempty"`        // the raw body, when it is UTF-8 text
-	RawBase64 []byte      `json:"raw_base64,omitempty"` // the raw body, when it is not
-	RawPurged bool        `json:"raw_purged,omitempty"` // the raw body was purged
-}
-
-// effectJSON is what one event did to its verification: its status and
-// decision right after it, whether it arrived late, and who overruled the
-// decision it carried.
-type effectJSON struct {
-	Attempt     int              `json:"attempt"`
-	Status      kycgate.Status   `json:"status"`
-	Decision    kycgate.Decision `json:"decision"`
-	Late        bool             `json:"late"`
-	OverruledBy kycgate.Actor    `json:"overruled_by,omitempty"`
-}
-
-func newEventJSON(ev *kycgate.Event, withRaw bool) eventJSON {
-	out := eventJSON{
-		ID: ev.ID, Type: ev.Type, ProviderEvent: ev.ProviderEvent, Source: ev.Source,
-		Provider: ev.Provider, VerificationID: ev.VerificationID, ReceivedAt: ev.ReceivedAt,
-		Data: ev.Data, Flag: ev.Flag, FlagDetail: ev.FlagDetail,
-	}
-	if !ev.OccurredAt.IsZero() {
-		t := ev.OccurredAt
-		out.OccurredAt = &t
-	}
-	if !withRaw {
-		return out
-	}
-	out.Headers = ev.Header
-	switch {
-	case ev.Body == nil:
-		out.RawPurged = true
-	case utf8.Valid(ev.Body):
-		raw := string(ev.Body)
-		out.Raw = &raw
-	default:
-		out.RawBase64 = ev.Body
-	}
-	return out
 }
 
 // query reads and validates query parameters; the first problem is kept,

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/api"
 	"github.com/kycgate/kycgate/internal/delivery"
 )
 
@@ -31,7 +32,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list[*kycgate.Delivery]{Data: nonNil(ds), NextCursor: next})
+	writeJSON(w, http.StatusOK, api.List[*kycgate.Delivery]{Data: nonNil(ds), NextCursor: next})
 	return nil
 }
 
@@ -44,10 +45,6 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type retried struct {
-	Retried int `json:"retried"`
-}
-
 // retryDelivery sends a dead (or waiting) delivery again now, with a fresh
 // count of attempts.
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
@@ -55,7 +52,7 @@ func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, retried{n})
+	writeJSON(w, http.StatusOK, api.Retried{Retried: n})
 	return nil
 }
 
@@ -99,7 +96,7 @@ func (s *Server) retryDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, retried{n})
+	writeJSON(w, http.StatusOK, api.Retried{Retried: n})
 	return nil
 }
 
@@ -127,7 +124,7 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.notify()
-	writeJSON(w, http.StatusAccepted, list[*kycgate.Delivery]{Data: nonNil(ds)})
+	writeJSON(w, http.StatusAccepted, api.List[*kycgate.Delivery]{Data: nonNil(ds)})
 	return nil
 }
 
@@ -136,7 +133,7 @@ func (s *Server) listDestinations(w http.ResponseWriter, r *http.Request) error 
 	if s.fwd != nil {
 		st = s.fwd.Statuses()
 	}
-	writeJSON(w, http.StatusOK, list[delivery.Status]{Data: nonNil(st)})
+	writeJSON(w, http.StatusOK, api.List[delivery.Status]{Data: nonNil(st)})
 	return nil
 }
 

@@ -6,24 +6,15 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/api"
 	"github.com/kycgate/kycgate/internal/fetch"
 )
 
 // Fetching is the live side of fetching from provider APIs.
 type Fetching interface {
 	Wake()
-}
-
-// providerData is the document last fetched from the provider's API.
-type providerData struct {
-	EventID   string          `json:"event_id"`
-	FetchedAt time.Time       `json:"fetched_at"`
-	Request   string          `json:"request"`  // what was asked of the provider, without credentials
-	Document  json.RawMessage `json:"document"` // null once purged
-	Purged    bool            `json:"purged"`   // purged by erasure or retention
 }
 
 // providerFetch returns a verification's fetch job, or nil when there is none.
@@ -58,7 +49,7 @@ func (s *Server) source(name string) (SourceInfo, bool) {
 
 // latestProviderData returns the newest document fetched for the
 // verification whose events are events, or nil when none was.
-func (s *Server) latestProviderData(ctx context.Context, events []*kycgate.Event) (*providerData, error) {
+func (s *Server) latestProviderData(ctx context.Context, events []*kycgate.Event) (*api.ProviderData, error) {
 	latest := latestDocument(events)
 	if latest == nil {
 		return nil, nil
@@ -67,7 +58,7 @@ func (s *Server) latestProviderData(ctx context.Context, events []*kycgate.Event
 	if err != nil {
 		return nil, err
 	}
-	out := &providerData{EventID: ev.ID, FetchedAt: ev.ReceivedAt, Request: ev.Header.Get(fetch.HeaderFetchedFrom)}
+	out := &api.ProviderData{EventID: ev.ID, FetchedAt: ev.ReceivedAt, Request: ev.Header.Get(fetch.HeaderFetchedFrom)}
 	switch {
 	case ev.Body == nil:
 		out.Purged = true

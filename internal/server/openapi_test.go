@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/api"
 	"github.com/kycgate/kycgate/internal/delivery"
 )
 
@@ -54,8 +55,8 @@ func TestOpenAPI(t *testing.T) {
 		"Verification":      reflect.TypeFor[kycgate.Verification](),
 		"Step":              reflect.TypeFor[kycgate.Step](),
 		"Change":            reflect.TypeFor[kycgate.Change](),
-		"Event":             reflect.TypeFor[eventJSON](),
-		"User":              reflect.TypeFor[user](),
+		"Event":             reflect.TypeFor[api.Event](),
+		"User":              reflect.TypeFor[api.User](),
 		"Delivery":          reflect.TypeFor[kycgate.Delivery](),
 		"Attempt":           reflect.TypeFor[kycgate.Attempt](),
 		"Destination":       reflect.TypeFor[delivery.Status](),
@@ -65,7 +66,7 @@ func TestOpenAPI(t *testing.T) {
 		"DropOffCount":      reflect.TypeFor[kycgate.DropOffCount](),
 		"DecisionDurations": reflect.TypeFor[kycgate.DecisionDurations](),
 		"Fetch":             reflect.TypeFor[kycgate.Fetch](),
-		"ProviderData":      reflect.TypeFor[providerData](),
+		"ProviderData":      reflect.TypeFor[api.ProviderData](),
 		"Envelope":          reflect.TypeFor[delivery.Envelope](),
 	} {
 		var props []string
