@@ -242,15 +242,26 @@ func simulateRetriesHelp() string {
 	var b strings.Builder
 	for _, p := range simulator.Providers() {
 		var waits []string
-		for _, d := range simulator.RetrySchedule(p) {
-			w := d.String() // 10m0s, 1h0m0s: without the zeros
+		schedule := simulator.RetrySchedule(p)
+		for i := 0; i < len(schedule); {
+			w := schedule[i].String() // 10m0s, 1h0m0s: without the zeros
 			if strings.HasSuffix(w, "m0s") {
 				w = strings.TrimSuffix(w, "0s")
 			}
 			if strings.HasSuffix(w, "h0m") {
 				w = strings.TrimSuffix(w, "0m")
 			}
+			n := 1 // the same wait again and again: said once, with its count
+			for i+n < len(schedule) && schedule[i+n] == schedule[i] {
+				n++
+			}
+			if n > 2 {
+				w = fmt.Sprintf("%s ×%d", w, n)
+			} else if n == 2 {
+				w += ", " + w
+			}
 			waits = append(waits, w)
+			i += n
 		}
 		fmt.Fprintf(&b, "  %-10s %s\n", p, strings.Join(waits, ", "))
 	}
