@@ -138,7 +138,13 @@ func (v *verification) reasons() []string {
 }
 
 // event reads an event webhook: the user started (7001) or submitted (7002)
-// an attempt. It carries no time.
+// an attempt. It carries no time, yet its clock is event: so that event
+// time orders a session's events (every decision has decisionTime), the
+// event webhooks apply first, by phase, then the decisions by decisionTime.
+// Arrival would otherwise cut the attempts at a resubmission request, which
+// is itself the decision of the attempt it closes, and take the next
+// attempt's decision for a late one of the attempt before. The cost: a new
+// attempt's started and submitted apply before the request that opened it.
 func (f *payload) event() (kycgate.Identity, kycgate.Change, error) {
 	if f.ID == "" {
 		return kycgate.Identity{}, kycgate.Change{}, errors.New("veriff: event has no session id")
@@ -148,7 +154,7 @@ func (f *payload) event() (kycgate.Identity, kycgate.Change, error) {
 		VerificationID: f.ID,
 		DedupKey:       strings.Join([]string{"event", f.ID, f.AttemptID, f.Action, f.Code.String()}, "|"),
 	}
-	c := kycgate.Change{ExternalUserID: cmp.Or(f.VendorData, f.EndUserID), Clock: kycgate.ClockNone}
+	c := kycgate.Change{ExternalUserID: cmp.Or(f.VendorData, f.EndUserID), Clock: kycgate.ClockEvent}
 	switch f.Action {
 	case "started":
 		c.Status = kycgate.StatusInProgress

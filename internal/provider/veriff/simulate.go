@@ -25,9 +25,7 @@ func hourly(n int) []time.Duration {
 const simAPIKey = "00000000-0000-4000-a000-00000000beef"
 
 // Play plays Veriff: its journeys, signature and retry schedule, for the
-// simulator. The journeys with a resubmission send decision webhooks only
-// (the event webhook is optional): the event webhook carries no time, so
-// kycgate orders it against a later attempt's events by arrival alone.
+// simulator.
 var Play = sim.Player{
 	Credential: sim.CredentialSignature,
 	NewID:      sim.UUID,
@@ -48,8 +46,13 @@ var Play = sim.Player{
 			decision(b, a, "declined", 9102, "Suspected document tampering", 102)
 		}},
 		"resubmission": {Want: kycgate.StatusApproved, Build: func(b *sim.Builder) {
-			decision(b, sim.UUID(b.Rand), "resubmission_requested", 9103, "Poor image quality", 201)
-			decision(b, sim.UUID(b.Rand), "approved", 9001, "", 0)
+			decision(b, flow(b), "resubmission_requested", 9103, "Poor image quality", 201)
+			decision(b, flow(b), "approved", 9001, "", 0)
+		}},
+		"resubmission_decisions_only": {Want: kycgate.StatusDeclined, Build: func(b *sim.Builder) {
+			// An integration without the (optional) event webhook.
+			decision(b, sim.UUID(b.Rand), "resubmission_requested", 9103, "Document not fully visible", 204)
+			decision(b, sim.UUID(b.Rand), "declined", 9102, "Suspected document tampering", 102)
 		}},
 		"resubmission_requested": {Want: kycgate.StatusResubmissionRequested, Build: func(b *sim.Builder) {
 			a := flow(b)

@@ -76,13 +76,14 @@ func TestProvider_ParseQuirks(t *testing.T) {
 	if len(c.Reasons) != 1 || c.Reasons[0] != "102" || c.Extra["reason"] != "Suspected document tampering" {
 		t.Errorf("declined: reasons %v, extra %v", c.Reasons, c.Extra)
 	}
-	// decisionTime is when it was decided; the event webhook has no time.
+	// decisionTime is when it was decided; the event webhook has no time,
+	// and applies before the decisions (docs/providers/veriff.md, time).
 	id, c, _ := p.Parse(nil, examples["decision_approved.json"])
 	if got := id.OccurredAt.Format("2006-01-02T15:04:05.000Z07:00"); got != "2019-11-06T07:18:36.916Z" || c.Clock != kycgate.ClockEvent {
 		t.Errorf("decisionTime read as %s, clock %s", got, c.Clock)
 	}
 	id, c, _ = p.Parse(nil, examples["event_started.json"])
-	if !id.OccurredAt.IsZero() || c.Clock != kycgate.ClockNone {
+	if !id.OccurredAt.IsZero() || c.Clock != kycgate.ClockEvent {
 		t.Errorf("event webhook: time %v, clock %s", id.OccurredAt, c.Clock)
 	}
 	// The same event of two attempts is two events.
