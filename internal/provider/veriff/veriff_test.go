@@ -127,3 +127,8 @@ func FuzzProvider(f *testing.F) { providertest.Fuzz(f, veriff.Adapter) }
 func TestProvider_Golden(t *testing.T) { providertest.RunGolden(t, veriff.Adapter, provider.Config{}) }
 
 func BenchmarkProvider_Parse(b *testing.B) { providertest.BenchParse(b, veriff.Adapter) }
+
+func providertestExample(t *testing.T, name string) []byte {
+	t.Helper()
+	return providertest.Examples(t)[name]
+}
