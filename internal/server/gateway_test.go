@@ -32,6 +32,7 @@ const (
 	verifyyouSecret = "vy-test-secret"
 	idwiseToken     = "idwise-test-token"
 	vericatoToken   = "vericato-url-token-0123"
+	veriffSecret    = "veriff-test-shared-secret"
 )
 
 const apiToken = "api-test-token"
@@ -68,6 +69,9 @@ sources:
   - name: vericato-ip
     provider: vericato
     allow_ips: ["203.0.113.0/24"]
+  - name: veriff
+    provider: veriff
+    secrets: ["` + veriffSecret + `"]
 `
 
 // fixtureTime is the test gateway's clock unless a test sets its own: the

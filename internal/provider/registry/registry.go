@@ -10,6 +10,7 @@ import (
 	"github.com/kycgate/kycgate/internal/provider/metamap"
 	"github.com/kycgate/kycgate/internal/provider/sumsub"
 	"github.com/kycgate/kycgate/internal/provider/vericato"
+	"github.com/kycgate/kycgate/internal/provider/veriff"
 	"github.com/kycgate/kycgate/internal/provider/verifyyou"
 )
 
@@ -18,6 +19,7 @@ var adapters = []provider.Adapter{
 	metamap.Adapter,
 	sumsub.Adapter,
 	vericato.Adapter,
+	veriff.Adapter,
 	verifyyou.Adapter,
 }
 

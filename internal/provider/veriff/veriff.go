@@ -1,0 +1,54 @@
+// Package veriff adapts Veriff webhooks: the X-HMAC-SIGNATURE signature, the
+// decision, event and watchlist screening webhooks, and the session id they
+// name.
+package veriff
+
+import (
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/provider"
+)
+
+// Name is the provider name used in configuration and in the data.
+const Name = "veriff"
+
+// Adapter describes Veriff to the registry.
+var Adapter = provider.Adapter{
+	Name:      Name,
+	Signs:     true,
+	Headers:   []string{HeaderSignature, HeaderSignatureVRF},
+	Catalogue: Catalogue,
+	New:       New,
+	API:       &API,
+	Play:      &Play,
+	Fake:      &Fake,
+}
+
+// Provider is a Veriff source's adapter.
+type Provider struct {
+	secrets []string
+}
+
+// New returns the adapter for a source signed with any of cfg.Secrets (the
+// integration's shared secret keys, several while one is rotated).
+func New(cfg provider.Config) (provider.Provider, error) {
+	return &Provider{secrets: cfg.Secrets}, nil
+}
+
+// Catalogue maps every Veriff event to its canonical event type: the
+// event webhook's action, the decision webhook's verification.status, and
+// the watchlist screening webhook's checkType.
+var Catalogue = map[string]kycgate.EventType{
+	// Event webhook (code 7001, 7002).
+	"started":   kycgate.EventStarted,
+	"submitted": kycgate.EventSubmitted,
+	// Decision webhook.
+	"approved":               kycgate.EventDecided,
+	"declined":               kycgate.EventDecided,
+	"resubmission_requested": kycgate.EventDecided,
+	"review":                 kycgate.EventDecided,
+	"expired":                kycgate.EventExpired,
+	"abandoned":              kycgate.EventExpired,
+	// Watchlist screening webhook.
+	"initial_result": kycgate.EventAMLUpdate,
+	"updated_result": kycgate.EventAMLUpdate,
+}
