@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/kycgate/kycgate/internal/config"
+	"github.com/kycgate/kycgate/internal/provider/registry"
 )
 
 // benchJSON is what the tests read of kycgate bench -o json.
@@ -260,7 +261,7 @@ func TestTraffic(t *testing.T) {
 		if got := float64(repeats) / float64(len(reqs)); got < dup-0.05 || got > dup+0.05 {
 			t.Errorf("dup %v: %.2f of the requests repeat one", dup, got)
 		}
-		if len(paths) != 6 {
+		if len(paths) != len(registry.Names()) { // one demo source per provider
 			t.Errorf("dup %v: sources %v", dup, paths)
 		}
 	}

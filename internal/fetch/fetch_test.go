@@ -29,6 +29,7 @@ import (
 var creds = simulator.APICredentials{
 	"sumsub":    {"app_token": "prd:app-token", "secret_key": "sumsub-secret-key"},
 	"metamap":   {"client_id": "mm-client", "client_secret": "mm-secret"},
+	"stripe":    {"secret_key": "rk_test_stripe-key"},
 	"idwise":    {"api_key": "idw-key", "api_secret": "idw-secret"},
 	"vericato":  {"api_key": "vc-key"},
 	"verifyyou": {"api_key": "vy-key"},
@@ -42,6 +43,7 @@ func apiBlocks(base string, override map[string]string) map[string]string {
 		"sumsub":    fmt.Sprintf("{app_token: %q, secret_key: %q, base_url: %q}", creds["sumsub"]["app_token"], creds["sumsub"]["secret_key"], simulator.BaseURL(base, "sumsub")),
 		"metamap":   fmt.Sprintf("{client_id: %q, client_secret: %q, base_url: %q}", creds["metamap"]["client_id"], creds["metamap"]["client_secret"], simulator.BaseURL(base, "metamap")),
 		"idwise":    fmt.Sprintf("{api_key: %q, api_secret: %q, base_url: %q}", creds["idwise"]["api_key"], creds["idwise"]["api_secret"], simulator.BaseURL(base, "idwise")),
+		"stripe":    fmt.Sprintf("{secret_key: %q, base_url: %q}", creds["stripe"]["secret_key"], simulator.BaseURL(base, "stripe")),
 		"vericato":  fmt.Sprintf("{api_key: %q, base_url: %q}", creds["vericato"]["api_key"], simulator.BaseURL(base, "vericato")),
 		"verifyyou": fmt.Sprintf("{api_key: %q, base_url: %q}", creds["verifyyou"]["api_key"], simulator.BaseURL(base, "verifyyou")),
 		"veriff":    fmt.Sprintf("{api_key: %q, shared_secret: %q, base_url: %q}", creds["veriff"]["api_key"], creds["veriff"]["shared_secret"], simulator.BaseURL(base, "veriff")),
@@ -300,6 +302,7 @@ func TestFetch_RefusedCredentials(t *testing.T) {
 		"sumsub":    `{app_token: "prd:app-token", secret_key: "not-the-secret", base_url: "BASE/sumsub"}`,
 		"metamap":   `{client_id: "mm-client", client_secret: "wrong", base_url: "BASE/metamap"}`,
 		"idwise":    `{api_key: "idw-key", api_secret: "wrong", base_url: "BASE/idwise"}`,
+		"stripe":    `{secret_key: "rk_test_wrong", base_url: "BASE/stripe"}`,
 		"vericato":  `{api_key: "wrong", base_url: "BASE/vericato"}`,
 		"verifyyou": `{api_key: "wrong", base_url: "BASE/verifyyou"}`,
 		"veriff":    `{api_key: "vrf-key", shared_secret: "wrong", base_url: "BASE/veriff"}`,
