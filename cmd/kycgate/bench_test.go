@@ -260,7 +260,7 @@ func TestTraffic(t *testing.T) {
 		if got := float64(repeats) / float64(len(reqs)); got < dup-0.05 || got > dup+0.05 {
 			t.Errorf("dup %v: %.2f of the requests repeat one", dup, got)
 		}
-		if len(paths) != 5 {
+		if len(paths) != len(demoBenchSources(s)) {
 			t.Errorf("dup %v: sources %v", dup, paths)
 		}
 	}

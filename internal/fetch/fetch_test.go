@@ -32,6 +32,7 @@ var creds = simulator.APICredentials{
 	"idwise":    {"api_key": "idw-key", "api_secret": "idw-secret"},
 	"vericato":  {"api_key": "vc-key"},
 	"verifyyou": {"api_key": "vy-key"},
+	"persona":   {"api_key": "persona_sandbox_key"},
 }
 
 // apiBlocks returns each provider's api block for the fake APIs at base;
@@ -43,6 +44,7 @@ func apiBlocks(base string, override map[string]string) map[string]string {
 		"idwise":    fmt.Sprintf("{api_key: %q, api_secret: %q, base_url: %q}", creds["idwise"]["api_key"], creds["idwise"]["api_secret"], simulator.BaseURL(base, "idwise")),
 		"vericato":  fmt.Sprintf("{api_key: %q, base_url: %q}", creds["vericato"]["api_key"], simulator.BaseURL(base, "vericato")),
 		"verifyyou": fmt.Sprintf("{api_key: %q, base_url: %q}", creds["verifyyou"]["api_key"], simulator.BaseURL(base, "verifyyou")),
+		"persona":   fmt.Sprintf("{api_key: %q, base_url: %q}", creds["persona"]["api_key"], simulator.BaseURL(base, "persona")),
 	}
 	for p, b := range override {
 		blocks[p] = b
@@ -206,7 +208,7 @@ func TestFetch_EnrichesEveryProvider(t *testing.T) {
 	h := newHarness(t, nil)
 	reg := prometheus.NewRegistry()
 	h.start(reg)
-	scenarios := map[string]string{"sumsub": "declined", "metamap": "declined", "idwise": "approved", "vericato": "approved", "verifyyou": "approved"}
+	scenarios := map[string]string{"sumsub": "declined", "metamap": "declined", "idwise": "approved", "vericato": "approved", "verifyyou": "approved", "persona": "approved"}
 	for p, scenario := range scenarios {
 		t.Run(p, func(t *testing.T) {
 			h.t = t
@@ -300,6 +302,7 @@ func TestFetch_RefusedCredentials(t *testing.T) {
 		"idwise":    `{api_key: "idw-key", api_secret: "wrong", base_url: "BASE/idwise"}`,
 		"vericato":  `{api_key: "wrong", base_url: "BASE/vericato"}`,
 		"verifyyou": `{api_key: "wrong", base_url: "BASE/verifyyou"}`,
+		"persona":   `{api_key: "wrong", base_url: "BASE/persona"}`,
 	})
 	reg := prometheus.NewRegistry()
 	h.start(reg)

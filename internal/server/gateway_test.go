@@ -30,6 +30,7 @@ const (
 	sumsubOldSecret = "sumsub-retired-secret"
 	metamapSecret   = "MetaMapTest-Secret1"
 	verifyyouSecret = "vy-test-secret"
+	personaSecret   = "wbhsec_persona-test-secret"
 	idwiseToken     = "idwise-test-token"
 	vericatoToken   = "vericato-url-token-0123"
 )
@@ -53,6 +54,9 @@ sources:
   - name: verifyyou
     provider: verifyyou
     secrets: ["` + verifyyouSecret + `"]
+  - name: persona
+    provider: persona
+    secrets: ["` + personaSecret + `"]
   - name: idwise
     provider: idwise
     auth: { bearer: "` + idwiseToken + `" }

@@ -18,8 +18,9 @@ import (
 func feedAll(t *testing.T, g *gateway, count int) {
 	t.Helper()
 	paths := map[string]string{"sumsub": "/webhooks/sumsub", "metamap": "/webhooks/metamap", "verifyyou": "/webhooks/verifyyou",
-		"idwise": "/webhooks/idwise", "vericato": "/webhooks/vericato/" + vericatoToken}
-	secrets := map[string]string{"sumsub": sumsubSecret, "metamap": metamapSecret, "verifyyou": verifyyouSecret, "idwise": idwiseToken}
+		"persona": "/webhooks/persona",
+		"idwise":  "/webhooks/idwise", "vericato": "/webhooks/vericato/" + vericatoToken}
+	secrets := map[string]string{"sumsub": sumsubSecret, "metamap": metamapSecret, "verifyyou": verifyyouSecret, "persona": personaSecret, "idwise": idwiseToken}
 	for i, p := range simulator.Providers() {
 		js, err := simulator.NewJourneys(simulator.Options{
 			Provider: p, Count: count, Start: fixtureTime.Add(-6 * time.Hour),

@@ -9,7 +9,7 @@ import (
 )
 
 func TestRegistry(t *testing.T) {
-	want := []string{"idwise", "metamap", "sumsub", "vericato", "verifyyou"}
+	want := []string{"idwise", "metamap", "persona", "sumsub", "vericato", "verifyyou"}
 	if got := registry.Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
