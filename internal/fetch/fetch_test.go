@@ -33,6 +33,7 @@ var creds = simulator.APICredentials{
 	"idwise":    {"api_key": "idw-key", "api_secret": "idw-secret"},
 	"vericato":  {"api_key": "vc-key"},
 	"verifyyou": {"api_key": "vy-key"},
+	"persona":   {"api_key": "persona_sandbox_key"},
 	"veriff":    {"api_key": "vrf-key", "shared_secret": "vrf-shared-secret"},
 }
 
@@ -46,6 +47,7 @@ func apiBlocks(base string, override map[string]string) map[string]string {
 		"stripe":    fmt.Sprintf("{secret_key: %q, base_url: %q}", creds["stripe"]["secret_key"], simulator.BaseURL(base, "stripe")),
 		"vericato":  fmt.Sprintf("{api_key: %q, base_url: %q}", creds["vericato"]["api_key"], simulator.BaseURL(base, "vericato")),
 		"verifyyou": fmt.Sprintf("{api_key: %q, base_url: %q}", creds["verifyyou"]["api_key"], simulator.BaseURL(base, "verifyyou")),
+		"persona":   fmt.Sprintf("{api_key: %q, base_url: %q}", creds["persona"]["api_key"], simulator.BaseURL(base, "persona")),
 		"veriff":    fmt.Sprintf("{api_key: %q, shared_secret: %q, base_url: %q}", creds["veriff"]["api_key"], creds["veriff"]["shared_secret"], simulator.BaseURL(base, "veriff")),
 	}
 	for p, b := range override {
@@ -210,7 +212,7 @@ func TestFetch_EnrichesEveryProvider(t *testing.T) {
 	h := newHarness(t, nil)
 	reg := prometheus.NewRegistry()
 	h.start(reg)
-	scenarios := map[string]string{"sumsub": "declined", "metamap": "declined", "idwise": "approved", "vericato": "approved", "verifyyou": "approved"}
+	scenarios := map[string]string{"sumsub": "declined", "metamap": "declined", "idwise": "approved", "vericato": "approved", "verifyyou": "approved", "persona": "approved"}
 	for p, scenario := range scenarios {
 		t.Run(p, func(t *testing.T) {
 			h.t = t
@@ -305,6 +307,7 @@ func TestFetch_RefusedCredentials(t *testing.T) {
 		"stripe":    `{secret_key: "rk_test_wrong", base_url: "BASE/stripe"}`,
 		"vericato":  `{api_key: "wrong", base_url: "BASE/vericato"}`,
 		"verifyyou": `{api_key: "wrong", base_url: "BASE/verifyyou"}`,
+		"persona":   `{api_key: "wrong", base_url: "BASE/persona"}`,
 		"veriff":    `{api_key: "vrf-key", shared_secret: "wrong", base_url: "BASE/veriff"}`,
 	})
 	reg := prometheus.NewRegistry()

@@ -30,9 +30,11 @@ const (
 	sumsubOldSecret = "sumsub-retired-secret"
 	metamapSecret   = "MetaMapTest-Secret1"
 	verifyyouSecret = "vy-test-secret"
+	personaSecret   = "wbhsec_persona-test-secret"
 	idwiseToken     = "idwise-test-token"
 	vericatoToken   = "vericato-url-token-0123"
 	veriffSecret    = "veriff-test-shared-secret"
+	stripeSecret    = "whsec_stripe-test-secret"
 )
 
 const apiToken = "api-test-token"
@@ -54,6 +56,9 @@ sources:
   - name: verifyyou
     provider: verifyyou
     secrets: ["` + verifyyouSecret + `"]
+  - name: persona
+    provider: persona
+    secrets: ["` + personaSecret + `"]
   - name: idwise
     provider: idwise
     auth: { bearer: "` + idwiseToken + `" }
@@ -72,6 +77,9 @@ sources:
   - name: veriff
     provider: veriff
     secrets: ["` + veriffSecret + `"]
+  - name: stripe
+    provider: stripe
+    secrets: ["` + stripeSecret + `"]
 `
 
 // fixtureTime is the test gateway's clock unless a test sets its own: the

@@ -50,7 +50,7 @@ func TestRegistry_ProviderIsOnePackage(t *testing.T) {
 		}
 		text := strings.ToLower(string(b))
 		for _, name := range registry.Names() {
-			if i := strings.Index(text, name); i >= 0 {
+			if i := wordIndex(text, name); i >= 0 {
 				line := strings.Count(text[:i], "\n") + 1
 				t.Errorf("%s:%d names the provider %q: only its package and the registry may", rel, line, name)
 			}
@@ -59,5 +59,22 @@ func TestRegistry_ProviderIsOnePackage(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// wordIndex returns the index of the first occurrence of name in text that
+// is not part of a longer word ("persona" is not "personal"), or -1.
+func wordIndex(text, name string) int {
+	letter := func(i int) bool { return i >= 0 && i < len(text) && text[i] >= 'a' && text[i] <= 'z' }
+	for from := 0; ; {
+		i := strings.Index(text[from:], name)
+		if i < 0 {
+			return -1
+		}
+		i += from
+		if !letter(i-1) && !letter(i+len(name)) {
+			return i
+		}
+		from = i + 1
 	}
 }

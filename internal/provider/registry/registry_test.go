@@ -9,7 +9,7 @@ import (
 )
 
 func TestRegistry(t *testing.T) {
-	want := []string{"idwise", "metamap", "stripe", "sumsub", "vericato", "veriff", "verifyyou"}
+	want := []string{"idwise", "metamap", "persona", "stripe", "sumsub", "vericato", "veriff", "verifyyou"}
 	if got := registry.Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
