@@ -32,6 +32,7 @@ const (
 	verifyyouSecret = "vy-test-secret"
 	idwiseToken     = "idwise-test-token"
 	vericatoToken   = "vericato-url-token-0123"
+	onfidoToken     = "onfido-webhook-token"
 )
 
 const apiToken = "api-test-token"
@@ -65,6 +66,9 @@ sources:
   - name: vericato
     provider: vericato
     auth: { url_token: "` + vericatoToken + `" }
+  - name: onfido-eu
+    provider: onfido
+    secrets: ["` + onfidoToken + `"]
   - name: vericato-ip
     provider: vericato
     allow_ips: ["203.0.113.0/24"]

@@ -18,8 +18,8 @@ import (
 func feedAll(t *testing.T, g *gateway, count int) {
 	t.Helper()
 	paths := map[string]string{"sumsub": "/webhooks/sumsub", "metamap": "/webhooks/metamap", "verifyyou": "/webhooks/verifyyou",
-		"idwise": "/webhooks/idwise", "vericato": "/webhooks/vericato/" + vericatoToken}
-	secrets := map[string]string{"sumsub": sumsubSecret, "metamap": metamapSecret, "verifyyou": verifyyouSecret, "idwise": idwiseToken}
+		"idwise": "/webhooks/idwise", "vericato": "/webhooks/vericato/" + vericatoToken, "onfido": "/webhooks/onfido-eu"}
+	secrets := map[string]string{"sumsub": sumsubSecret, "metamap": metamapSecret, "verifyyou": verifyyouSecret, "idwise": idwiseToken, "onfido": onfidoToken}
 	for i, p := range simulator.Providers() {
 		js, err := simulator.NewJourneys(simulator.Options{
 			Provider: p, Count: count, Start: fixtureTime.Add(-6 * time.Hour),

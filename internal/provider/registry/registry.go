@@ -8,6 +8,7 @@ import (
 	"github.com/kycgate/kycgate/internal/provider"
 	"github.com/kycgate/kycgate/internal/provider/idwise"
 	"github.com/kycgate/kycgate/internal/provider/metamap"
+	"github.com/kycgate/kycgate/internal/provider/onfido"
 	"github.com/kycgate/kycgate/internal/provider/sumsub"
 	"github.com/kycgate/kycgate/internal/provider/vericato"
 	"github.com/kycgate/kycgate/internal/provider/verifyyou"
@@ -16,6 +17,7 @@ import (
 var adapters = []provider.Adapter{
 	idwise.Adapter,
 	metamap.Adapter,
+	onfido.Adapter,
 	sumsub.Adapter,
 	vericato.Adapter,
 	verifyyou.Adapter,
