@@ -35,3 +35,45 @@ func TestProvider_Golden(t *testing.T) {
 }
 
 func BenchmarkProvider_Parse(b *testing.B) { providertest.BenchParse(b, onfido.Adapter) }
+
+// TestProvider_VerificationID: each event is filed under its workflow run,
+// else its check, else its own object.
+func TestProvider_VerificationID(t *testing.T) {
+	p, _ := onfido.New(provider.Config{})
+	examples := providertest.Examples(t)
+	for file, want := range map[string]string{
+		"workflow_task.started.json":                "bc77c6e5-753a-4580-96a6-aaed3e5a8d19", // object.workflow_run_id
+		"workflow_timeline_file.created.json":       "bc77c6e5-753a-4580-96a6-aaed3e5a8d19", // the run in href
+		"workflow_run.completed_approved.json":      "2f152409-d6c4-4711-8750-48517f99a8d6",
+		"report.completed.json":                     "8546921-123123-123123",                // resource.check_id
+		"report.withdrawn.json":                     "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d", // no check named: the report
+		"check.completed.json":                      "check-123",
+		"watchlist_monitor.matches_updated.json":    "2b7bb3a5-91ef-4a3c-9c6e-3b1d4f8e2a10",
+		"workflow_run_evidence_folder.created.json": "bc77c6e5-753a-4580-96a6-aaed3e5a8d19",
+	} {
+		if id, _, err := p.Parse(nil, examples[file]); err != nil || id.VerificationID != want {
+			t.Errorf("%s: filed under %q (%v), want %q", file, id.VerificationID, err, want)
+		}
+	}
+}
+
+// TestProvider_ParseRefuses: a body without Onfido's envelope, action or
+// object id is not an Onfido event.
+func TestProvider_ParseRefuses(t *testing.T) {
+	p, _ := onfido.New(provider.Config{})
+	for _, body := range []string{
+		`{"resource_type":"check","action":"check.completed","object":{"id":"c"}}`,
+		`{"payload":{"resource_type":"check","object":{"id":"c"}}}`,
+		`{"payload":{"resource_type":"check","action":"check.completed","object":{}}}`,
+		`{"payload":null}`,
+	} {
+		if _, _, err := p.Parse(nil, []byte(body)); err == nil {
+			t.Errorf("accepted %s", body)
+		}
+	}
+	// An action Onfido adds later is read, then stored flagged by ingest.
+	id, _, err := p.Parse(nil, []byte(`{"payload":{"resource_type":"passkey","action":"passkey.created","object":{"id":"k"}}}`))
+	if err != nil || onfido.Adapter.Known(id.ProviderEvent) {
+		t.Errorf("unknown action: %+v, %v", id, err)
+	}
+}
