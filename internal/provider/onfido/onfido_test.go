@@ -77,3 +77,27 @@ func TestProvider_ParseRefuses(t *testing.T) {
 		t.Errorf("unknown action: %+v, %v", id, err)
 	}
 }
+
+// TestProvider_DedupWithoutTime: an object without a time is keyed by its
+// content: a retry, even re-encoded, keeps its key; another update of the
+// same monitor does not share it.
+func TestProvider_DedupWithoutTime(t *testing.T) {
+	p, _ := onfido.New(provider.Config{})
+	key := func(body string) string {
+		t.Helper()
+		id, _, err := p.Parse(nil, []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id.DedupKey
+	}
+	first := `{"payload":{"resource_type":"watchlist_monitor","action":"watchlist_monitor.matches_updated","object":{"id":"m1","href":"https://api.eu.onfido.com/v3.6/watchlist_monitors/m1"},"resource":{"id":"m1","matches":["a"]}}}`
+	retry := "{\n  \"payload\": " + first[len(`{"payload":`):]
+	second := `{"payload":{"resource_type":"watchlist_monitor","action":"watchlist_monitor.matches_updated","object":{"id":"m1","href":"https://api.eu.onfido.com/v3.6/watchlist_monitors/m1"},"resource":{"id":"m1","matches":["a","b"]}}}`
+	if key(first) != key(retry) {
+		t.Error("a re-encoded retry changed the key")
+	}
+	if key(first) == key(second) {
+		t.Error("two updates of one monitor share a key")
+	}
+}

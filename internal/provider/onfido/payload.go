@@ -65,7 +65,8 @@ type runError struct {
 
 // Parse reads an Onfido webhook. Onfido sends no event id: the dedup key
 // is the action, the object's id and status, and the object's times, which
-// a retry repeats (Onfido stamps no send time).
+// a retry repeats (Onfido stamps no send time); for an object without a
+// time, the body's content.
 func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
 	var e envelope
 	if err := json.Unmarshal(body, &e); err != nil {
@@ -84,6 +85,15 @@ func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.
 		OccurredAt:     f.occurredAt(),
 		DedupKey: strings.Join([]string{"onfido", f.Action, f.Object.ID, f.Object.Status,
 			f.Object.StartedAt, f.Object.CompletedAt, f.Resource.UpdatedAt}, "|"),
+	}
+	if id.OccurredAt.IsZero() {
+		// Nothing tells two such events of one object apart but their
+		// content: a watchlist monitor's matches updated twice.
+		key, err := provider.ContentKey(body)
+		if err != nil {
+			return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("onfido: %w", err)
+		}
+		id.DedupKey = key
 	}
 	c := f.change()
 	c.Clock = kycgate.ClockEvent
