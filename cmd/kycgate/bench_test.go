@@ -242,8 +242,9 @@ sources:
 // other one is a repeat.
 func TestTraffic(t *testing.T) {
 	s := newDemoSecrets()
+	sources := demoBenchSources(s)
 	for _, dup := range []float64{0, 0.5, 0.9} {
-		reqs, err := newTraffic(demoBenchSources(s), dup, 7).make(20_000)
+		reqs, err := newTraffic(sources, dup, 7).make(20_000)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -44,7 +44,7 @@ func TestRun_ExitCodes(t *testing.T) {
 		{"unknown command", []string{"serv"}, 2, `unknown command "serv"`},
 		{"unknown flag", []string{"serve", "--bogus"}, 2, "unknown flag: --bogus"},
 		{"missing config file", []string{"serve", "--config", filepath.Join(dir, "nope.yaml")}, 2, "nope.yaml"},
-		{"unknown provider", []string{"serve", "--config", write("p.yaml", "sources:\n  - {name: a, provider: onfido, insecure: true}\n")}, 2, "sources[0] (a).provider: unknown provider"},
+		{"unknown provider", []string{"serve", "--config", write("p.yaml", "sources:\n  - {name: a, provider: no-such-provider, insecure: true}\n")}, 2, "sources[0] (a).provider: unknown provider"},
 		{"missing secret", []string{"serve", "--config", write("s.yaml", "sources:\n  - {name: a, provider: sumsub}\n")}, 2, "sources[0] (a).secrets"},
 		{"accepts anyone", []string{"serve", "--config", write("i.yaml", "sources:\n  - {name: a, provider: idwise}\n")}, 2, "would accept anyone"},
 		{"unset variable", []string{"serve", "--config", write("v.yaml", "api_tokens: [\"${KYCGATE_TEST_UNSET}\"]\n")}, 2, "api_tokens[0]: environment variable KYCGATE_TEST_UNSET is not set"},

@@ -211,7 +211,7 @@ func TestSimulate_CLI(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"simulate", "--provider", "onfido", "--url", url, "--secret", "s"}, "--provider \"onfido\""},
+		{[]string{"simulate", "--provider", "no-such-provider", "--url", url, "--secret", "s"}, "--provider \"no-such-provider\""},
 		{[]string{"simulate", "--provider", "sumsub", "--url", "ftp://x", "--secret", "s"}, "--url"},
 		{[]string{"simulate", "--provider", "sumsub", "--url", url, "--secret", "s", "--scenario", "teleported"}, "--scenario \"teleported\": sumsub plays mix (every scenario in turn), approved, declined, "},
 		{[]string{"simulate", "--provider", "sumsub", "--url", url}, "--secret"},

@@ -29,6 +29,7 @@ import (
 var creds = simulator.APICredentials{
 	"sumsub":    {"app_token": "prd:app-token", "secret_key": "sumsub-secret-key"},
 	"metamap":   {"client_id": "mm-client", "client_secret": "mm-secret"},
+	"onfido":    {"api_token": "onfido-api-token"},
 	"stripe":    {"secret_key": "rk_test_stripe-key"},
 	"idwise":    {"api_key": "idw-key", "api_secret": "idw-secret"},
 	"vericato":  {"api_key": "vc-key"},
@@ -44,6 +45,7 @@ func apiBlocks(base string, override map[string]string) map[string]string {
 		"sumsub":    fmt.Sprintf("{app_token: %q, secret_key: %q, base_url: %q}", creds["sumsub"]["app_token"], creds["sumsub"]["secret_key"], simulator.BaseURL(base, "sumsub")),
 		"metamap":   fmt.Sprintf("{client_id: %q, client_secret: %q, base_url: %q}", creds["metamap"]["client_id"], creds["metamap"]["client_secret"], simulator.BaseURL(base, "metamap")),
 		"idwise":    fmt.Sprintf("{api_key: %q, api_secret: %q, base_url: %q}", creds["idwise"]["api_key"], creds["idwise"]["api_secret"], simulator.BaseURL(base, "idwise")),
+		"onfido":    fmt.Sprintf("{api_token: %q, base_url: %q}", creds["onfido"]["api_token"], simulator.BaseURL(base, "onfido")),
 		"stripe":    fmt.Sprintf("{secret_key: %q, base_url: %q}", creds["stripe"]["secret_key"], simulator.BaseURL(base, "stripe")),
 		"vericato":  fmt.Sprintf("{api_key: %q, base_url: %q}", creds["vericato"]["api_key"], simulator.BaseURL(base, "vericato")),
 		"verifyyou": fmt.Sprintf("{api_key: %q, base_url: %q}", creds["verifyyou"]["api_key"], simulator.BaseURL(base, "verifyyou")),
@@ -212,7 +214,7 @@ func TestFetch_EnrichesEveryProvider(t *testing.T) {
 	h := newHarness(t, nil)
 	reg := prometheus.NewRegistry()
 	h.start(reg)
-	scenarios := map[string]string{"sumsub": "declined", "metamap": "declined", "idwise": "approved", "vericato": "approved", "verifyyou": "approved", "persona": "approved"}
+	scenarios := map[string]string{"sumsub": "declined", "metamap": "declined", "idwise": "approved", "vericato": "approved", "verifyyou": "approved", "persona": "approved", "onfido": "declined"}
 	for p, scenario := range scenarios {
 		t.Run(p, func(t *testing.T) {
 			h.t = t
@@ -304,6 +306,7 @@ func TestFetch_RefusedCredentials(t *testing.T) {
 		"sumsub":    `{app_token: "prd:app-token", secret_key: "not-the-secret", base_url: "BASE/sumsub"}`,
 		"metamap":   `{client_id: "mm-client", client_secret: "wrong", base_url: "BASE/metamap"}`,
 		"idwise":    `{api_key: "idw-key", api_secret: "wrong", base_url: "BASE/idwise"}`,
+		"onfido":    `{api_token: "wrong", base_url: "BASE/onfido"}`,
 		"stripe":    `{secret_key: "rk_test_wrong", base_url: "BASE/stripe"}`,
 		"vericato":  `{api_key: "wrong", base_url: "BASE/vericato"}`,
 		"verifyyou": `{api_key: "wrong", base_url: "BASE/verifyyou"}`,

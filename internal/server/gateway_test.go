@@ -35,6 +35,7 @@ const (
 	vericatoToken   = "vericato-url-token-0123"
 	veriffSecret    = "veriff-test-shared-secret"
 	stripeSecret    = "whsec_stripe-test-secret"
+	onfidoToken     = "onfido-webhook-token"
 )
 
 const apiToken = "api-test-token"
@@ -71,6 +72,9 @@ sources:
   - name: vericato
     provider: vericato
     auth: { url_token: "` + vericatoToken + `" }
+  - name: onfido-eu
+    provider: onfido
+    secrets: ["` + onfidoToken + `"]
   - name: vericato-ip
     provider: vericato
     allow_ips: ["203.0.113.0/24"]

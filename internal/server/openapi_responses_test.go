@@ -18,9 +18,9 @@ import (
 func feedAll(t *testing.T, g *gateway, count int) {
 	t.Helper()
 	paths := map[string]string{"sumsub": "/webhooks/sumsub", "metamap": "/webhooks/metamap", "verifyyou": "/webhooks/verifyyou",
-		"persona": "/webhooks/persona", "stripe": "/webhooks/stripe",
+		"persona": "/webhooks/persona", "stripe": "/webhooks/stripe", "onfido": "/webhooks/onfido-eu",
 		"idwise": "/webhooks/idwise", "vericato": "/webhooks/vericato/" + vericatoToken, "veriff": "/webhooks/veriff"}
-	secrets := map[string]string{"sumsub": sumsubSecret, "metamap": metamapSecret, "verifyyou": verifyyouSecret, "persona": personaSecret, "idwise": idwiseToken, "veriff": veriffSecret, "stripe": stripeSecret}
+	secrets := map[string]string{"sumsub": sumsubSecret, "metamap": metamapSecret, "verifyyou": verifyyouSecret, "persona": personaSecret, "idwise": idwiseToken, "veriff": veriffSecret, "stripe": stripeSecret, "onfido": onfidoToken}
 	for i, p := range simulator.Providers() {
 		js, err := simulator.NewJourneys(simulator.Options{
 			Provider: p, Count: count, Start: fixtureTime.Add(-6 * time.Hour),

@@ -57,13 +57,13 @@ func TestJourneys_AdaptersUnderstandThem(t *testing.T) {
 }
 
 func TestNewJourneys_Errors(t *testing.T) {
-	if _, err := simulator.NewJourneys(simulator.Options{Provider: "onfido", Count: 1}); err == nil {
+	if _, err := simulator.NewJourneys(simulator.Options{Provider: "no-such-provider", Count: 1}); err == nil {
 		t.Error("unknown provider accepted")
 	}
 	if _, err := simulator.NewJourneys(simulator.Options{Provider: "sumsub", Scenario: "teleported", Count: 1}); err == nil {
 		t.Error("unknown scenario accepted")
 	}
-	if _, err := simulator.Scenarios("onfido"); err == nil {
+	if _, err := simulator.Scenarios("no-such-provider"); err == nil {
 		t.Error("Scenarios(unknown) accepted")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/kycgate/kycgate/internal/provider"
 	"github.com/kycgate/kycgate/internal/provider/idwise"
 	"github.com/kycgate/kycgate/internal/provider/metamap"
+	"github.com/kycgate/kycgate/internal/provider/onfido"
 	"github.com/kycgate/kycgate/internal/provider/persona"
 	"github.com/kycgate/kycgate/internal/provider/stripe"
 	"github.com/kycgate/kycgate/internal/provider/sumsub"
@@ -19,6 +20,7 @@ import (
 var adapters = []provider.Adapter{
 	idwise.Adapter,
 	metamap.Adapter,
+	onfido.Adapter,
 	persona.Adapter,
 	stripe.Adapter,
 	sumsub.Adapter,
