@@ -302,7 +302,8 @@ func feedDemo(ctx context.Context, base string, s demoSecrets, count int, fake *
 		if fake != nil {
 			fake.Add(journeys...)
 		}
-		sender := &simulator.Sender{URL: base + s.webhookPath(provider), Concurrency: 4, Duplicates: 0.1, Shuffle: true, TimeScale: 0.001, Rand: mrand.New(mrand.NewPCG(r.Uint64(), 2))}
+		sender := &simulator.Sender{URL: base + s.webhookPath(provider), Concurrency: 4, Duplicates: 0.1, Shuffle: true, TimeScale: 0.001,
+			Rand: mrand.New(mrand.NewPCG(r.Uint64(), 2)), Creds: &simulator.Credentials{Secret: s.credential(provider)}}
 		wg.Go(func() {
 			sum, err := sender.Run(ctx, provider, journeys)
 			mu.Lock()

@@ -155,6 +155,7 @@ func (f *simulateFlags) build() ([]simulator.Journey, *simulator.Sender, error) 
 	return journeys, &simulator.Sender{
 		URL: f.url, Concurrency: f.concurrency, Rate: f.rate, Duplicates: f.duplicates,
 		Shuffle: f.shuffle, TimeScale: f.timeScale, Rand: r,
+		Creds: &simulator.Credentials{Secret: f.secret}, // each attempt signed when sent, as the provider does
 	}, nil
 }
 

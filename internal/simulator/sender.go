@@ -34,6 +34,11 @@ type Sender struct {
 	// a second.
 	TimeScale float64
 	Rand      *rand.Rand
+	// Creds, when set, sign every attempt afresh, as providers do: a
+	// signature that covers a time (Stripe's, Persona's) then stays within
+	// the receiver's tolerance however late the retry. Nil sends the
+	// signatures the journeys were built with.
+	Creds *Credentials
 	// Progress, when set, is called with the running totals after each
 	// delivery settles, and OnRetry before each wait for a retry, so that
 	// a long run can show where it is. Neither may block for long.
@@ -220,6 +225,12 @@ func (s *Sender) sendJourney(ctx context.Context, client *http.Client, limiter *
 func (s *Sender) deliver(ctx context.Context, client *http.Client, provider string, j Journey, d Delivery) (duplicate bool, retries, status int, err error) {
 	schedule := RetrySchedule(provider)
 	for attempt := 0; ; attempt++ {
+		if s.Creds != nil {
+			d.Header = d.Header.Clone()
+			if err := providers[provider].Sign(*s.Creds, &d); err != nil {
+				return false, attempt, 0, fmt.Errorf("simulator: sign %s: %w", d.Event, err)
+			}
+		}
 		var reason string
 		duplicate, status, reason, err = s.post(ctx, client, d)
 		if status == http.StatusUnauthorized || status == http.StatusForbidden {

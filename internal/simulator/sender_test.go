@@ -3,6 +3,7 @@ package simulator_test
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/kycgate/kycgate/internal/provider"
+	"github.com/kycgate/kycgate/internal/provider/registry"
 	"github.com/kycgate/kycgate/internal/simulator"
 )
 
@@ -43,5 +46,40 @@ func TestSender_Refused(t *testing.T) {
 				t.Errorf("%d requests, %d retries, summary %+v; want the run to stop at the first", requests.Load(), retries.Load(), sum)
 			}
 		})
+	}
+}
+
+// TestSender_SignsEachAttempt: with Creds, every attempt is signed when it
+// is sent, not when the journey was built: journeys signed with a retired
+// secret are accepted by a receiver that checks the current one.
+func TestSender_SignsEachAttempt(t *testing.T) {
+	const current = "current-secret"
+	a, _ := registry.Lookup("sumsub")
+	p, err := a.New(provider.Config{Secrets: []string{current}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if p.Authenticate(r.Header, body) != nil {
+			refused.Add(1)
+			http.Error(w, "signature does not match", http.StatusUnauthorized)
+		}
+	}))
+	defer ts.Close()
+	journeys, err := simulator.NewJourneys(simulator.Options{Provider: "sumsub", Count: 2, Rand: rand.New(rand.NewPCG(1, 2)), Creds: simulator.Credentials{Secret: "retired-secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &simulator.Sender{URL: ts.URL, Concurrency: 1, Creds: &simulator.Credentials{Secret: current}}
+	if sum, err := s.Run(context.Background(), "sumsub", journeys); err != nil || refused.Load() != 0 || sum.Accepted != sum.Sent {
+		t.Fatalf("Run: %v, %d refused, %+v", err, refused.Load(), sum)
+	}
+	// Without Creds, the signatures the journeys were built with go out.
+	s = &simulator.Sender{URL: ts.URL, Concurrency: 1}
+	var refusal *simulator.RefusedError
+	if _, err := s.Run(context.Background(), "sumsub", journeys); !errors.As(err, &refusal) {
+		t.Fatalf("Run without Creds: %v, want the retired signature refused", err)
 	}
 }
