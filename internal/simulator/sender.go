@@ -35,9 +35,9 @@ type Sender struct {
 	TimeScale float64
 	Rand      *rand.Rand
 	// Creds, when set, sign every attempt afresh, as providers do: a
-	// signature that covers a time (Stripe's, Persona's) then stays within
-	// the receiver's tolerance however late the retry. Nil sends the
-	// signatures the journeys were built with.
+	// signature that covers a time then stays within the receiver's
+	// tolerance however late the retry. Nil sends the signatures the
+	// journeys were built with.
 	Creds *Credentials
 	// Progress, when set, is called with the running totals after each
 	// delivery settles, and OnRetry before each wait for a retry, so that
