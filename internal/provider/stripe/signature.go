@@ -1,7 +1,6 @@
 package stripe
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kycgate/kycgate/internal/provider"
 )
 
 // HeaderSignature is the header Stripe signs its webhooks with:
@@ -36,7 +37,7 @@ func (p *Provider) Authenticate(h http.Header, body []byte) error {
 	if err != nil {
 		return err
 	}
-	if !matches(p.secrets, ts, body, sigs) {
+	if !matches(p.secrets, signedPayload(ts, body), sigs) {
 		return errors.New("signature does not match")
 	}
 	signed := time.Unix(ts, 0)
@@ -48,11 +49,11 @@ func (p *Provider) Authenticate(h http.Header, body []byte) error {
 
 // parseHeader reads "t=…,v1=…[,v1=…][,v0=…]": the one timestamp and every
 // v1 signature that is a SHA-256 hex digest.
-func parseHeader(value string) (int64, [][]byte, error) {
+func parseHeader(value string) (int64, []string, error) {
 	var (
 		ts    int64
 		seenT bool
-		sigs  [][]byte
+		sigs  []string
 	)
 	for _, part := range strings.Split(value, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
@@ -68,7 +69,7 @@ func parseHeader(value string) (int64, [][]byte, error) {
 			ts, seenT = n, true
 		case "v1":
 			if sig, err := hex.DecodeString(v); err == nil && len(sig) == sha256.Size {
-				sigs = append(sigs, sig)
+				sigs = append(sigs, v)
 			}
 		}
 	}
@@ -81,33 +82,30 @@ func parseHeader(value string) (int64, [][]byte, error) {
 	return ts, sigs, nil
 }
 
-// matches reports whether any of sigs is the signature of body at ts under
-// any of secrets.
-func matches(secrets []string, ts int64, body []byte, sigs [][]byte) bool {
-	ok := false
-	for _, secret := range secrets {
-		want := mac(secret, ts, body)
-		for _, sig := range sigs {
-			if hmac.Equal(want, sig) {
-				ok = true // keep going: the time taken does not depend on which matched
-			}
+// matches reports whether any v1 signature is the HMAC of the signed
+// payload under any of the secrets.
+func matches(secrets []string, signed []byte, sigs []string) bool {
+	for _, sig := range sigs {
+		if provider.VerifyHexHMAC(sha256.New, secrets, signed, sig) == nil {
+			return true
 		}
 	}
-	return ok
+	return false
 }
 
-func mac(secret string, ts int64, body []byte) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(strconv.FormatInt(ts, 10)))
-	m.Write([]byte("."))
-	m.Write(body)
-	return m.Sum(nil)
+// signedPayload is what Stripe signs: "<unix t>.<body>".
+func signedPayload(ts int64, body []byte) []byte {
+	t := strconv.FormatInt(ts, 10)
+	b := make([]byte, 0, len(t)+1+len(body))
+	b = append(b, t...)
+	b = append(b, '.')
+	return append(b, body...)
 }
 
 // Sign returns the v1 signature of body sent at t under secret: the hex
 // HMAC-SHA256 of "<unix t>.<body>".
 func Sign(secret string, t time.Time, body []byte) string {
-	return hex.EncodeToString(mac(secret, t.Unix(), body))
+	return provider.HexHMAC(sha256.New, secret, signedPayload(t.Unix(), body))
 }
 
 // SignatureHeader returns the Stripe-Signature value Stripe sends with body
