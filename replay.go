@@ -336,7 +336,7 @@ func (r *replayer) webhook(e *LogEntry) {
 	}
 	v.setFields(c)
 	if e.Type == EventReset {
-		v.Status, v.Decision, v.OriginalDecision, v.DecisionSource, v.DecidedAt, v.FirstDecidedAt = StatusPending, "", "", "", nil, nil
+		v.Status, v.Decision, v.OriginalDecision, v.DecidedBy, v.DecidedAt, v.FirstDecidedAt = StatusPending, "", "", "", nil, nil
 		v.Stage = StageCreated
 		v.Reasons, v.Steps = []string{}, []Step{}
 		r.count(e, "")
@@ -376,7 +376,7 @@ func (r *replayer) newAttempt(e *LogEntry) {
 	v.Attempt++
 	r.authority, r.decided, r.decidedByOpener = 0, -1, false
 	if e.Change.Decision == "" {
-		v.Decision, v.DecisionSource, v.DecidedAt = "", "", nil
+		v.Decision, v.DecidedBy, v.DecidedAt = "", "", nil
 		v.Status = cmp.Or(e.Change.Status, StatusPending)
 		v.Reasons = []string{}
 	}
@@ -410,7 +410,7 @@ func (r *replayer) decide(e *LogEntry) (Actor, bool) {
 		if v.OriginalDecision == "" {
 			v.OriginalDecision = cmp.Or(c.OriginalDecision, d)
 		}
-		return v.DecisionSource, false
+		return v.DecidedBy, false
 	}
 	if v.OriginalDecision == "" {
 		v.OriginalDecision = cmp.Or(c.OriginalDecision, d)
@@ -420,7 +420,7 @@ func (r *replayer) decide(e *LogEntry) (Actor, bool) {
 	if c.Reasons != nil {
 		v.Reasons = slices.Clone(c.Reasons)
 	}
-	v.Decision, v.DecisionSource = d, by
+	v.Decision, v.DecidedBy = d, by
 	decided := at(e)
 	v.DecidedAt = &decided
 	v.Status = d.Status()
@@ -462,7 +462,7 @@ func (r *replayer) settleable() bool {
 	if v.Decision == "" {
 		return v.Attempt == 1
 	}
-	switch v.DecisionSource {
+	switch v.DecidedBy {
 	case ActorAutomatic, ActorReviewer, ActorProviderAPI:
 		return !r.decidedByOpener
 	}
@@ -477,7 +477,7 @@ func (r *replayer) settle(e *LogEntry) {
 		first := e.ReceivedAt
 		v.FirstDecidedAt, r.firstBy, r.firstClock = &first, e.ID, ClockNone
 	}
-	v.Decision, v.DecisionSource = c.Decision, ActorProviderAPI
+	v.Decision, v.DecidedBy = c.Decision, ActorProviderAPI
 	decided := e.ReceivedAt
 	v.DecidedAt = &decided
 	v.Status = c.Decision.Status()

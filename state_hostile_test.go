@@ -40,8 +40,8 @@ func TestState_AMLHitAfterRenewalIsLost(t *testing.T) {
 		idwise("AML Monitor Update", idwAMLHit, 4), // days later: a watchlist hit
 	)
 	v, effects := kycgate.Replay("src", "idwise", vid, log)
-	if v.Status != "review_needed" || v.Decision != "review_needed" || v.DecisionSource != "screening" {
-		t.Errorf("AML hit after renewal: %s %s by %s attempt %d; want review_needed by screening", v.Status, v.Decision, v.DecisionSource, v.Attempt)
+	if v.Status != "review_needed" || v.Decision != "review_needed" || v.DecidedBy != "screening" {
+		t.Errorf("AML hit after renewal: %s %s by %s attempt %d; want review_needed by screening", v.Status, v.Decision, v.DecidedBy, v.Attempt)
 	}
 	for _, e := range effects {
 		if e.EventID == log[3].ID && e.Late {
@@ -62,8 +62,8 @@ func TestState_FailedSpotCheckAfterRenewalIsLost(t *testing.T) {
 	doc := idwiseSummary(t, "evt_doc", log[3].ReceivedAt.Add(2*time.Second), `{"journey_id":"j1","system_decision":"Complete","final_decision":"Complete"}`)
 	for _, l := range [][]kycgate.LogEntry{log, append(log, doc)} {
 		v := kycgate.Rebuild("src", "idwise", vid, l)
-		if v.Decision != "review_needed" || v.DecisionSource != "risk" {
-			t.Errorf("failed spot check after renewal (%d entries): %s %s by %s; want review_needed by risk", len(l), v.Status, v.Decision, v.DecisionSource)
+		if v.Decision != "review_needed" || v.DecidedBy != "risk" {
+			t.Errorf("failed spot check after renewal (%d entries): %s %s by %s; want review_needed by risk", len(l), v.Status, v.Decision, v.DecidedBy)
 		}
 	}
 }
@@ -78,8 +78,8 @@ func TestState_ReviewerRejectionAfterRenewalIsFiledUnderTheOldAttempt(t *testing
 		idwise("Updated Journey", `,"systemDecision":"Complete","manualDecision":"Rejected","finalDecision":"Rejected"`, 4),
 	)
 	v, effects := kycgate.Replay("src", "idwise", vid, log)
-	if v.Decision != "declined" || v.DecisionSource != "reviewer" {
-		t.Errorf("reviewer rejected the renewed journey: %s %s by %s attempt %d; want declined by reviewer", v.Status, v.Decision, v.DecisionSource, v.Attempt)
+	if v.Decision != "declined" || v.DecidedBy != "reviewer" {
+		t.Errorf("reviewer rejected the renewed journey: %s %s by %s attempt %d; want declined by reviewer", v.Status, v.Decision, v.DecidedBy, v.Attempt)
 	}
 	// The envelope of the rejection (current state when it was stored) says approved.
 	for _, e := range effects {
@@ -102,7 +102,7 @@ func TestState_DocumentOverrulesScreeningHit(t *testing.T) {
 		`{"journey_id":"j1","system_decision":"Refer","manual_decision":"Approved","final_decision":"Approved"}`)
 	v := kycgate.Rebuild("src", "idwise", vid, append(log, doc))
 	if v.Decision != "review_needed" {
-		t.Errorf("AML hit, then the journey fetched: %s %s by %s; want review_needed (screening never approves; the summary knows nothing of the hit)", v.Status, v.Decision, v.DecisionSource)
+		t.Errorf("AML hit, then the journey fetched: %s %s by %s; want review_needed (screening never approves; the summary knows nothing of the hit)", v.Status, v.Decision, v.DecidedBy)
 	}
 }
 
@@ -116,7 +116,7 @@ func TestState_DocumentUndoesRenewal(t *testing.T) {
 	doc := idwiseSummary(t, "evt_doc", log[2].ReceivedAt.Add(2*time.Second), `{"journey_id":"j1","system_decision":"Complete","final_decision":"Complete"}`)
 	v := kycgate.Rebuild("src", "idwise", vid, append(log, doc))
 	if v.Decision != "resubmission_requested" || v.Status != "resubmission_requested" {
-		t.Errorf("renewal due, journey fetched after it: %s %s by %s attempt %d; want resubmission_requested", v.Status, v.Decision, v.DecisionSource, v.Attempt)
+		t.Errorf("renewal due, journey fetched after it: %s %s by %s attempt %d; want resubmission_requested", v.Status, v.Decision, v.DecidedBy, v.Attempt)
 	}
 }
 
@@ -151,7 +151,7 @@ func TestState_FailedSpotCheckAfterManualApprovalIsIgnored(t *testing.T) {
 	)
 	v, effects := kycgate.Replay("src", "idwise", vid, log)
 	if v.Decision != "review_needed" {
-		t.Errorf("spot check failed after the manual approval: %s %s by %s; want review_needed by risk", v.Status, v.Decision, v.DecisionSource)
+		t.Errorf("spot check failed after the manual approval: %s %s by %s; want review_needed by risk", v.Status, v.Decision, v.DecidedBy)
 	}
 	for _, e := range effects {
 		if e.OverruledBy != "" {
@@ -168,8 +168,8 @@ func TestState_DocumentOverrulesFailedSpotCheck(t *testing.T) {
 	vid, log := arrive(t, "idwise", provider.Config{}, c.bodies...)
 	doc := idwiseSummary(t, "evt_doc", log[1].ReceivedAt.Add(2*time.Second), `{"journey_id":"j1","system_decision":"Complete","final_decision":"Complete"}`)
 	v := kycgate.Rebuild("src", "idwise", vid, append(log, doc))
-	if v.Decision != "review_needed" || v.DecisionSource != "risk" {
-		t.Errorf("failed spot check, then the journey fetched: %s %s by %s; want review_needed by risk", v.Status, v.Decision, v.DecisionSource)
+	if v.Decision != "review_needed" || v.DecidedBy != "risk" {
+		t.Errorf("failed spot check, then the journey fetched: %s %s by %s; want review_needed by risk", v.Status, v.Decision, v.DecidedBy)
 	}
 }
 
@@ -183,8 +183,8 @@ func TestState_ReviewerCannotClearAMLHit(t *testing.T) {
 		idwise("Manually Reviewed", `,"systemDecision":"Refer","manualDecision":"Approved","finalDecision":"Approved"`, 3),
 	)
 	v, effects := kycgate.Replay("src", "idwise", vid, log)
-	if v.Decision != "approved" || v.DecisionSource != "reviewer" {
-		t.Errorf("reviewer approved after seeing the AML hit: %s %s by %s; want approved by reviewer", v.Status, v.Decision, v.DecisionSource)
+	if v.Decision != "approved" || v.DecidedBy != "reviewer" {
+		t.Errorf("reviewer approved after seeing the AML hit: %s %s by %s; want approved by reviewer", v.Status, v.Decision, v.DecidedBy)
 	}
 	for _, e := range effects {
 		if e.EventID == log[2].ID && e.Late {

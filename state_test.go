@@ -234,8 +234,8 @@ func TestState_Deliveries(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			vid, log := arrive(t, c.provider, c.cfg, c.bodies...)
 			v, effects := kycgate.Replay("src", c.provider, vid, log)
-			if v.Status != c.status || v.Decision != c.decision || v.DecisionSource != c.source || v.Attempt != c.attempt {
-				t.Errorf("status %q decision %q by %q attempt %d; want %q %q %q %d", v.Status, v.Decision, v.DecisionSource, v.Attempt, c.status, c.decision, c.source, c.attempt)
+			if v.Status != c.status || v.Decision != c.decision || v.DecidedBy != c.source || v.Attempt != c.attempt {
+				t.Errorf("status %q decision %q by %q attempt %d; want %q %q %q %d", v.Status, v.Decision, v.DecidedBy, v.Attempt, c.status, c.decision, c.source, c.attempt)
 			}
 			late := map[string]bool{}
 			for _, i := range c.late {
@@ -316,14 +316,14 @@ func TestState_Reconcile(t *testing.T) {
 
 	// A document whose fetch began before the late retry arrived: stale.
 	stale := document("evt_doc1", late.ReceivedAt.Add(-500*time.Millisecond), kycgate.DecisionDeclined)
-	if v := kycgate.Rebuild("src", "idwise", vid, append(log, stale)); v.Decision != "approved" || v.DecisionSource != "reviewer" || v.DocumentType != "PASSPORT" {
-		t.Errorf("a stale document overruled a later webhook: %s by %s (document %q)", v.Decision, v.DecisionSource, v.DocumentType)
+	if v := kycgate.Rebuild("src", "idwise", vid, append(log, stale)); v.Decision != "approved" || v.DecidedBy != "reviewer" || v.DocumentType != "PASSPORT" {
+		t.Errorf("a stale document overruled a later webhook: %s by %s (document %q)", v.Decision, v.DecidedBy, v.DocumentType)
 	}
 
 	fresh := document("evt_doc2", late.ReceivedAt.Add(time.Minute), kycgate.DecisionDeclined)
 	v, effects := kycgate.Replay("src", "idwise", vid, append(log, stale, fresh))
-	if v.Status != "declined" || v.Decision != "declined" || v.DecisionSource != kycgate.ActorProviderAPI || v.OriginalDecision != "review_needed" {
-		t.Fatalf("reconciled: %s %s by %s, original %s", v.Status, v.Decision, v.DecisionSource, v.OriginalDecision)
+	if v.Status != "declined" || v.Decision != "declined" || v.DecidedBy != kycgate.ActorProviderAPI || v.OriginalDecision != "review_needed" {
+		t.Fatalf("reconciled: %s %s by %s, original %s", v.Status, v.Decision, v.DecidedBy, v.OriginalDecision)
 	}
 	overruled := map[string]kycgate.Actor{}
 	for _, e := range effects {
@@ -336,8 +336,8 @@ func TestState_Reconcile(t *testing.T) {
 	// A document that agrees changes nothing; one that gives no decision
 	// settles nothing.
 	agree := document("evt_doc3", late.ReceivedAt.Add(time.Minute), kycgate.DecisionApproved)
-	if v := kycgate.Rebuild("src", "idwise", vid, append(log, agree)); v.Decision != "approved" || v.DecisionSource != "reviewer" {
-		t.Errorf("an agreeing document: %s by %s", v.Decision, v.DecisionSource)
+	if v := kycgate.Rebuild("src", "idwise", vid, append(log, agree)); v.Decision != "approved" || v.DecidedBy != "reviewer" {
+		t.Errorf("an agreeing document: %s by %s", v.Decision, v.DecidedBy)
 	}
 	if v := kycgate.Rebuild("src", "idwise", vid, append(log, document("evt_doc4", late.ReceivedAt.Add(time.Minute), ""))); v.Decision != "approved" {
 		t.Errorf("a document without a decision: %s", v.Decision)
@@ -360,8 +360,8 @@ func TestState_MetaMapCollapse(t *testing.T) {
 		t.Fatalf("webhooks alone: %s", v.Decision)
 	}
 	v := kycgate.Rebuild("src", "metamap", vid, append(log, document("evt_doc", log[3].ReceivedAt.Add(time.Second), kycgate.DecisionApproved)))
-	if v.Decision != "approved" || v.DecisionSource != kycgate.ActorProviderAPI {
-		t.Errorf("reconciled: %s by %s", v.Decision, v.DecisionSource)
+	if v.Decision != "approved" || v.DecidedBy != kycgate.ActorProviderAPI {
+		t.Errorf("reconciled: %s by %s", v.Decision, v.DecidedBy)
 	}
 }
 

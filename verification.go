@@ -18,11 +18,11 @@ type Verification struct {
 	Status           Status   `json:"status"`
 	Decision         Decision `json:"decision"`
 	OriginalDecision Decision `json:"original_decision"`
-	// DecisionSource says who made the current decision: the provider's
+	// DecidedBy says who made the current decision: the provider's
 	// automatic checks, a risk signal, a reviewer, a screening update, or
 	// the provider's own document fetched from its API (provider_api) when
 	// it settled webhooks that disagreed. Empty without a decision.
-	DecisionSource Actor `json:"decision_source"`
+	DecidedBy Actor `json:"decided_by"`
 	// Attempt counts the verification's attempts: a resubmission request, a
 	// reset, a level change or a renewal opens the next one.
 	Attempt int `json:"attempt"`

@@ -179,7 +179,7 @@ func testStateEndToEnd(t *testing.T, storage string) {
 			waitUntil(t, c.id+" settled and delivered", func() bool {
 				v = getVerification(t, api, c.source, c.id, "")
 				last, n := rcv.last(c.source, c.id)
-				settled := v.Status == c.status && v.Decision == c.decision && v.DecisionSource == c.by
+				settled := v.Status == c.status && v.Decision == c.decision && v.DecidedBy == c.by
 				fetching := v.ProviderFetch != nil && v.ProviderFetch.State == kycgate.FetchPending
 				return settled && !fetching && n == v.Events && last.Verification.Events == v.Events
 			})
@@ -235,8 +235,8 @@ func testStateEndToEnd(t *testing.T, storage string) {
 		t.Fatalf("reprocess: %d %s %s", code, out, errOut)
 	}
 	for _, c := range stateCases {
-		if v := getVerification(t, api, c.source, c.id, ""); v.Status != c.status || v.Decision != c.decision || v.DecisionSource != c.by {
-			t.Errorf("%s after reprocess: %s %s by %s", c.id, v.Status, v.Decision, v.DecisionSource)
+		if v := getVerification(t, api, c.source, c.id, ""); v.Status != c.status || v.Decision != c.decision || v.DecidedBy != c.by {
+			t.Errorf("%s after reprocess: %s %s by %s", c.id, v.Status, v.Decision, v.DecidedBy)
 		}
 	}
 

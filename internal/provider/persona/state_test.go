@@ -60,9 +60,9 @@ func rebuild(log []kycgate.LogEntry) kycgate.Verification {
 
 func want(t *testing.T, v kycgate.Verification, status kycgate.Status, decision kycgate.Decision, by kycgate.Actor, original kycgate.Decision) {
 	t.Helper()
-	if v.Status != status || v.Decision != decision || v.DecisionSource != by || v.OriginalDecision != original {
+	if v.Status != status || v.Decision != decision || v.DecidedBy != by || v.OriginalDecision != original {
 		t.Errorf("status %s, decision %s by %s, original %s; want %s, %s by %s, original %s",
-			v.Status, v.Decision, v.DecisionSource, v.OriginalDecision, status, decision, by, original)
+			v.Status, v.Decision, v.DecidedBy, v.OriginalDecision, status, decision, by, original)
 	}
 }
 
@@ -120,7 +120,7 @@ func TestState_ReorderedDeliveries(t *testing.T) {
 	permute(events, 0, func(order []delivery) {
 		n++
 		got := rebuild(arrive(t, append(order, order[n%len(order)])...))
-		if got.Status != in.Status || got.Decision != in.Decision || got.DecisionSource != in.DecisionSource ||
+		if got.Status != in.Status || got.Decision != in.Decision || got.DecidedBy != in.DecidedBy ||
 			got.OriginalDecision != in.OriginalDecision || got.Events != in.Events || !got.CreatedAt.Equal(in.CreatedAt) ||
 			!got.LastEventAt.Equal(in.LastEventAt) || got.Stage != in.Stage {
 			t.Fatalf("order %v: %+v\nwant %+v", ids(order), got, in)

@@ -113,8 +113,8 @@ func TestState_Deliveries(t *testing.T) {
 			if v.Status != c.status || v.Decision != c.decision || v.Attempt != c.attempt {
 				t.Errorf("status %q decision %q attempt %d; want %q %q %d", v.Status, v.Decision, v.Attempt, c.status, c.decision, c.attempt)
 			}
-			if v.Decision != "" && v.DecisionSource != kycgate.ActorAutomatic {
-				t.Errorf("decision by %q: every Stripe decision is its checks'", v.DecisionSource)
+			if v.Decision != "" && v.DecidedBy != kycgate.ActorAutomatic {
+				t.Errorf("decision by %q: every Stripe decision is its checks'", v.DecidedBy)
 			}
 			late := map[string]bool{}
 			for _, i := range c.late {

@@ -185,8 +185,8 @@ func TestState_Deliveries(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			log := arrive(t, c.bodies...)
 			v, effects := kycgate.Replay("src", veriff.Name, session, log)
-			if v.Status != c.status || v.Decision != c.decision || v.DecisionSource != c.source || v.Attempt != c.attempt {
-				t.Errorf("status %q decision %q by %q attempt %d; want %q %q %q %d", v.Status, v.Decision, v.DecisionSource, v.Attempt, c.status, c.decision, c.source, c.attempt)
+			if v.Status != c.status || v.Decision != c.decision || v.DecidedBy != c.source || v.Attempt != c.attempt {
+				t.Errorf("status %q decision %q by %q attempt %d; want %q %q %q %d", v.Status, v.Decision, v.DecidedBy, v.Attempt, c.status, c.decision, c.source, c.attempt)
 			}
 			if fmt.Sprint(v.Reasons) != fmt.Sprint(c.reasons) {
 				t.Errorf("reasons %v, want %v", v.Reasons, c.reasons)
@@ -259,8 +259,8 @@ func TestState_Document(t *testing.T) {
 			ReceivedAt: last.Add(time.Minute + time.Second), Change: kycgate.Change{Decision: d, DocumentType: "ID_CARD"}}
 	}
 	v := kycgate.Rebuild("src", veriff.Name, session, append(log, doc("evt_doc", kycgate.DecisionDeclined)))
-	if v.Decision != "declined" || v.DecisionSource != kycgate.ActorProviderAPI || v.DocumentType != "ID_CARD" {
-		t.Errorf("settled: %s by %s, document %s", v.Decision, v.DecisionSource, v.DocumentType)
+	if v.Decision != "declined" || v.DecidedBy != kycgate.ActorProviderAPI || v.DocumentType != "ID_CARD" {
+		t.Errorf("settled: %s by %s, document %s", v.Decision, v.DecidedBy, v.DocumentType)
 	}
 
 	log = arrive(t, decisionAt(attempt1, "resubmission_requested", 9103, "201", "10:05"))
