@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate/internal/config"
+	"github.com/kycgate/kycgate/internal/gateway"
 	"github.com/kycgate/kycgate/internal/provider/sumsub"
 	"github.com/kycgate/kycgate/internal/store/sqlite"
 )
@@ -79,9 +80,9 @@ func TestApp_GracefulShutdown(t *testing.T) {
 
 // runApp opens and runs a gateway for cfg until stop is called or the test
 // ends; stop returns what Run returned.
-func runApp(t *testing.T, cfg *config.Config) (*App, func() error) {
+func runApp(t *testing.T, cfg *config.Config) (*gateway.App, func() error) {
 	t.Helper()
-	app := &App{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	app := &gateway.App{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if err := app.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

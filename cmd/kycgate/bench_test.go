@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"encoding/xml"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -14,8 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kycgate/kycgate/internal/config"
-	"github.com/kycgate/kycgate/internal/provider/registry"
+	"github.com/kycgate/kycgate/internal/demo"
 )
 
 // benchJSON is what the tests read of kycgate bench -o json.
@@ -79,7 +77,8 @@ func TestBench(t *testing.T) {
 		t.Errorf("the closed-loop run should tell events per commit, and no memory for a gateway sharing the load tool's process: %+v", k)
 	}
 	// The chart's rates: floor and kycgate at the same five fractions of
-	// the closed loop's throughput.
+	// the closed loop's throughput, those --help names.
+	sweepFractions := []float64{0.10, 0.25, 0.50, 0.75, 0.90}
 	if len(res.Sweep) != 2*len(sweepFractions) {
 		t.Fatalf("sweep: %+v", res.Sweep)
 	}
@@ -133,8 +132,8 @@ func TestBench_URL(t *testing.T) {
 		t.Skip("runs load for a few seconds")
 	}
 	dir := t.TempDir()
-	s := newDemoSecrets()
-	yml := strings.Replace(demoConfigYAML("127.0.0.1:0", "sqlite://"+filepath.Join(dir, "kycgate.db"), s), "level: warn", "level: info", 1)
+	s := demo.NewSecrets()
+	yml := strings.Replace(demo.ConfigYAML("127.0.0.1:0", "sqlite://"+filepath.Join(dir, "kycgate.db"), s), "level: warn", "level: info", 1)
 	// A source the load tool cannot sign for is passed over, with a word.
 	yml = strings.Replace(yml, "sources:\n", "sources:\n  - {name: sumsub-basic, provider: sumsub, secrets: [x], auth: {basic: {username: a, password: b}}}\n", 1)
 	cfgPath := filepath.Join(dir, "kycgate.yaml")
@@ -207,63 +206,5 @@ func TestBench_Soak(t *testing.T) {
 	}
 	if !walMeasured {
 		t.Error("no slice measured the log's size")
-	}
-}
-
-func TestConfigBenchSources(t *testing.T) {
-	cfg, err := config.Parse([]byte(`
-sources:
-  - {name: a, provider: sumsub, secrets: [s1, s2]}
-  - {name: b, provider: sumsub, secrets: [s3]}
-  - {name: c, provider: idwise, auth: {basic: {username: u, password: p}}}
-  - {name: d, provider: idwise, auth: {bearer: tok}}
-  - {name: e, provider: vericato, auth: {url_token: tokentokentokentoken}}
-  - {name: f, provider: metamap, secrets: [m], auth: {bearer: other}}
-`), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, skipped := configBenchSources(cfg)
-	want := []benchSource{
-		{"sumsub", "/webhooks/a", "s1"},
-		{"idwise", "/webhooks/d", "tok"},
-		{"vericato", "/webhooks/e/tokentokentokentoken", ""},
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("sources:\n got %v\nwant %v", got, want)
-	}
-	if len(skipped) != 2 || !strings.Contains(skipped[0], `"c"`) || !strings.Contains(skipped[1], `"f"`) {
-		t.Errorf("skipped: %q", skipped)
-	}
-}
-
-// TestTraffic: the webhooks come from every source in turn, the asked
-// fraction of them repeats, and there are as many as asked even when every
-// other one is a repeat.
-func TestTraffic(t *testing.T) {
-	s := newDemoSecrets()
-	sources := demoBenchSources(s)
-	for _, dup := range []float64{0, 0.5, 0.9} {
-		reqs, err := newTraffic(sources, dup, 7).make(20_000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(reqs) != 20_000 {
-			t.Fatalf("dup %v: %d requests", dup, len(reqs))
-		}
-		seen, repeats, paths := map[string]bool{}, 0, map[string]int{}
-		for _, r := range reqs {
-			if seen[string(r.Body)+r.Path] {
-				repeats++
-			}
-			seen[string(r.Body)+r.Path] = true
-			paths[strings.SplitN(r.Path, "/", 4)[2]]++
-		}
-		if got := float64(repeats) / float64(len(reqs)); got < dup-0.05 || got > dup+0.05 {
-			t.Errorf("dup %v: %.2f of the requests repeat one", dup, got)
-		}
-		if len(paths) != len(registry.Names()) { // one demo source per provider
-			t.Errorf("dup %v: sources %v", dup, paths)
-		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/client"
+	"github.com/kycgate/kycgate/internal/demo"
 	"github.com/kycgate/kycgate/internal/simulator"
 )
 
@@ -128,8 +129,8 @@ func TestDashboard(t *testing.T) {
 	}))
 	defer dest.Close()
 
-	secrets := newDemoSecrets()
-	cfg, err := demoConfig("127.0.0.1:0", "sqlite://"+filepath.Join(t.TempDir(), "k.db"), secrets,
+	secrets := demo.NewSecrets()
+	cfg, err := demo.Config("127.0.0.1:0", "sqlite://"+filepath.Join(t.TempDir(), "k.db"), secrets,
 		fmt.Sprintf("destinations:\n  - {name: my-app, url: %q, secret: \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", max_attempts: 1, filter: {types: [verification.decided]}}", dest.URL))
 	if err != nil {
 		t.Fatal(err)
@@ -137,11 +138,11 @@ func TestDashboard(t *testing.T) {
 	app, _ := runApp(t, cfg)
 	base := "http://" + app.Addr()
 	const perProvider = 12
-	if _, err := feedDemo(context.Background(), base, secrets, perProvider, nil); err != nil {
+	if _, err := demo.Feed(context.Background(), base, secrets, perProvider, nil); err != nil {
 		t.Fatal(err)
 	}
-	api := client.New(base, secrets.api)
-	all, err := listVerifications(context.Background(), api)
+	api := client.New(base, secrets.API)
+	all, err := api.ListVerifications(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestDashboard(t *testing.T) {
 	}
 	var location string
 	do(t, ctx, "log in",
-		chromedp.SetValue(`#token`, secrets.api, chromedp.ByID),
+		chromedp.SetValue(`#token`, secrets.API, chromedp.ByID),
 		follow(`#login`, `#verifications`),
 		chromedp.Location(&location))
 	if !strings.HasSuffix(location, "/verifications") {
@@ -233,10 +234,10 @@ func TestDashboard(t *testing.T) {
 	// arrive after it was opened, without a reload.
 	var liveBefore, liveAfter string
 	do(t, ctx, "tick live", chromedp.Text(`#kpi-total`, &liveBefore, chromedp.ByID), chromedp.Click(`#live`, chromedp.ByID))
-	if _, err := feedDemo(context.Background(), base, secrets, 1, nil); err != nil {
+	if _, err := demo.Feed(context.Background(), base, secrets, 1, nil); err != nil {
 		t.Fatal(err)
 	}
-	more, err := listVerifications(context.Background(), api)
+	more, err := api.ListVerifications(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,17 +464,17 @@ func TestDashboard(t *testing.T) {
 // chart's labels stay inside their chart.
 func TestDashboard_Phone(t *testing.T) {
 	ctx := browser(t, 390, 844)
-	secrets := newDemoSecrets()
-	cfg, err := demoConfig("127.0.0.1:0", "sqlite://"+filepath.Join(t.TempDir(), "k.db"), secrets)
+	secrets := demo.NewSecrets()
+	cfg, err := demo.Config("127.0.0.1:0", "sqlite://"+filepath.Join(t.TempDir(), "k.db"), secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
 	app, _ := runApp(t, cfg)
 	base := "http://" + app.Addr()
-	if _, err := feedDemo(context.Background(), base, secrets, 6, nil); err != nil {
+	if _, err := demo.Feed(context.Background(), base, secrets, 6, nil); err != nil {
 		t.Fatal(err)
 	}
-	all, err := listVerifications(context.Background(), client.New(base, secrets.api))
+	all, err := client.New(base, secrets.API).ListVerifications(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +482,7 @@ func TestDashboard_Phone(t *testing.T) {
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
 		chromedp.Navigate(base+"/?range=all"),
 		chromedp.WaitVisible(`#token`, chromedp.ByID),
-		chromedp.SendKeys(`#token`, secrets.api, chromedp.ByID),
+		chromedp.SendKeys(`#token`, secrets.API, chromedp.ByID),
 		follow(`#login`, `#funnels`))
 	checkCharts(t, ctx, "overview")
 	screenshot(t, ctx, "dashboard-phone")

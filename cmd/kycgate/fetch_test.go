@@ -14,6 +14,7 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/client"
+	"github.com/kycgate/kycgate/internal/demo"
 	"github.com/kycgate/kycgate/internal/simulator"
 )
 
@@ -80,11 +81,11 @@ func TestFetch_EndToEnd(t *testing.T) {
 func testFetchEndToEnd(t *testing.T, storage string) {
 	rcv := &enrichedReceiver{got: map[string]json.RawMessage{}}
 	base, secrets, fake := demoGateway(t, storage, rcv, ", include_provider_data: true, filter: {types: [verification.enriched]}")
-	if _, err := feedDemo(context.Background(), base, secrets, 2, fake); err != nil {
+	if _, err := demo.Feed(context.Background(), base, secrets, 2, fake); err != nil {
 		t.Fatal(err)
 	}
-	api := client.New(base, secrets.api)
-	all, err := listVerifications(context.Background(), api)
+	api := client.New(base, secrets.API)
+	all, err := api.ListVerifications(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func testFetchEndToEnd(t *testing.T, storage string) {
 
 	v := fetched["sumsub"]
 	withData := getVerification(t, api, "sumsub", v.ID, "provider_data")
-	if d := withData.ProviderData; d == nil || d.Purged || !strings.Contains(string(d.Document), `"firstName":"Jane"`) || !strings.HasPrefix(d.Request, "GET "+secrets.apiBase+"/sumsub/resources/applicants/") {
+	if d := withData.ProviderData; d == nil || d.Purged || !strings.Contains(string(d.Document), `"firstName":"Jane"`) || !strings.HasPrefix(d.Request, "GET "+secrets.APIBase+"/sumsub/resources/applicants/") {
 		t.Fatalf("?include=provider_data: %+v", withData.ProviderData)
 	}
 	if getVerification(t, api, "sumsub", v.ID, "").ProviderData != nil {
@@ -137,7 +138,7 @@ func testFetchEndToEnd(t *testing.T, storage string) {
 
 	// Refresh from the CLI: fetched again, the same document is not stored twice.
 	calls := fake.Calls("sumsub")
-	conn := []string{"--server", base, "--token", secrets.api}
+	conn := []string{"--server", base, "--token", secrets.API}
 	code, out, errOut := cli(t, append([]string{"verifications", "refresh", "sumsub", v.ID, "--wait", "10s"}, conn...)...)
 	if code != 0 || !strings.Contains(out, "done, fetched") || fake.Calls("sumsub") != calls+1 {
 		t.Fatalf("refresh: %d %q %q (%d calls before, %d after)", code, out, errOut, calls, fake.Calls("sumsub"))
@@ -152,7 +153,7 @@ func testFetchEndToEnd(t *testing.T, storage string) {
 	}
 
 	// The dashboard shows the fetch and refreshes from a form.
-	dashboardRefresh(t, base, secrets.api, fetched["metamap"])
+	dashboardRefresh(t, base, secrets.API, fetched["metamap"])
 
 	// Metrics show the jobs by state.
 	resp, err := http.Get(base + "/metrics")

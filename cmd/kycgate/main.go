@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/kycgate/kycgate/internal/gateway"
 )
 
 func main() {
@@ -47,7 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "kycgate:", err)
 	var ue usageError
-	if errors.As(err, &ue) || !*started {
+	var ce gateway.ConfigError
+	if errors.As(err, &ue) || errors.As(err, &ce) || !*started {
 		// Errors before a command starts are cobra's: unknown command or flag.
 		return exitUsage
 	}

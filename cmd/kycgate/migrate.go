@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kycgate/kycgate/internal/gateway"
 	"github.com/kycgate/kycgate/internal/redact"
 )
 
@@ -22,7 +23,7 @@ upgrade the schema separately from starting the gateway.`,
 			if err != nil {
 				return err
 			}
-			store, n, err := openStore(cmd.Context(), cfg)
+			store, n, err := gateway.OpenStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

@@ -2,15 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/kycgate/kycgate"
-	"github.com/kycgate/kycgate/internal/fetch"
+	"github.com/kycgate/kycgate/internal/gateway"
 	"github.com/kycgate/kycgate/internal/ingest"
-	"github.com/kycgate/kycgate/internal/provider"
-	"github.com/kycgate/kycgate/internal/provider/registry"
+	"github.com/kycgate/kycgate/internal/reprocess"
 )
 
 func newReprocessCmd() *cobra.Command {
@@ -36,7 +33,7 @@ batch; events that serve stores meanwhile are read by serve's adapters.`,
 			if err != nil {
 				return err
 			}
-			store, _, err := openStore(cmd.Context(), cfg)
+			store, _, err := gateway.OpenStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -51,7 +48,7 @@ batch; events that serve stores meanwhile are read by serve's adapters.`,
 				}
 				sources[c.Name] = src
 			}
-			res, err := store.Reprocess(cmd.Context(), renormalizer(sources), reportProgress(cmd.ErrOrStderr()))
+			res, err := reprocess.Run(cmd.Context(), store, sources, cmd.ErrOrStderr())
 			if err != nil {
 				return fmt.Errorf("%w (run kycgate reprocess again to resume)", err)
 			}
@@ -61,66 +58,4 @@ batch; events that serve stores meanwhile are read by serve's adapters.`,
 	}
 	cmd.Flags().StringVarP(&configPath, "config", "c", "", "configuration file (YAML) naming the storage and the sources")
 	return cmd
-}
-
-// progressEvery is how many events or verifications pass between two
-// progress lines.
-const progressEvery = 10_000
-
-// reportProgress writes a line to w when a reprocess resumes, at every
-// progressEvery events or verifications, and when a phase ends.
-func reportProgress(w io.Writer) func(kycgate.ReprocessProgress) {
-	phase, reported, first := "", 0, true
-	return func(p kycgate.ReprocessProgress) {
-		if first && p.Resumed {
-			fmt.Fprintf(w, "resuming an interrupted reprocess: %d events and %d verifications were done\n", p.Events, p.Verifications)
-		}
-		first = false
-		count := p.Events
-		if p.Phase != kycgate.PhaseEvents {
-			count = p.Verifications
-		}
-		switch {
-		case p.Phase != phase && phase != "":
-			fmt.Fprintf(w, "%s: done\n", phase)
-			reported = 0
-		case count-reported >= progressEvery:
-			if p.Phase == kycgate.PhaseEvents {
-				fmt.Fprintf(w, "events: %d renormalized, %d changed meaning\n", p.Events, p.Changed)
-			} else {
-				fmt.Fprintf(w, "verifications: %d rebuilt\n", p.Verifications)
-			}
-			reported = count
-		}
-		phase = p.Phase
-	}
-}
-
-// renormalizer reads an event again with today's adapters: a configured
-// source's own settings, or its provider's defaults for any other source.
-func renormalizer(sources map[string]*ingest.Source) func(*kycgate.Event) {
-	return func(ev *kycgate.Event) {
-		if ev.ProviderEvent == fetch.ProviderEvent {
-			// A document fetched from the provider's API.
-			if parse := fetch.Parser(ev.Provider); parse != nil {
-				fetch.Normalize(parse, ev)
-			}
-			return
-		}
-		var (
-			a provider.Adapter
-			p provider.Provider
-		)
-		if src, ok := sources[ev.Source]; ok && src.Adapter.Name == ev.Provider {
-			a, p = src.Adapter, src.Provider
-		} else if a, ok = registry.Lookup(ev.Provider); ok {
-			p, _ = a.New(provider.Config{})
-		}
-		if p == nil {
-			return // a provider this version no longer knows: keep what is stored
-		}
-		key := ev.DedupKey
-		ingest.Normalize(a, p, ev.Header, ev)
-		ev.DedupKey = key
-	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/config"
+	"github.com/kycgate/kycgate/internal/gateway"
 	"github.com/kycgate/kycgate/internal/simulator"
 )
 
@@ -98,7 +99,7 @@ destinations:
 	<-a.done
 	killedAt := rcv.count()
 	waitUntil(t, "the provider's deliveries", sent.Load)
-	if rejected(sum) > 0 {
+	if sum.Refused() > 0 {
 		t.Fatalf("deliveries never acknowledged: %+v", sum)
 	}
 
@@ -106,7 +107,7 @@ destinations:
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, _, err := openStore(context.Background(), cfg)
+	store, _, err := gateway.OpenStore(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

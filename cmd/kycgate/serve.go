@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kycgate/kycgate/internal/config"
+	"github.com/kycgate/kycgate/internal/gateway"
 )
 
 func newServeCmd() *cobra.Command {
@@ -35,7 +36,7 @@ no sources.`,
 			if listen != "" {
 				cfg.Listen = listen
 			}
-			app := &App{Config: cfg, Logger: newLogger(cmd.ErrOrStderr(), cfg.Log)}
+			app := &gateway.App{Config: cfg, Logger: gateway.NewLogger(cmd.ErrOrStderr(), cfg.Log), Version: version}
 			if err := app.Open(cmd.Context()); err != nil {
 				return err
 			}

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/demo"
+	"github.com/kycgate/kycgate/internal/gateway"
 	"github.com/kycgate/kycgate/internal/simulator"
 	"github.com/kycgate/kycgate/internal/store/postgres"
 )
@@ -76,8 +78,8 @@ func TestSimulate_EveryScenario(t *testing.T) {
 }
 
 func testEveryScenario(t *testing.T, storage string) {
-	secrets := newDemoSecrets()
-	cfg, err := demoConfig("127.0.0.1:0", storage, secrets)
+	secrets := demo.NewSecrets()
+	cfg, err := demo.Config("127.0.0.1:0", storage, secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,18 +98,18 @@ func testEveryScenario(t *testing.T, storage string) {
 		var journeys []simulator.Journey
 		for name := range scenarios {
 			js, err := simulator.NewJourneys(simulator.Options{Provider: provider, Scenario: name, Count: 2, Users: users, Rand: r,
-				Start: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), Creds: simulator.Credentials{Secret: secrets.credential(provider)}})
+				Start: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), Creds: simulator.Credentials{Secret: secrets.Credential(provider)}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			journeys = append(journeys, js...)
 		}
-		sender := &simulator.Sender{URL: base + secrets.webhookPath(provider), Concurrency: 4, Duplicates: 0.3, Shuffle: true, TimeScale: 0.0001, Rand: r}
+		sender := &simulator.Sender{URL: base + secrets.WebhookPath(provider), Concurrency: 4, Duplicates: 0.3, Shuffle: true, TimeScale: 0.0001, Rand: r}
 		sum, err := sender.Run(context.Background(), provider, journeys)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rejected(sum) > 0 || sum.Accepted+sum.Duplicates != sum.Sent {
+		if sum.Refused() > 0 || sum.Accepted+sum.Duplicates != sum.Sent {
 			t.Errorf("%s: %+v", provider, sum)
 		}
 		for _, j := range journeys {
@@ -118,7 +120,7 @@ func testEveryScenario(t *testing.T, storage string) {
 		t.Fatal("no 503 was induced; the retry path went untested")
 	}
 
-	store, _, err := openStore(context.Background(), cfg)
+	store, _, err := gateway.OpenStore(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,19 +229,19 @@ func TestSimulate_CLI(t *testing.T) {
 
 // playDemo runs the demo until it has printed its summary, then stops it,
 // and returns what it printed and logged.
-func playDemo(t *testing.T, p demoParams) (string, string) {
+func playDemo(t *testing.T, p demo.Params) (string, string) {
 	t.Helper()
 	return playDemoThen(t, p, func(string) {})
 }
 
 // playDemoThen is playDemo calling then with what the demo printed before
 // stopping it.
-func playDemoThen(t *testing.T, p demoParams, then func(printed string)) (string, string) {
+func playDemoThen(t *testing.T, p demo.Params, then func(printed string)) (string, string) {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	out, logs := &syncWriter{}, &syncWriter{}
 	done := make(chan error, 1)
-	go func() { done <- runDemo(ctx, out, logs, p) }()
+	go func() { done <- demo.Run(ctx, out, logs, p) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(out.String(), "Serving until Ctrl-C") {
 		if time.Now().After(deadline) {
@@ -258,7 +260,7 @@ func playDemoThen(t *testing.T, p demoParams, then func(printed string)) (string
 func TestDemo(t *testing.T) {
 	// The simulator command it suggests works as printed, and neither it
 	// nor the stop that follows logs anything alarming.
-	text, logText := playDemoThen(t, demoParams{Listen: "127.0.0.1:0", Count: 6, LogLevel: "debug", Command: "bin/kycgate"}, func(printed string) {
+	text, logText := playDemoThen(t, demo.Params{Listen: "127.0.0.1:0", Count: 6, LogLevel: "debug", Command: "bin/kycgate"}, func(printed string) {
 		m := regexp.MustCompile(`Send your own: bin/kycgate (simulate .*)`).FindStringSubmatch(printed)
 		if m == nil {
 			t.Fatalf("no simulator command:\n%s", printed)
@@ -312,7 +314,7 @@ func TestDemo_Store(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "--store "+store+": the file exists") || !strings.Contains(errOut, "--reuse") {
 		t.Errorf("demo on an existing store: exit %d\n%s%s", code, out, errOut)
 	}
-	text, _ := playDemo(t, demoParams{Listen: "127.0.0.1:0", Store: store, Reuse: true, Count: 1, LogLevel: "warn"})
+	text, _ := playDemo(t, demo.Params{Listen: "127.0.0.1:0", Store: store, Reuse: true, Count: 1, LogLevel: "warn"})
 	if !strings.Contains(text, "with the existing store at "+store+" (the summary counts its verifications too)") || strings.Contains(text, "fresh") {
 		t.Errorf("demo --reuse:\n%s", text)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/client"
+	"github.com/kycgate/kycgate/internal/demo"
 	"github.com/kycgate/kycgate/internal/provider/metamap"
 	"github.com/kycgate/kycgate/internal/provider/sumsub"
 	"github.com/kycgate/kycgate/internal/provider/verifyyou"
@@ -140,17 +141,17 @@ func TestState_EndToEnd(t *testing.T) {
 // demoGateway runs a gateway with the demo's sources on storage, fetching
 // from fakes of the provider APIs, and forwarding to rcv as a destination
 // with the options opts (YAML flow-map entries, or "").
-func demoGateway(t *testing.T, storage string, rcv http.Handler, opts string) (string, demoSecrets, *simulator.API) {
+func demoGateway(t *testing.T, storage string, rcv http.Handler, opts string) (string, demo.Secrets, *simulator.API) {
 	t.Helper()
 	dest := httptest.NewServer(rcv)
 	t.Cleanup(dest.Close)
-	secrets := newDemoSecrets()
-	fake, stop, err := startProviderAPIs(&secrets)
+	secrets := demo.NewSecrets()
+	fake, stop, err := demo.StartProviderAPIs(&secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	cfg, err := demoConfig("127.0.0.1:0", storage, secrets, `destinations:
+	cfg, err := demo.Config("127.0.0.1:0", storage, secrets, `destinations:
   - {name: app, url: "`+dest.URL+`", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"`+opts+`}`)
 	if err != nil {
 		t.Fatal(err)
@@ -162,8 +163,8 @@ func demoGateway(t *testing.T, storage string, rcv http.Handler, opts string) (s
 func testStateEndToEnd(t *testing.T, storage string) {
 	rcv := &envelopes{got: map[string][]receivedEnvelope{}}
 	base, secrets, fake := demoGateway(t, storage, rcv, "")
-	api := client.New(base, secrets.api)
-	dashboard := webLogin(t, base, secrets.api)
+	api := client.New(base, secrets.API)
+	dashboard := webLogin(t, base, secrets.API)
 
 	for _, c := range stateCases {
 		if c.fake != nil {
@@ -206,10 +207,10 @@ func testStateEndToEnd(t *testing.T, storage string) {
 	// Shuffled, duplicated traffic of every provider: for every
 	// verification, the last envelope the destination got is the state the
 	// API shows.
-	if _, err := feedDemo(context.Background(), base, secrets, 4, fake); err != nil {
+	if _, err := demo.Feed(context.Background(), base, secrets, 4, fake); err != nil {
 		t.Fatal(err)
 	}
-	all, err := listVerifications(context.Background(), api)
+	all, err := api.ListVerifications(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +229,7 @@ func testStateEndToEnd(t *testing.T, storage string) {
 
 	// reprocess reads every body again and rebuilds: the same states.
 	cfgPath := filepath.Join(t.TempDir(), "kycgate.yaml")
-	if err := os.WriteFile(cfgPath, []byte(demoConfigYAML("127.0.0.1:0", storage, secrets)), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(demo.ConfigYAML("127.0.0.1:0", storage, secrets)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if code, out, errOut := cli(t, "reprocess", "--config", cfgPath); code != 0 {
@@ -287,25 +288,25 @@ func testStateEndToEnd(t *testing.T, storage string) {
 }
 
 // postSigned sends body to source's webhook as its provider signs it.
-func postSigned(t *testing.T, base string, s demoSecrets, source, body string) {
+func postSigned(t *testing.T, base string, s demo.Secrets, source, body string) {
 	t.Helper()
 	h := http.Header{"Content-Type": {"application/json"}}
 	u := base + "/webhooks/" + source
 	switch source {
 	case "sumsub":
-		sig, err := sumsub.Sign(s.sources["sumsub"], "HMAC_SHA256_HEX", []byte(body))
+		sig, err := sumsub.Sign(s.Sources["sumsub"], "HMAC_SHA256_HEX", []byte(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		h = sig
 	case "metamap":
-		h = metamap.Sign(s.sources["metamap"], []byte(body))
+		h = metamap.Sign(s.Sources["metamap"], []byte(body))
 	case "verifyyou":
-		h = verifyyou.Sign(s.sources["verifyyou"], []byte(body))
+		h = verifyyou.Sign(s.Sources["verifyyou"], []byte(body))
 	case "idwise":
-		h.Set("Authorization", "Bearer "+s.sources["idwise"])
+		h.Set("Authorization", "Bearer "+s.Sources["idwise"])
 	case "vericato":
-		u += "/" + url.PathEscape(s.sources["vericato"])
+		u += "/" + url.PathEscape(s.Sources["vericato"])
 	}
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
 	for k, v := range h {

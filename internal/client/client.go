@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/api"
 )
 
 // Client is an authenticated client of one kycgate server.
@@ -77,4 +78,21 @@ func (c *Client) GetJSON(ctx context.Context, path string, query url.Values, v a
 		return nil, errors.Join(fmt.Errorf("decode answer of %s", path), err)
 	}
 	return body, nil
+}
+
+// ListVerifications reads every verification, page by page.
+func (c *Client) ListVerifications(ctx context.Context) ([]kycgate.Verification, error) {
+	var all []kycgate.Verification
+	q := url.Values{"limit": {"500"}}
+	for {
+		var page api.List[kycgate.Verification]
+		if _, err := c.GetJSON(ctx, "/api/v1/verifications", q, &page); err != nil {
+			return nil, err
+		}
+		all = append(all, page.Data...)
+		if page.NextCursor == "" {
+			return all, nil
+		}
+		q.Set("cursor", page.NextCursor)
+	}
 }

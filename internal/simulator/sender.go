@@ -93,6 +93,15 @@ type Summary struct {
 	Rejected   map[int]int `json:"rejected"`   // deliveries given up on, by the last status (0: no answer)
 }
 
+// Refused is how many deliveries were given up on, whatever the status.
+func (s Summary) Refused() int {
+	n := 0
+	for _, v := range s.Rejected {
+		n += v
+	}
+	return n
+}
+
 // Run sends every journey, at most Concurrency at a time, and returns what
 // happened. It stops early when ctx ends, and at the first delivery the
 // receiver refuses with 401 or 403, returning a *RefusedError.

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/kycgate/kycgate/internal/config"
+	"github.com/kycgate/kycgate/internal/demo"
 	"github.com/kycgate/kycgate/internal/loadgen"
 	"github.com/kycgate/kycgate/internal/provider/sim"
 	"github.com/kycgate/kycgate/internal/simulator"
@@ -19,10 +20,10 @@ type benchSource struct {
 }
 
 // demoBenchSources are the sources of demoConfig with the secrets s.
-func demoBenchSources(s demoSecrets) []benchSource {
+func demoBenchSources(s demo.Secrets) []benchSource {
 	var out []benchSource
 	for _, p := range simulator.Providers() {
-		out = append(out, benchSource{p, s.webhookPath(p), s.credential(p)})
+		out = append(out, benchSource{p, s.WebhookPath(p), s.Credential(p)})
 	}
 	return out
 }

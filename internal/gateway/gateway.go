@@ -1,4 +1,7 @@
-package main
+// Package gateway assembles the running gateway from a configuration: the
+// store, the recorder every event goes through, ingest, forwarding, the
+// fetch worker, the HTTP server and retention.
+package gateway
 
 import (
 	"context"
@@ -31,6 +34,13 @@ const (
 	commitTimeout = ingest.AnswerWithin
 )
 
+// ConfigError is a mistake in the configuration: trying again does not
+// help, the user must change what they asked for.
+type ConfigError struct{ Err error }
+
+func (e ConfigError) Error() string { return e.Err.Error() }
+func (e ConfigError) Unwrap() error { return e.Err }
+
 // App is the gateway assembled from a configuration: Open it, Run it until
 // its context ends, and it shuts down in reverse order.
 type App struct {
@@ -39,8 +49,10 @@ type App struct {
 	// Now is the gateway's clock: received times, retries, leases, sessions,
 	// retention. Nil for the wall clock.
 	Now func() time.Time
+	// Version is the release, sent in the User-Agent of deliveries.
+	Version string
 
-	store        store
+	store        Store
 	committer    *ingest.Committer
 	forwarder    *delivery.Forwarder
 	fetcher      *fetch.Fetcher
@@ -57,7 +69,7 @@ func (a *App) Open(ctx context.Context) error {
 	// Whatever logs through the gateway, no configured secret reaches the log.
 	a.Logger = slog.New(redact.New(a.Config.SecretValues()...).Handler(a.Logger.Handler()))
 	var err error
-	if a.store, _, err = openStore(ctx, a.Config); err != nil {
+	if a.store, _, err = OpenStore(ctx, a.Config); err != nil {
 		return err
 	}
 
@@ -71,14 +83,14 @@ func (a *App) Open(ctx context.Context) error {
 		src, err := ingest.NewSource(c)
 		if err != nil {
 			a.store.Close()
-			return usageError{err}
+			return ConfigError{Err: err}
 		}
 		sources = append(sources, src)
 	}
 	if len(sources) == 0 {
 		a.Logger.Warn("no sources configured: every webhook will be answered 404; see the README's configuration section")
 	}
-	dests, closeTargets, err := delivery.FromConfig(ctx, a.Config.Destinations, "kycgate/"+version, a.Now)
+	dests, closeTargets, err := delivery.FromConfig(ctx, a.Config.Destinations, "kycgate/"+a.Version, a.Now)
 	if err != nil {
 		a.Close()
 		return err
@@ -89,7 +101,7 @@ func (a *App) Open(ctx context.Context) error {
 	fetchSources, err := fetch.NewSources(a.Config.Sources, a.Now)
 	if err != nil {
 		a.Close()
-		return usageError{err}
+		return ConfigError{Err: err}
 	}
 	// Every event, whoever makes it, is recorded one way: routed, asking for
 	// its document where it should, and group-committed.
@@ -211,18 +223,18 @@ func (a *App) Close() error {
 	return nil
 }
 
-// store is a kycgate.Store that also migrates its schema.
-type store interface {
+// Store is a kycgate.Store that also migrates its schema.
+type Store interface {
 	kycgate.Store
 	Migrate(ctx context.Context) (int, error)
 }
 
-// openStore opens the store the storage URL names (sqlite:// or
+// OpenStore opens the store the storage URL names (sqlite:// or
 // postgres://) and applies pending migrations, returning how many it
 // applied.
-func openStore(ctx context.Context, cfg *config.Config) (store, int, error) {
+func OpenStore(ctx context.Context, cfg *config.Config) (Store, int, error) {
 	var (
-		st  store
+		st  Store
 		err error
 	)
 	if postgres.IsURL(cfg.Storage) {
@@ -230,7 +242,7 @@ func openStore(ctx context.Context, cfg *config.Config) (store, int, error) {
 	} else {
 		path, perr := sqlite.PathFromURL(cfg.Storage)
 		if perr != nil {
-			return nil, 0, usageError{fmt.Errorf("storage: %w", perr)}
+			return nil, 0, ConfigError{Err: fmt.Errorf("storage: %w", perr)}
 		}
 		st, err = sqlite.Open(ctx, path)
 	}
@@ -245,7 +257,9 @@ func openStore(ctx context.Context, cfg *config.Config) (store, int, error) {
 	return st, n, nil
 }
 
-func newLogger(w io.Writer, c config.Log) *slog.Logger {
+// NewLogger returns the logger the configuration's log section asks for,
+// writing to w.
+func NewLogger(w io.Writer, c config.Log) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: level}

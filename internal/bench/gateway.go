@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/kycgate/kycgate/internal/config"
+	"github.com/kycgate/kycgate/internal/demo"
+	"github.com/kycgate/kycgate/internal/gateway"
 	"github.com/kycgate/kycgate/internal/loadgen"
 )
 
@@ -36,19 +38,20 @@ type benchGateway struct {
 	stop func()
 }
 
-// inProcessGateway runs a gateway in this process on storage (a new SQLite
-// file when empty) with one source per provider.
-func inProcessGateway(ctx context.Context, progress io.Writer, storage string, connections int, secrets demoSecrets) (*benchGateway, error) {
-	url, stop, err := startBenchGateway(ctx, progress, storage, connections, secrets)
+// inProcessGateway runs a gateway in this process on o.Storage (a new
+// SQLite file when empty) with one source per provider.
+func inProcessGateway(ctx context.Context, progress io.Writer, o Options, secrets demo.Secrets) (*benchGateway, error) {
+	url, stop, err := startBenchGateway(ctx, progress, o, o.Storage, secrets)
 	if err != nil {
 		return nil, err
 	}
 	return &benchGateway{url: url, sources: demoBenchSources(secrets), stop: stop}, nil
 }
 
-// childGateway runs `kycgate serve` as a process of its own, on storage (a
+// childGateway runs `kycgate serve` (command, or this executable when
+// empty) as a process of its own, on storage (a
 // new SQLite file when empty) seeded first with seed verifications.
-func childGateway(ctx context.Context, progress io.Writer, storage string, connections, seed int, secrets demoSecrets) (*benchGateway, error) {
+func childGateway(ctx context.Context, progress io.Writer, command, storage string, connections, seed int, secrets demo.Secrets) (*benchGateway, error) {
 	dir, err := os.MkdirTemp("", "kycgate-bench-soak-")
 	if err != nil {
 		return nil, err
@@ -64,7 +67,7 @@ func childGateway(ctx context.Context, progress io.Writer, storage string, conne
 	if err != nil {
 		return fail(err)
 	}
-	yml := demoConfigYAML(addr, storage, secrets, fmt.Sprintf("max_connections: %d", connections+64))
+	yml := demo.ConfigYAML(addr, storage, secrets, fmt.Sprintf("max_connections: %d", connections+64))
 	path := filepath.Join(dir, "kycgate.yaml")
 	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
 		return fail(err)
@@ -74,9 +77,11 @@ func childGateway(ctx context.Context, progress io.Writer, storage string, conne
 			return fail(err)
 		}
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return fail(fmt.Errorf("find the kycgate binary: %w", err))
+	exe := command
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return fail(fmt.Errorf("find the kycgate binary: %w", err))
+		}
 	}
 	logs, err := os.Create(filepath.Join(dir, "kycgate.log"))
 	if err != nil {
@@ -119,18 +124,18 @@ func childGateway(ctx context.Context, progress io.Writer, storage string, conne
 // load tool signs each provider's webhooks with its source's secret there.
 func urlGateway(progress io.Writer, url, cfgPath string) (*benchGateway, error) {
 	if cfgPath == "" {
-		return nil, usageError{errors.New("--url needs --config, the gateway's configuration file: the load tool signs webhooks with its sources' secrets")}
+		return nil, gateway.ConfigError{Err: errors.New("--url needs --config, the gateway's configuration file: the load tool signs webhooks with its sources' secrets")}
 	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, gateway.ConfigError{Err: err}
 	}
 	sources, skipped := configBenchSources(cfg)
 	for _, s := range skipped {
 		fmt.Fprintf(progress, "not sending to %s\n", s)
 	}
 	if len(sources) == 0 {
-		return nil, usageError{fmt.Errorf("%s has no source the load tool can send to", cfgPath)}
+		return nil, gateway.ConfigError{Err: fmt.Errorf("%s has no source the load tool can send to", cfgPath)}
 	}
 	g := &benchGateway{url: strings.TrimRight(url, "/"), sources: sources, stop: func() {}}
 	g.rss = func(ctx context.Context) (float64, bool) {
@@ -158,12 +163,12 @@ func procRSS(pid int) (float64, bool) {
 }
 
 // seedStore stores n verifications of two events each at storage.
-func seedStore(ctx context.Context, progress io.Writer, storage string, secrets demoSecrets, n int) error {
-	cfg, err := demoConfig("127.0.0.1:0", storage, secrets)
+func seedStore(ctx context.Context, progress io.Writer, storage string, secrets demo.Secrets, n int) error {
+	cfg, err := demo.Config("127.0.0.1:0", storage, secrets)
 	if err != nil {
 		return err
 	}
-	st, _, err := openStore(ctx, cfg)
+	st, _, err := gateway.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
