@@ -172,7 +172,7 @@ func (h *harness) journey(provider, scenario string, seed uint64, hidden bool) s
 	for i, d := range j.Deliveries {
 		ev := &kycgate.Event{ID: kycgate.NewID("evt", h.clock.Now()), Source: provider, Provider: provider,
 			ReceivedAt: h.clock.Now().UTC().Add(time.Duration(i) * time.Microsecond), Header: d.Header, Body: d.Body}
-		ingest.Normalize(src.Adapter, src.Provider, d.Header, ev)
+		ingest.Normalize(src.Adapter, src.Webhooks, d.Header, ev)
 		h.record.Prepare(ev)
 		if ev.Fetch {
 			h.asked[j.VerificationID]++

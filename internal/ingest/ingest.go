@@ -140,7 +140,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Request, now time.T
 		return Result{}, OutcomeBadRequest, kycgate.WrapError(kycgate.EINVALID, err, "could not read the request body")
 	}
 	if src.checkSignature {
-		if err := src.Provider.Authenticate(d.Header, body); err != nil {
+		if err := src.Webhooks.Authenticate(d.Header, body); err != nil {
 			src.failures.Failed(ip, now)
 			s.refused(d.RequestID, src, ip, err.Error())
 			return Result{}, OutcomeUnauthenticated, kycgate.Errorf(kycgate.EUNAUTHORIZED, "authentication failed: %v", err)
@@ -156,7 +156,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Request, now time.T
 		Header:     keepHeaders(d.Header, src.Adapter.Headers),
 		Body:       body,
 	}
-	Normalize(src.Adapter, src.Provider, d.Header, ev)
+	Normalize(src.Adapter, src.Webhooks, d.Header, ev)
 
 	// A provider that waits 5 seconds and hears nothing retries just the
 	// same: answer 503 within AnswerWithin instead.
@@ -186,7 +186,7 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Request, now time.T
 // identity, canonical type and data. A body the adapter cannot parse is
 // flagged unparseable and keyed by its bytes; an event the catalogue does not
 // name is flagged unknown_event. Ingest and reprocess both use it.
-func Normalize(a provider.Adapter, p provider.Provider, h http.Header, ev *kycgate.Event) {
+func Normalize(a provider.Adapter, p provider.Webhooks, h http.Header, ev *kycgate.Event) {
 	ev.Flag, ev.FlagDetail, ev.Type, ev.Data = kycgate.FlagNone, "", "", kycgate.Change{}
 	id, change, err := p.Parse(h, ev.Body)
 	if err != nil {

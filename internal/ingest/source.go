@@ -18,7 +18,7 @@ import (
 type Source struct {
 	Name     string
 	Adapter  provider.Adapter
-	Provider provider.Provider
+	Webhooks provider.Webhooks
 	MaxBody  int64
 
 	checkSignature bool // false only for an insecure source of a signing provider without secrets
@@ -41,7 +41,7 @@ func NewSource(c config.Source) (*Source, error) {
 	s := &Source{
 		Name:           c.Name,
 		Adapter:        adapter,
-		Provider:       p,
+		Webhooks:       p,
 		MaxBody:        int64(c.MaxBodyBytes),
 		checkSignature: !adapter.Signs || len(c.Secrets) > 0,
 		failures:       NewFailureLimiter(),

@@ -12,8 +12,9 @@ import (
 	"github.com/kycgate/kycgate/internal/provider/sim"
 )
 
-// Provider is one configured source's view of its provider's webhooks.
-type Provider interface {
+// Webhooks reads one configured source's webhooks: it authenticates them
+// with the provider's scheme and parses them into canonical terms.
+type Webhooks interface {
 	// Authenticate checks that the raw request came from the provider: the
 	// signature for providers that sign, any other consistency the provider
 	// guarantees. The error says why, without secrets.
@@ -51,7 +52,7 @@ type Adapter struct {
 	// Catalogue maps every event name the provider sends to its canonical type.
 	Catalogue map[string]kycgate.EventType
 	// New returns the adapter for one source.
-	New func(Config) (Provider, error)
+	New func(Config) (Webhooks, error)
 	// API is the provider's API kycgate fetches full verifications from;
 	// nil when kycgate cannot fetch from it.
 	API *APISpec

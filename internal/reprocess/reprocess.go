@@ -73,10 +73,10 @@ func Renormalizer(sources map[string]*ingest.Source) func(*kycgate.Event) {
 		}
 		var (
 			a provider.Adapter
-			p provider.Provider
+			p provider.Webhooks
 		)
 		if src, ok := sources[ev.Source]; ok && src.Adapter.Name == ev.Provider {
-			a, p = src.Adapter, src.Provider
+			a, p = src.Adapter, src.Webhooks
 		} else if a, ok = registry.Lookup(ev.Provider); ok {
 			p, _ = a.New(provider.Config{})
 		}

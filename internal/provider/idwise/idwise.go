@@ -25,15 +25,15 @@ var Adapter = provider.Adapter{
 	Fake:      &Fake,
 }
 
-// Provider is an IDWise source's adapter.
-type Provider struct{}
+// Webhooks authenticates and parses the webhooks of one IDWise source.
+type Webhooks struct{}
 
 // New returns the adapter for a source.
-func New(provider.Config) (provider.Provider, error) { return Provider{}, nil }
+func New(provider.Config) (provider.Webhooks, error) { return Webhooks{}, nil }
 
 // Authenticate accepts every request: IDWise signs nothing, and the source's
 // configured credential is checked before the adapter is asked.
-func (Provider) Authenticate(http.Header, []byte) error { return nil }
+func (Webhooks) Authenticate(http.Header, []byte) error { return nil }
 
 // Catalogue maps every IDWise event to its canonical event type.
 var Catalogue = map[string]kycgate.EventType{

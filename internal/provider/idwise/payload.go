@@ -43,7 +43,7 @@ type requiredStep struct {
 // Parse reads an IDWise webhook. IDWise keeps eventId across retries, so it
 // (with the event name) is the dedup key; IDWise sends no event time, so
 // events are ordered by their lifecycle phase, then by arrival.
-func (Provider) Parse(_ http.Header, raw []byte) (kycgate.Identity, kycgate.Change, error) {
+func (Webhooks) Parse(_ http.Header, raw []byte) (kycgate.Identity, kycgate.Change, error) {
 	var f payload
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("idwise: decode payload: %w", err)

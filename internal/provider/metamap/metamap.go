@@ -23,8 +23,8 @@ var Adapter = provider.Adapter{
 	Options:   []string{provider.OptionExternalUserIDKey},
 }
 
-// Provider is a MetaMap source's adapter.
-type Provider struct {
+// Webhooks authenticates and parses the webhooks of one MetaMap source.
+type Webhooks struct {
 	secrets    []string
 	userIDKeys []string
 }
@@ -32,12 +32,12 @@ type Provider struct {
 // New returns the adapter for a source signed with any of cfg.Secrets. The
 // external user id is read from the metadata key cfg.ExternalUserIDKey, or
 // else from DefaultUserIDKeys.
-func New(cfg provider.Config) (provider.Provider, error) {
+func New(cfg provider.Config) (provider.Webhooks, error) {
 	keys := DefaultUserIDKeys
 	if cfg.ExternalUserIDKey != "" {
 		keys = []string{cfg.ExternalUserIDKey}
 	}
-	return &Provider{secrets: cfg.Secrets, userIDKeys: keys}, nil
+	return &Webhooks{secrets: cfg.Secrets, userIDKeys: keys}, nil
 }
 
 // Catalogue maps every MetaMap eventName to its canonical event type.

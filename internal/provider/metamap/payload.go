@@ -47,7 +47,7 @@ type stepError struct {
 // Parse reads a MetaMap webhook. MetaMap sends no event id, so the dedup key
 // is the payload's content without the send timestamp, which a retry may
 // re-stamp.
-func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
+func (p *Webhooks) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
 	var f payload
 	if err := json.Unmarshal(body, &f); err != nil {
 		return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("metamap: decode payload: %w", err)
@@ -74,7 +74,7 @@ func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.
 }
 
 // change maps the webhook to canonical terms; see docs/providers/metamap.md.
-func (p *Provider) change(f *payload) kycgate.Change {
+func (p *Webhooks) change(f *payload) kycgate.Change {
 	c := kycgate.Change{
 		Flow:           f.FlowID,
 		ResourceURL:    f.Resource,

@@ -12,7 +12,7 @@ import (
 const HeaderSignature = "X-Signature"
 
 // Authenticate checks x-signature against the raw body.
-func (p *Provider) Authenticate(h http.Header, body []byte) error {
+func (p *Webhooks) Authenticate(h http.Header, body []byte) error {
 	sig := h.Get(HeaderSignature)
 	if sig == "" {
 		return fmt.Errorf("missing %s header", HeaderSignature)

@@ -23,15 +23,15 @@ var Adapter = provider.Adapter{
 	Fake:      &Fake,
 }
 
-// Provider is an Onfido source's adapter.
-type Provider struct {
+// Webhooks authenticates and parses the webhooks of one Onfido source.
+type Webhooks struct {
 	secrets []string
 }
 
 // New returns the adapter for a source signed with any of cfg.Secrets (the
 // webhooks' tokens).
-func New(cfg provider.Config) (provider.Provider, error) {
-	return &Provider{secrets: cfg.Secrets}, nil
+func New(cfg provider.Config) (provider.Webhooks, error) {
+	return &Webhooks{secrets: cfg.Secrets}, nil
 }
 
 // Catalogue maps every Onfido webhook action to its canonical event type.

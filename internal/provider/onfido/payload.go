@@ -67,7 +67,7 @@ type runError struct {
 // is the action, the object's id and status, and the object's times, which
 // a retry repeats (Onfido stamps no send time); for an object without a
 // time, the body's content.
-func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
+func (p *Webhooks) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
 	var e envelope
 	if err := json.Unmarshal(body, &e); err != nil {
 		return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("onfido: decode payload: %w", err)

@@ -15,7 +15,7 @@ const HeaderSignature = "X-SHA2-Signature"
 // Authenticate checks X-SHA2-Signature against the raw body, with every
 // configured token (rotation: a source lists the token of each webhook that
 // may send to it).
-func (p *Provider) Authenticate(h http.Header, body []byte) error {
+func (p *Webhooks) Authenticate(h http.Header, body []byte) error {
 	sig := h.Get(HeaderSignature)
 	if sig == "" {
 		return fmt.Errorf("missing %s header", HeaderSignature)

@@ -107,7 +107,7 @@ func (o *object) inquiryID() string {
 // with the event name and the inquiry: Persona sends the same id on every
 // retry of an event, while its documented examples reuse one id across
 // event names.
-func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
+func (p *Webhooks) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
 	var ev event
 	if err := json.Unmarshal(body, &ev); err != nil {
 		return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("persona: decode event: %w", err)

@@ -25,20 +25,20 @@ var Adapter = provider.Adapter{
 	Fake:      &Fake,
 }
 
-// Provider is a Persona source's adapter.
-type Provider struct {
+// Webhooks authenticates and parses the webhooks of one Persona source.
+type Webhooks struct {
 	secrets []string
 	now     func() time.Time
 }
 
 // New returns the adapter for a source signed with any of cfg.Secrets,
 // checking the signed timestamp against cfg.Now (the wall clock when nil).
-func New(cfg provider.Config) (provider.Provider, error) {
+func New(cfg provider.Config) (provider.Webhooks, error) {
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Provider{secrets: cfg.Secrets, now: now}, nil
+	return &Webhooks{secrets: cfg.Secrets, now: now}, nil
 }
 
 // Catalogue maps every event Persona documents to its canonical type.

@@ -61,7 +61,7 @@ func parseSignature(header string) []signatureSet {
 // Authenticate checks Persona-Signature: some set's v1 must be the HMAC,
 // under one of the source's secrets, of its t, a dot and the raw body, and
 // that t must be within Tolerance of the clock.
-func (p *Provider) Authenticate(h http.Header, body []byte) error {
+func (p *Webhooks) Authenticate(h http.Header, body []byte) error {
 	header := h.Get(HeaderSignature)
 	if header == "" {
 		return fmt.Errorf("missing %s header", HeaderSignature)

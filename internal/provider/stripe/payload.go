@@ -58,7 +58,7 @@ var userEnded = map[string]bool{
 // Parse reads a Stripe event. The dedup key is the event id (evt_…), which
 // every retry of a delivery keeps; the provider time is the event's
 // created, when it happened (clock event).
-func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
+func (p *Webhooks) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
 	var e event
 	if err := json.Unmarshal(body, &e); err != nil {
 		return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("stripe: decode event: %w", err)

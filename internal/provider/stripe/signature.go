@@ -28,7 +28,7 @@ var errNoSignature = errors.New("no v1 signature in " + HeaderSignature)
 // the hex HMAC-SHA256, under one of the source's secrets, of the timestamp,
 // a dot and the raw body, and the timestamp within Tolerance of the clock.
 // Comparisons are in constant time; v0 and unknown schemes are ignored.
-func (p *Provider) Authenticate(h http.Header, body []byte) error {
+func (p *Webhooks) Authenticate(h http.Header, body []byte) error {
 	value := h.Get(HeaderSignature)
 	if value == "" {
 		return fmt.Errorf("missing %s header", HeaderSignature)

@@ -26,20 +26,20 @@ var Adapter = provider.Adapter{
 	Fake:      &Fake,
 }
 
-// Provider is a Stripe Identity source's adapter.
-type Provider struct {
+// Webhooks authenticates and parses the webhooks of one Stripe Identity source.
+type Webhooks struct {
 	secrets []string
 	now     func() time.Time
 }
 
 // New returns the adapter for a source signed with any of cfg.Secrets,
 // checking signature timestamps against cfg.Now (the wall clock when nil).
-func New(cfg provider.Config) (provider.Provider, error) {
+func New(cfg provider.Config) (provider.Webhooks, error) {
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Provider{secrets: cfg.Secrets, now: now}, nil
+	return &Webhooks{secrets: cfg.Secrets, now: now}, nil
 }
 
 // Catalogue maps every Stripe Identity event type to its canonical type.

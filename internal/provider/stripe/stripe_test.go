@@ -20,7 +20,7 @@ const vectorTime = 1695681200
 // own providers, so the clock goes in through New.
 func at(t time.Time) provider.Adapter {
 	a := stripe.Adapter
-	a.New = func(c provider.Config) (provider.Provider, error) {
+	a.New = func(c provider.Config) (provider.Webhooks, error) {
 		c.Now = func() time.Time { return t }
 		return stripe.New(c)
 	}

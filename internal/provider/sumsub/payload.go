@@ -64,7 +64,7 @@ func (b *flexBool) UnmarshalJSON(data []byte) error {
 // Parse reads a Sumsub webhook. The dedup key is the correlationId with the
 // type, applicant and action: Sumsub documents correlationId as the event's
 // unique id, yet its own examples reuse one across types and applicants.
-func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
+func (p *Webhooks) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
 	var f payload
 	if err := json.Unmarshal(body, &f); err != nil {
 		return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("sumsub: decode payload: %w", err)

@@ -27,7 +27,7 @@ var Algorithms = map[string]func() hash.Hash{
 
 // Authenticate checks X-Payload-Digest: the hex HMAC of the raw body with the
 // algorithm X-Payload-Digest-Alg names.
-func (p *Provider) Authenticate(h http.Header, body []byte) error {
+func (p *Webhooks) Authenticate(h http.Header, body []byte) error {
 	sig := h.Get(HeaderDigest)
 	if sig == "" {
 		return fmt.Errorf("missing %s header", HeaderDigest)

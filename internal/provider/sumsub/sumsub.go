@@ -22,14 +22,14 @@ var Adapter = provider.Adapter{
 	Fake:      &Fake,
 }
 
-// Provider is a Sumsub source's adapter.
-type Provider struct {
+// Webhooks authenticates and parses the webhooks of one Sumsub source.
+type Webhooks struct {
 	secrets []string
 }
 
 // New returns the adapter for a source signed with any of cfg.Secrets.
-func New(cfg provider.Config) (provider.Provider, error) {
-	return &Provider{secrets: cfg.Secrets}, nil
+func New(cfg provider.Config) (provider.Webhooks, error) {
+	return &Webhooks{secrets: cfg.Secrets}, nil
 }
 
 // Catalogue maps every Sumsub webhook type to its canonical event type.

@@ -47,7 +47,7 @@ func decode(body []byte) (payload, error) {
 // Authenticate refuses a request whose X-Vericato-Event or
 // X-Vericato-Verification-Id header contradicts its body. A body that cannot
 // be read is left for Parse to flag.
-func (Provider) Authenticate(h http.Header, body []byte) error {
+func (Webhooks) Authenticate(h http.Header, body []byte) error {
 	event, vid := h.Get(HeaderEvent), h.Get(HeaderVerificationID)
 	if event == "" && vid == "" {
 		return nil
@@ -72,7 +72,7 @@ func (Provider) Authenticate(h http.Header, body []byte) error {
 // failure the verification's updated_at); timestamp stands in, as a send
 // time, when it is missing. Names and emails stay in the raw body only:
 // kycgate copies no personal data into the canonical event.
-func (Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
+func (Webhooks) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
 	f, err := decode(body)
 	if err != nil {
 		return kycgate.Identity{}, kycgate.Change{}, err

@@ -31,11 +31,11 @@ var Adapter = provider.Adapter{
 	Fake:      &Fake,
 }
 
-// Provider is a Vericato source's adapter.
-type Provider struct{}
+// Webhooks authenticates and parses the webhooks of one Vericato source.
+type Webhooks struct{}
 
 // New returns the adapter for a source.
-func New(provider.Config) (provider.Provider, error) { return Provider{}, nil }
+func New(provider.Config) (provider.Webhooks, error) { return Webhooks{}, nil }
 
 // Catalogue maps every Vericato event to its canonical event type.
 var Catalogue = map[string]kycgate.EventType{

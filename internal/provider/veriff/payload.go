@@ -64,7 +64,7 @@ type verification struct {
 // is made of what tells its events apart: the session, the attempt, the
 // event, and the decision's or screening's time. Veriff's retries resend
 // the same payload.
-func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
+func (p *Webhooks) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
 	var f payload
 	if err := json.Unmarshal(body, &f); err != nil {
 		return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("veriff: decode payload: %w", err)

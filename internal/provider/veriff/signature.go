@@ -20,7 +20,7 @@ const (
 
 // Authenticate checks X-HMAC-SIGNATURE (or VRF-HMAC-SIGNATURE) against the
 // raw body, with any of the source's secrets, in constant time.
-func (p *Provider) Authenticate(h http.Header, body []byte) error {
+func (p *Webhooks) Authenticate(h http.Header, body []byte) error {
 	sig := h.Get(HeaderSignature)
 	if sig == "" {
 		sig = h.Get(HeaderSignatureVRF)

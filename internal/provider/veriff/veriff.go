@@ -23,15 +23,15 @@ var Adapter = provider.Adapter{
 	Fake:      &Fake,
 }
 
-// Provider is a Veriff source's adapter.
-type Provider struct {
+// Webhooks authenticates and parses the webhooks of one Veriff source.
+type Webhooks struct {
 	secrets []string
 }
 
 // New returns the adapter for a source signed with any of cfg.Secrets (the
 // integration's shared secret keys, several while one is rotated).
-func New(cfg provider.Config) (provider.Provider, error) {
-	return &Provider{secrets: cfg.Secrets}, nil
+func New(cfg provider.Config) (provider.Webhooks, error) {
+	return &Webhooks{secrets: cfg.Secrets}, nil
 }
 
 // Catalogue maps every Veriff event to its canonical event type: the

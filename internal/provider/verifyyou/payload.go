@@ -40,7 +40,7 @@ var stages = map[string]kycgate.Change{
 // Parse reads a VerifyYou webhook. occurred_at is the time of the event,
 // not of the send, so the dedup key is stage, verification and time: a user
 // who fails liveness twice makes two events.
-func (p *Provider) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
+func (p *Webhooks) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.Change, error) {
 	var f payload
 	if err := json.Unmarshal(body, &f); err != nil {
 		return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("verifyyou: decode payload: %w", err)

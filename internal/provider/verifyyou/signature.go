@@ -18,7 +18,7 @@ const (
 const signaturePrefix = "sha256="
 
 // Authenticate checks X-VerifyYou-Signature against the raw body.
-func (p *Provider) Authenticate(h http.Header, body []byte) error {
+func (p *Webhooks) Authenticate(h http.Header, body []byte) error {
 	sig := h.Get(HeaderSignature)
 	if sig == "" {
 		return fmt.Errorf("missing %s header", HeaderSignature)

@@ -23,8 +23,8 @@ var Adapter = provider.Adapter{
 	Options:   []string{provider.OptionMinTrustScore},
 }
 
-// Provider is a VerifyYou source's adapter.
-type Provider struct {
+// Webhooks authenticates and parses the webhooks of one VerifyYou source.
+type Webhooks struct {
 	secrets       []string
 	minTrustScore *float64
 }
@@ -32,8 +32,8 @@ type Provider struct {
 // New returns the adapter for a source signed with any of cfg.Secrets. With
 // cfg.MinTrustScore, a completion below that trust_score (or without one)
 // needs a review rather than approving.
-func New(cfg provider.Config) (provider.Provider, error) {
-	return &Provider{secrets: cfg.Secrets, minTrustScore: cfg.MinTrustScore}, nil
+func New(cfg provider.Config) (provider.Webhooks, error) {
+	return &Webhooks{secrets: cfg.Secrets, minTrustScore: cfg.MinTrustScore}, nil
 }
 
 // Catalogue maps every VerifyYou stage to its canonical event type.
