@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kycgate/kycgate/internal/gateway"
-	"github.com/kycgate/kycgate/internal/ingest"
 	"github.com/kycgate/kycgate/internal/reprocess"
 )
 
@@ -38,15 +37,9 @@ batch; events that serve stores meanwhile are read by serve's adapters.`,
 				return err
 			}
 			defer store.Close()
-			// Each configured source's own settings; any other source gets its
-			// provider's defaults.
-			sources := map[string]*ingest.Source{}
-			for _, c := range cfg.Sources {
-				src, err := ingest.NewSource(c)
-				if err != nil {
-					return usageError{err}
-				}
-				sources[c.Name] = src
+			sources, err := gateway.IngestSources(cfg)
+			if err != nil {
+				return err
 			}
 			res, err := reprocess.Run(cmd.Context(), store, sources, cmd.ErrOrStderr())
 			if err != nil {

@@ -22,7 +22,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/kycgate/kycgate"
-	"github.com/kycgate/kycgate/internal/config"
 	"github.com/kycgate/kycgate/internal/provider"
 	"github.com/kycgate/kycgate/internal/provider/registry"
 )
@@ -57,34 +56,45 @@ type Source struct {
 	Limiter  *rate.Limiter // the least time between two calls; nil for none
 }
 
-// NewSources builds the sources of cfgs that have an api block.
-func NewSources(cfgs []config.Source, now func() time.Time) ([]*Source, error) {
+// DefaultTimeout bounds one call when a source's options name no timeout.
+const DefaultTimeout = 30 * time.Second
+
+// SourceOptions configure one source that fetches from its provider's API.
+type SourceOptions struct {
+	Name     string
+	Provider string             // a provider the registry lists, with an API
+	API      provider.APIConfig // base URL and credential keys
+	Timeout  time.Duration      // one call; DefaultTimeout when zero
+	// MinInterval is the least time between two calls; none when zero.
+	MinInterval time.Duration
+}
+
+// NewSources builds the fetching sources; now is the clock of a provider
+// whose requests carry a timestamp.
+func NewSources(opts []SourceOptions, now func() time.Time) ([]*Source, error) {
 	client := &http.Client{
 		// Credentials go to the configured API only: a redirect elsewhere
 		// is an answer, not a place to follow.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	var out []*Source
-	for _, c := range cfgs {
-		if c.API == nil {
-			continue
-		}
-		a, ok := registry.Lookup(c.Provider)
+	for _, o := range opts {
+		a, ok := registry.Lookup(o.Provider)
 		if !ok || a.API == nil {
-			return nil, fmt.Errorf("source %s: kycgate cannot fetch from %s's API", c.Name, c.Provider)
+			return nil, fmt.Errorf("source %s: kycgate cannot fetch from %s's API", o.Name, o.Provider)
 		}
-		creds := c.API.Credentials()
+		creds := o.API
 		creds.Client, creds.Now = client, now
 		api, err := a.API.New(creds)
 		if err != nil {
-			return nil, fmt.Errorf("source %s: %w", c.Name, err)
+			return nil, fmt.Errorf("source %s: %w", o.Name, err)
 		}
-		s := &Source{Name: c.Name, Provider: c.Provider, API: api, Parse: a.API.Parse, Timeout: time.Duration(c.API.Timeout)}
+		s := &Source{Name: o.Name, Provider: o.Provider, API: api, Parse: a.API.Parse, Timeout: o.Timeout}
 		if s.Timeout <= 0 {
-			s.Timeout = config.DefaultAPITimeout
+			s.Timeout = DefaultTimeout
 		}
-		if every := time.Duration(c.API.MinInterval); every > 0 {
-			s.Limiter = rate.NewLimiter(rate.Every(every), 1)
+		if o.MinInterval > 0 {
+			s.Limiter = rate.NewLimiter(rate.Every(o.MinInterval), 1)
 		}
 		out = append(out, s)
 	}

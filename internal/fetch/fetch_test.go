@@ -19,6 +19,7 @@ import (
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/config"
 	"github.com/kycgate/kycgate/internal/fetch"
+	"github.com/kycgate/kycgate/internal/gateway"
 	"github.com/kycgate/kycgate/internal/ingest"
 	"github.com/kycgate/kycgate/internal/provider/metamap"
 	"github.com/kycgate/kycgate/internal/record"
@@ -115,12 +116,14 @@ func newHarness(t *testing.T, override map[string]string) *harness {
 	if _, err := h.store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	sources, err := gateway.IngestSources(h.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var fetching []string
-	for _, c := range h.cfg.Sources {
-		if h.sources[c.Name], err = ingest.NewSource(c); err != nil {
-			t.Fatal(err)
-		}
-		fetching = append(fetching, c.Name)
+	for _, src := range sources {
+		h.sources[src.Name] = src
+		fetching = append(fetching, src.Name)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	committer := ingest.NewCommitter(h.store, 64, 5*time.Second, log, ingest.NewMetrics(prometheus.NewRegistry()))
@@ -131,7 +134,7 @@ func newHarness(t *testing.T, override map[string]string) *harness {
 
 // start runs a fetcher over the configured sources.
 func (h *harness) start(reg prometheus.Registerer) {
-	srcs, err := fetch.NewSources(h.cfg.Sources, h.clock.Now)
+	srcs, err := fetch.NewSources(gateway.FetchSources(h.cfg), h.clock.Now)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -78,14 +78,10 @@ func (a *App) Open(ctx context.Context) error {
 	metrics := ingest.NewMetrics(reg)
 	reg.MustRegister(server.NewStateCollector(a.store, a.Now))
 
-	sources := make([]*ingest.Source, 0, len(a.Config.Sources))
-	for _, c := range a.Config.Sources {
-		src, err := ingest.NewSource(c)
-		if err != nil {
-			a.store.Close()
-			return ConfigError{Err: err}
-		}
-		sources = append(sources, src)
+	sources, err := IngestSources(a.Config)
+	if err != nil {
+		a.store.Close()
+		return err
 	}
 	if len(sources) == 0 {
 		a.Logger.Warn("no sources configured: every webhook will be answered 404; see the README's configuration section")
@@ -98,7 +94,7 @@ func (a *App) Open(ctx context.Context) error {
 	a.closeTargets = closeTargets
 	a.forwarder = delivery.New(delivery.Options{Store: a.store, Destinations: dests, Now: a.Now, Logger: a.Logger, Registerer: reg})
 	router := delivery.NewRouter(a.Config.Destinations)
-	fetchSources, err := fetch.NewSources(a.Config.Sources, a.Now)
+	fetchSources, err := fetch.NewSources(FetchSources(a.Config), a.Now)
 	if err != nil {
 		a.Close()
 		return ConfigError{Err: err}

@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/kycgate/kycgate/internal/config"
 	"github.com/kycgate/kycgate/internal/provider"
 	"github.com/kycgate/kycgate/internal/provider/registry"
 )
@@ -28,40 +27,74 @@ type Source struct {
 	urlToken       bool
 }
 
-// NewSource builds a source from its validated configuration.
-func NewSource(c config.Source) (*Source, error) {
-	adapter, ok := registry.Lookup(c.Provider)
+// DefaultMaxBody is the largest body a source accepts when its options
+// name no limit.
+const DefaultMaxBody = 1 << 20
+
+// SourceOptions configure one source's endpoint.
+type SourceOptions struct {
+	Name     string
+	Provider string // a provider the registry lists
+	// Webhooks is what the provider's adapter is given: its secrets and
+	// options.
+	Webhooks provider.Config
+	MaxBody  int64 // DefaultMaxBody when zero
+	// Credential is what a request carries beside its body; the zero value
+	// asks for none.
+	Credential Credential
+	Allow      []netip.Prefix // client addresses that may deliver; any when empty
+}
+
+// Credential is a credential a request carries beside its body: in its URL
+// or in a header. Compare in constant time.
+type Credential struct {
+	check    credential
+	urlToken bool
+}
+
+// BasicAuth asks for HTTP Basic credentials.
+func BasicAuth(user, password string) Credential {
+	return Credential{check: basicCredential(user, password)}
+}
+
+// BearerToken asks for Authorization: Bearer token.
+func BearerToken(token string) Credential {
+	return Credential{check: headerCredential("Authorization", "Bearer "+token)}
+}
+
+// HeaderToken asks for the header name with the value.
+func HeaderToken(name, value string) Credential {
+	return Credential{check: headerCredential(name, value)}
+}
+
+// URLToken asks for the token as the last segment of the webhook's path.
+func URLToken(token string) Credential {
+	return Credential{check: tokenCredential(token), urlToken: true}
+}
+
+// NewSource builds a source from its options.
+func NewSource(o SourceOptions) (*Source, error) {
+	adapter, ok := registry.Lookup(o.Provider)
 	if !ok {
-		return nil, fmt.Errorf("source %s: unknown provider %q", c.Name, c.Provider)
+		return nil, fmt.Errorf("source %s: unknown provider %q", o.Name, o.Provider)
 	}
-	p, err := adapter.New(provider.Config{Secrets: c.Secrets, ExternalUserIDKey: c.ExternalUserIDKey, MinTrustScore: c.MinTrustScore})
+	p, err := adapter.New(o.Webhooks)
 	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", c.Name, err)
+		return nil, fmt.Errorf("source %s: %w", o.Name, err)
 	}
 	s := &Source{
-		Name:           c.Name,
+		Name:           o.Name,
 		Adapter:        adapter,
 		Webhooks:       p,
-		MaxBody:        int64(c.MaxBodyBytes),
-		checkSignature: !adapter.Signs || len(c.Secrets) > 0,
+		MaxBody:        o.MaxBody,
+		checkSignature: !adapter.Signs || len(o.Webhooks.Secrets) > 0,
 		failures:       NewFailureLimiter(),
-		allow:          c.AllowPrefixes,
+		allow:          o.Allow,
+		credential:     o.Credential.check,
+		urlToken:       o.Credential.urlToken,
 	}
 	if s.MaxBody <= 0 {
-		s.MaxBody = config.DefaultMaxBodyBytes
-	}
-	if a := c.Auth; a != nil {
-		switch {
-		case a.Basic != nil:
-			s.credential = basicCredential(a.Basic.Username, a.Basic.Password)
-		case a.Bearer != "":
-			s.credential = headerCredential("Authorization", "Bearer "+a.Bearer)
-		case a.Header != nil:
-			s.credential = headerCredential(a.Header.Name, a.Header.Value)
-		case a.URLToken != "":
-			s.credential = tokenCredential(a.URLToken)
-			s.urlToken = true
-		}
+		s.MaxBody = DefaultMaxBody
 	}
 	return s, nil
 }

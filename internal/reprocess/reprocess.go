@@ -19,12 +19,16 @@ type Store interface {
 	Reprocess(ctx context.Context, renormalize func(*kycgate.Event), progress func(kycgate.ReprocessProgress)) (kycgate.ReprocessResult, error)
 }
 
-// Run reprocesses st: each event of a configured source (sources, by name)
-// is read with that source's settings, any other with its provider's
-// defaults. It reports its progress on progress, and resumes from the
-// last checkpoint an interrupted run left.
-func Run(ctx context.Context, st Store, sources map[string]*ingest.Source, progress io.Writer) (kycgate.ReprocessResult, error) {
-	return st.Reprocess(ctx, Renormalizer(sources), Progress(progress))
+// Run reprocesses st: each event of a configured source is read with that
+// source's settings, any other with its provider's defaults. It reports
+// its progress on progress, and resumes from the last checkpoint an
+// interrupted run left.
+func Run(ctx context.Context, st Store, sources []*ingest.Source, progress io.Writer) (kycgate.ReprocessResult, error) {
+	byName := make(map[string]*ingest.Source, len(sources))
+	for _, src := range sources {
+		byName[src.Name] = src
+	}
+	return st.Reprocess(ctx, Renormalizer(byName), Progress(progress))
 }
 
 // progressEvery is how many events or verifications pass between two

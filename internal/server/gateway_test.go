@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kycgate/kycgate/internal/config"
+	kgateway "github.com/kycgate/kycgate/internal/gateway"
 	"github.com/kycgate/kycgate/internal/ingest"
 	"github.com/kycgate/kycgate/internal/record"
 	"github.com/kycgate/kycgate/internal/server"
@@ -177,13 +178,9 @@ func newGatewayOn(t testing.TB, store gatewayStore, now time.Time) *gateway {
 	metrics := ingest.NewMetrics(reg)
 	reg.MustRegister(server.NewStateCollector(store, clock.Now))
 	committer := ingest.NewCommitter(store, 512, 5*time.Second, log, metrics)
-	var sources []*ingest.Source
-	for _, c := range cfg.Sources {
-		src, err := ingest.NewSource(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sources = append(sources, src)
+	sources, err := kgateway.IngestSources(cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
 	recorder := record.New(committer, nil, nil)
 	svc, err := ingest.NewService(ingest.Options{
