@@ -86,14 +86,14 @@ func (a *App) Open(ctx context.Context) error {
 	if len(sources) == 0 {
 		a.Logger.Warn("no sources configured: every webhook will be answered 404; see the README's configuration section")
 	}
-	dests, closeTargets, err := delivery.FromConfig(ctx, a.Config.Destinations, "kycgate/"+a.Version, a.Now)
+	dests, closeTargets, err := destinations(ctx, a.Config.Destinations, "kycgate/"+a.Version, a.Now)
 	if err != nil {
 		a.Close()
 		return err
 	}
 	a.closeTargets = closeTargets
 	a.forwarder = delivery.New(delivery.Options{Store: a.store, Destinations: dests, Now: a.Now, Logger: a.Logger, Registerer: reg})
-	router := delivery.NewRouter(a.Config.Destinations)
+	router := delivery.NewRouter(routes(a.Config.Destinations))
 	fetchSources, err := fetch.NewSources(FetchSources(a.Config), a.Now)
 	if err != nil {
 		a.Close()
