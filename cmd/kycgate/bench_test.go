@@ -28,8 +28,12 @@ type benchJSON struct {
 		EventsPerCommit float64 `json:"events_per_commit"`
 		RSS             int64   `json:"rss_max_bytes"`
 		WAL             int64   `json:"wal_bytes"`
+		CPU             int64   `json:"cpu_per_request_ns"`
+		Written         float64 `json:"bytes_written_per_request"`
 	}
-	Ratio float64 `json:"durable_to_floor"`
+	Ratio        float64 `json:"durable_to_floor"`
+	ToMinimal    float64 `json:"durable_to_minimal"`
+	MinimalRatio float64 `json:"minimal_to_floor"`
 }
 
 func decodeBench(t *testing.T, out string) benchJSON {
@@ -55,8 +59,8 @@ func TestBench(t *testing.T) {
 	// A run may count no request at all (a sweep rate under one a second
 	// when the closed loop was slow), so no run is asked to reach a rate.
 	res := decodeBench(t, out)
-	targets := []string{"bare handler", "kycgate", "kycgate", "kycgate end to end"}
-	if len(res.Runs) != 6 || res.Runs[5].Target != "API one, with timeline" {
+	targets := []string{"bare handler", "minimal durable writer", "kycgate", "kycgate", "kycgate end to end"}
+	if len(res.Runs) != 7 || res.Runs[6].Target != "API one, with timeline" {
 		t.Fatalf("results: %+v", res)
 	}
 	for i, want := range targets {
@@ -64,9 +68,27 @@ func TestBench(t *testing.T) {
 			t.Errorf("run %d is %q, want %q", i, res.Runs[i].Target, want)
 		}
 	}
-	floor, k := res.Runs[0], res.Runs[1]
+	floor, minimal, k := res.Runs[0], res.Runs[1], res.Runs[2]
 	if floor.Throughput > 0 && math.Abs(res.Ratio-k.Throughput/floor.Throughput) > 1e-9 {
 		t.Errorf("durable_to_floor %v, want %v / %v", res.Ratio, k.Throughput, floor.Throughput)
+	}
+	if minimal.Throughput > 0 && math.Abs(res.ToMinimal-k.Throughput/minimal.Throughput) > 1e-9 ||
+		floor.Throughput > 0 && math.Abs(res.MinimalRatio-minimal.Throughput/floor.Throughput) > 1e-9 {
+		t.Errorf("durable_to_minimal %v, minimal_to_floor %v: want %v / %v and %v / %v", res.ToMinimal, res.MinimalRatio, k.Throughput, minimal.Throughput, minimal.Throughput, floor.Throughput)
+	}
+	// On SQLite, both durable targets write to disk and say how much per
+	// request; the floor writes nothing. Each says the CPU it took.
+	for _, r := range []struct {
+		name string
+		run  float64
+		disk bool
+	}{{"floor", floor.Written, false}, {"minimal", minimal.Written, true}, {"kycgate", k.Written, true}} {
+		if (r.run > 0) != r.disk {
+			t.Errorf("%s: %v bytes written per request", r.name, r.run)
+		}
+	}
+	if floor.CPU <= 0 || minimal.CPU <= 0 || k.CPU <= 0 {
+		t.Errorf("CPU per request: floor %v, minimal %v, kycgate %v", floor.CPU, minimal.CPU, k.CPU)
 	}
 	for _, r := range append(res.Runs, res.Sweep...) {
 		if r.Errors != 0 || r.Throughput < 0 || (r.Requests > 0) != (r.Throughput > 0) || (r.Requests > 0) != (r.P99 > 0) {
@@ -146,10 +168,13 @@ func TestBench_URL(t *testing.T) {
 		t.Fatalf("bench --url: %d %s", code, errOut)
 	}
 	res := decodeBench(t, out)
-	if len(res.Runs) != 3 {
+	if len(res.Runs) != 4 || res.Runs[1].Target != "minimal durable writer" {
 		t.Fatalf("runs: %+v", res.Runs)
 	}
-	for _, r := range res.Runs[1:] {
+	for _, r := range res.Runs[2:] {
+		if r.CPU != 0 || r.Written != 0 {
+			t.Errorf("run %+v: the gateway at --url is another process: the load tool cannot tell its CPU or writes", r)
+		}
 		if r.Errors != 0 || r.Requests == 0 || r.EventsPerCommit < 1 || r.RSS < 1<<20 {
 			t.Errorf("run %+v: want no errors, events per commit and the gateway's memory", r)
 		}

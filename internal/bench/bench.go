@@ -25,6 +25,7 @@ import (
 	"github.com/kycgate/kycgate/internal/gateway"
 	"github.com/kycgate/kycgate/internal/loadgen"
 	"github.com/kycgate/kycgate/internal/provider/registry"
+	"github.com/kycgate/kycgate/internal/store/postgres"
 )
 
 // Options are what a run measures; the kycgate bench command's flags of
@@ -64,10 +65,25 @@ func (o Options) Check() error {
 type Results struct {
 	Runs  []benchRun `json:"runs"`
 	Ratio float64    `json:"durable_to_floor"`
+	// ToMinimal is kycgate's closed-loop throughput over the minimal
+	// durable writer's, on the same kind of store in the same run.
+	ToMinimal float64 `json:"durable_to_minimal"`
+	// MinimalRatio is the minimal durable writer's over the floor's.
+	MinimalRatio float64 `json:"minimal_to_floor"`
 	// Sweep is latency against rate, floor and kycgate at the same rates.
 	Sweep []benchRun `json:"sweep,omitempty"`
 	// Soak is the soak run, in twenty consecutive slices.
 	Soak []benchRun `json:"soak,omitempty"`
+}
+
+// minimalStorage is where the minimal durable writer keeps its events: the
+// gateway's PostgreSQL when it runs on one, else a SQLite file of its own
+// (also at --url, where the gateway's store is not the load tool's to use).
+func minimalStorage(o Options) string {
+	if o.URL == "" && postgres.IsURL(o.Storage) {
+		return o.Storage
+	}
+	return ""
 }
 
 // sweepFractions are the rates of the chart, as fractions of kycgate's
@@ -96,6 +112,12 @@ func Run(ctx context.Context, progress io.Writer, o Options) (Results, error) {
 		return res, err
 	}
 	defer floor.Close()
+	minimal, err := startMinimalWriter(ctx, minimalStorage(o))
+	if err != nil {
+		return res, err
+	}
+	defer minimal.Close()
+	onDisk := !postgres.IsURL(minimalStorage(o))
 
 	t := newTraffic(gw.sources, o.Duplicates, 1)
 	fresh := func(n int) ([]loadgen.Request, error) {
@@ -124,7 +146,10 @@ func Run(ctx context.Context, progress io.Writer, o Options) (Results, error) {
 	}
 
 	fmt.Fprintf(progress, "closed loop, bare handler, %v...\n", o.Duration)
-	f := benchRun{Result: bare.Closed(ctx, "bare handler", o.Duration)}
+	f := withUsage("self", false, func() loadgen.Result { return bare.Closed(ctx, "bare handler", o.Duration) })
+	fmt.Fprintf(progress, "closed loop, minimal durable writer, %v...\n", o.Duration)
+	minimalRunner := &loadgen.Runner{BaseURL: minimal.URL(), Requests: reqs, Connections: o.Connections}
+	m := withUsage("self", onDisk, func() loadgen.Result { return minimalRunner.Closed(ctx, "minimal durable writer", o.Duration) })
 	fmt.Fprintf(progress, "closed loop, kycgate, %v...\n", o.Duration)
 	k := gw.measure(ctx, func() loadgen.Result { return gwRunner(reqs).Closed(ctx, "kycgate", o.Duration) })
 	rate := o.Rate
@@ -135,9 +160,13 @@ func Run(ctx context.Context, progress io.Writer, o Options) (Results, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Runs = []benchRun{f, k, half}
+	res.Runs = []benchRun{f, m, k, half}
 	if f.Throughput > 0 {
 		res.Ratio = k.Throughput / f.Throughput
+		res.MinimalRatio = m.Throughput / f.Throughput
+	}
+	if m.Throughput > 0 {
+		res.ToMinimal = k.Throughput / m.Throughput
 	}
 	if o.Chart != "" {
 		for _, frac := range sweepFractions {
@@ -343,6 +372,7 @@ func bareHandler() (net.Listener, error) {
 func Print(w io.Writer, res Results) {
 	printRuns(w, res.Runs)
 	fmt.Fprintf(w, "\ndurable ingest / bare-handler floor, in this run: %.2f\n", res.Ratio)
+	fmt.Fprintf(w, "durable ingest / minimal durable writer, in this run: %.2f (the minimal writer / the floor: %.2f)\n", res.ToMinimal, res.MinimalRatio)
 	if len(res.Sweep) > 0 {
 		fmt.Fprintln(w, "\nlatency against rate (open loop, the same rates for both):")
 		printRuns(w, res.Sweep)
@@ -358,10 +388,16 @@ func Print(w io.Writer, res Results) {
 
 func printRuns(w io.Writer, runs []benchRun) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tMODE\tRATE\tREQ/S\tP50\tP90\tP99\tP99.9\tERRORS\tEVENTS/COMMIT\tCOMMIT\tRSS")
+	fmt.Fprintln(tw, "TARGET\tMODE\tRATE\tREQ/S\tP50\tP90\tP99\tP99.9\tERRORS\tEVENTS/COMMIT\tCOMMIT\tCPU/REQ\tWRITTEN/REQ\tRSS")
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
 	for _, r := range runs {
-		rate, perCommit, commit, rss := "max", "-", "-", "-"
+		rate, perCommit, commit, cpu, written, rss := "max", "-", "-", "-", "-", "-"
+		if r.CPUPerRequest > 0 {
+			cpu = fmt.Sprintf("%.0fµs", float64(r.CPUPerRequest)/float64(time.Microsecond))
+		}
+		if r.BytesPerRequest > 0 {
+			written = fmt.Sprintf("%.1f KB", r.BytesPerRequest/1000)
+		}
 		if r.Mode == "open" {
 			rate = fmt.Sprintf("%.0f/s", r.Rate)
 		}
@@ -371,8 +407,8 @@ func printRuns(w io.Writer, runs []benchRun) {
 		if r.RSSMax > 0 {
 			rss = fmt.Sprintf("%.0f MiB", float64(r.RSSMax)/(1<<20))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Target, r.Mode, rate, r.Throughput,
-			ms(r.P50), ms(r.P90), ms(r.P99), ms(r.P999), r.Errors, perCommit, commit, rss)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Target, r.Mode, rate, r.Throughput,
+			ms(r.P50), ms(r.P90), ms(r.P99), ms(r.P999), r.Errors, perCommit, commit, cpu, written, rss)
 	}
 	tw.Flush()
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/kycgate/kycgate/internal/demo"
 	"github.com/kycgate/kycgate/internal/gateway"
 	"github.com/kycgate/kycgate/internal/loadgen"
+	"github.com/kycgate/kycgate/internal/store/postgres"
 )
 
 // benchGateway is a kycgate the load tool drives: one it runs itself, in
@@ -34,7 +35,13 @@ type benchGateway struct {
 	rss func(context.Context) (float64, bool)
 	// wal is the SQLite write-ahead log of a gateway kycgate bench runs on
 	// SQLite: a log that only grows means checkpoints cannot keep up.
-	wal  string
+	wal string
+	// proc is the gateway's process in /proc ("self" when it shares the
+	// load tool's), for CPU and bytes written per request; "" at --url.
+	proc string
+	// disk is true when the gateway writes its own store's files (SQLite),
+	// so that the bytes its process writes are the store's.
+	disk bool
 	stop func()
 }
 
@@ -45,7 +52,7 @@ func inProcessGateway(ctx context.Context, progress io.Writer, o Options, secret
 	if err != nil {
 		return nil, err
 	}
-	return &benchGateway{url: url, sources: demoBenchSources(secrets), stop: stop}, nil
+	return &benchGateway{url: url, sources: demoBenchSources(secrets), proc: "self", disk: !postgres.IsURL(o.Storage), stop: stop}, nil
 }
 
 // childGateway runs `kycgate serve` (command, or this executable when
@@ -113,7 +120,7 @@ func childGateway(ctx context.Context, progress io.Writer, command, storage stri
 	}
 	pid := cmd.Process.Pid
 	rss := func(context.Context) (float64, bool) { return procRSS(pid) }
-	g := &benchGateway{url: url, sources: demoBenchSources(secrets), rss: rss, stop: stop}
+	g := &benchGateway{url: url, sources: demoBenchSources(secrets), rss: rss, proc: pidString(pid), disk: !postgres.IsURL(storage), stop: stop}
 	if path, ok := strings.CutPrefix(storage, "sqlite://"); ok {
 		g.wal = path + "-wal"
 	}
@@ -214,6 +221,22 @@ func waitReady(ctx context.Context, url string, exited <-chan error) error {
 	}
 }
 
+// withUsage does run and adds what process proc spent on it ("" for
+// nothing): CPU per request, and bytes written per request when disk.
+func withUsage(proc string, disk bool, run func() loadgen.Result) benchRun {
+	before, okBefore := readUsage(proc)
+	res := benchRun{Result: run()}
+	after, okAfter := readUsage(proc)
+	if proc != "" && okBefore && okAfter {
+		cpu, written := spent(before, after, res.Requests-res.Errors)
+		res.CPUPerRequest = cpu
+		if disk {
+			res.BytesPerRequest = written
+		}
+	}
+	return res
+}
+
 // gatewayStats are what a gateway's /metrics tell of it at one moment.
 type gatewayStats struct {
 	rss                    float64 // bytes
@@ -262,6 +285,13 @@ type benchRun struct {
 	// WALBytes is the size of the gateway's SQLite write-ahead log at the
 	// end of the run, when kycgate bench runs it on SQLite.
 	WALBytes int64 `json:"wal_bytes,omitempty"`
+	// CPUPerRequest is the CPU time the target's process spent per
+	// request answered: the load tool's share included when they share a
+	// process, as they do for the floor and the minimal writer.
+	CPUPerRequest time.Duration `json:"cpu_per_request_ns,omitempty"`
+	// BytesPerRequest is what the target's process wrote to storage per
+	// request answered, when its store is a file of its own (SQLite).
+	BytesPerRequest float64 `json:"bytes_written_per_request,omitempty"`
 	// RSSMax is the gateway's largest resident memory seen in the run,
 	// sampled every second (from /proc for a gateway kycgate bench runs,
 	// from /metrics at --url); only for a gateway in a process of its own.
@@ -292,7 +322,7 @@ func (g *benchGateway) measure(ctx context.Context, run func() loadgen.Result) b
 			}
 		})
 	}
-	res := benchRun{Result: run()}
+	res := withUsage(g.proc, g.disk, run)
 	stopSampling()
 	wg.Wait()
 	after, okAfter := g.stats(ctx)
