@@ -49,7 +49,8 @@ type App struct {
 	// Now is the gateway's clock: received times, retries, leases, sessions,
 	// retention. Nil for the wall clock.
 	Now func() time.Time
-	// Version is the release, sent in the User-Agent of deliveries.
+	// Version is the release, sent in the User-Agent of deliveries ("dev"
+	// when empty).
 	Version string
 
 	store        Store
@@ -65,6 +66,9 @@ type App struct {
 func (a *App) Open(ctx context.Context) error {
 	if a.Now == nil {
 		a.Now = time.Now
+	}
+	if a.Version == "" {
+		a.Version = "dev"
 	}
 	// Whatever logs through the gateway, no configured secret reaches the log.
 	a.Logger = slog.New(redact.New(a.Config.SecretValues()...).Handler(a.Logger.Handler()))
