@@ -126,27 +126,61 @@ func Rebuild(source, provider, id string, log []LogEntry) Verification {
 // order and hold the same event twice: the answer depends only on the set
 // of events, each with its arrival. See docs/state.md for the rules.
 func Replay(source, provider, id string, log []LogEntry) (Verification, []Effect) {
-	entries, webhooks, documents, deletions := order(log)
+	v, effects, _ := replay(source, provider, id, log)
+	return v, effects
+}
+
+// RebuildState is Rebuild, and also returns what Continue needs to apply
+// later events to the verification without its log.
+func RebuildState(source, provider, id string, log []LogEntry) (Verification, ReplayState) {
+	v, _, st := replay(source, provider, id, log)
+	return v, ReplayState{st}
+}
+
+func replay(source, provider, id string, log []LogEntry) (Verification, []Effect, replayState) {
+	entries, keys, att, documents, deletions := order(log)
 	r := replayer{v: Verification{Source: source, Provider: provider, ID: id, Status: StatusPending, Stage: StageCreated,
 		Reasons: []string{}, Steps: []Step{}, Attempt: 1}, decided: -1, effects: make([]Effect, 0, len(entries))}
-	var lastDecisive time.Time
-	for _, i := range webhooks {
-		e := &entries[i]
+	st := replayState{Format: replayFormat, Untimed: att != nil}
+	webhooks := make([]int, len(keys))
+	for n, k := range keys {
+		webhooks[n] = k.i
+		e := &entries[k.i]
 		r.webhook(e)
-		if e.decisive() && e.ReceivedAt.After(lastDecisive) {
-			lastDecisive = e.ReceivedAt
+		if e.decisive() && e.ReceivedAt.After(st.LastDecisive) {
+			st.LastDecisive = e.ReceivedAt
 		}
 	}
 	markLate(webhooks, r.effects)
+	if len(keys) > 0 {
+		st.Last = ptr(markOf(&entries[keys[len(keys)-1].i], keys[len(keys)-1]))
+	}
+	if att != nil {
+		st.Attempts, st.Seen = att.n, att.list()
+		if len(keys) > 0 {
+			last := slices.MaxFunc(keys, func(a, b sortKey) int { return cmp.Compare(a.i, b.i) })
+			st.Arrived = ptr(markOf(&entries[last.i], last))
+		}
+	}
 	for _, i := range documents {
-		r.document(&entries[i], entries[i].OccurredAt.After(lastDecisive))
+		r.document(&entries[i], entries[i].OccurredAt.After(st.LastDecisive))
+		st.Part, st.Last = partDocuments, ptr(markOf(&entries[i], sortKey{}))
 	}
 	for _, i := range deletions {
 		r.erase(&entries[i])
+		st.Part, st.Last = partDeletions, ptr(markOf(&entries[i], sortKey{}))
 	}
+	r.finish(&st)
+	return r.v, r.effects, st
+}
+
+// finish sets what the verification derives from the whole of what was
+// applied, and keeps the replayer's state in st.
+func (r *replayer) finish(st *replayState) {
 	r.v.DropOff = r.v.dropOff()
 	r.v.DecisionClock = r.decisionClock()
-	return r.v, r.effects
+	st.Authority, st.Decided, st.DecidedByOpener = r.authority, r.decided, r.decidedByOpener
+	st.CreatedBy, st.FirstBy, st.CreatedClock, st.FirstClock = r.createdBy, r.firstBy, r.createdClock, r.firstClock
 }
 
 // decisionClock is the clock the time from creation to first decision is
@@ -168,19 +202,41 @@ func (r *replayer) decisionClock() Clock {
 }
 
 // order removes duplicates (the first to arrive stays) and returns the
-// entries in arrival order, with the indexes of the provider's webhooks in
-// the order they apply, of the documents fetched from the provider's API
-// by when each fetch began, and of the deletions.
+// entries in arrival order, with the sort keys of the provider's webhooks
+// in the order they apply, the attempts that arrival assigned them (nil
+// when every webhook carries an event time and event time orders them), the
+// indexes of the documents fetched from the provider's API by when each
+// fetch began, and of the deletions.
 //
 // When every webhook carries an event time, event time orders them. Else
 // arrival cuts the log into attempts at each event that opens one (see
 // assignAttempts), and within an attempt the lifecycle phase orders, then
 // the provider's time, then arrival: a send time or a late arrival never
 // moves an event past a later phase.
-func order(log []LogEntry) (entries []LogEntry, webhooks, documents, deletions []int) {
+func order(log []LogEntry) (entries []LogEntry, keys []sortKey, att *attempts, documents, deletions []int) {
+	entries = dedupe(log)
+	timed := true
+	keys, documents, deletions = split(entries)
+	for _, k := range keys {
+		timed = timed && entries[k.i].clock() == ClockEvent
+	}
+	if timed {
+		sortTimed(entries, keys)
+	} else {
+		att = &attempts{seen: map[kind]bool{}}
+		att.assign(entries, keys)
+		sortUntimed(entries, keys)
+	}
+	slices.SortStableFunc(documents, func(a, b int) int { return entries[a].OccurredAt.Compare(entries[b].OccurredAt) })
+	return entries, keys, att, documents, deletions
+}
+
+// dedupe returns log in arrival order without duplicates: the first to
+// arrive stays.
+func dedupe(log []LogEntry) []LogEntry {
 	sorted := slices.Clone(log)
 	slices.SortFunc(sorted, compareArrival)
-	entries = sorted[:0]
+	entries := sorted[:0]
 	seen := make(map[string]bool, len(sorted))
 	for _, e := range sorted {
 		key := e.DedupKey
@@ -192,8 +248,12 @@ func order(log []LogEntry) (entries []LogEntry, webhooks, documents, deletions [
 			entries = append(entries, e) // in place: never ahead of the reading
 		}
 	}
-	var keys []sortKey
-	timed := true
+	return entries
+}
+
+// split returns, in arrival order, the sort keys of the webhooks and the
+// indexes of the documents and of the deletions among entries.
+func split(entries []LogEntry) (keys []sortKey, documents, deletions []int) {
 	for i := range entries {
 		e := &entries[i]
 		switch {
@@ -203,26 +263,26 @@ func order(log []LogEntry) (entries []LogEntry, webhooks, documents, deletions [
 			documents = append(documents, i)
 		default:
 			keys = append(keys, sortKey{i: i, phase: e.Type.Phase()})
-			timed = timed && e.clock() == ClockEvent
 		}
 	}
-	if timed {
-		slices.SortStableFunc(keys, func(a, b sortKey) int {
-			return cmp.Or(entries[a.i].OccurredAt.Compare(entries[b.i].OccurredAt), cmp.Compare(a.phase, b.phase))
-		})
-	} else {
-		assignAttempts(entries, keys)
-		slices.SortStableFunc(keys, func(a, b sortKey) int {
-			return cmp.Or(cmp.Compare(a.attempt, b.attempt), cmp.Compare(b.opener, a.opener), cmp.Compare(a.phase, b.phase),
-				entries[a.i].OccurredAt.Compare(entries[b.i].OccurredAt))
-		})
-	}
-	webhooks = make([]int, len(keys))
-	for n, k := range keys {
-		webhooks[n] = k.i
-	}
-	slices.SortStableFunc(documents, func(a, b int) int { return entries[a].OccurredAt.Compare(entries[b].OccurredAt) })
-	return entries, webhooks, documents, deletions
+	return keys, documents, deletions
+}
+
+// sortTimed puts keys, in arrival order, in the order webhooks that all
+// carry event times apply.
+func sortTimed(entries []LogEntry, keys []sortKey) {
+	slices.SortStableFunc(keys, func(a, b sortKey) int {
+		return cmp.Or(entries[a.i].OccurredAt.Compare(entries[b.i].OccurredAt), cmp.Compare(a.phase, b.phase))
+	})
+}
+
+// sortUntimed puts keys, in arrival order and with their attempts, in the
+// order they apply.
+func sortUntimed(entries []LogEntry, keys []sortKey) {
+	slices.SortStableFunc(keys, func(a, b sortKey) int {
+		return cmp.Or(cmp.Compare(a.attempt, b.attempt), cmp.Compare(b.opener, a.opener), cmp.Compare(a.phase, b.phase),
+			entries[a.i].OccurredAt.Compare(entries[b.i].OccurredAt))
+	})
 }
 
 // sortKey places the webhook at index i of the arrival order.
@@ -230,43 +290,64 @@ type sortKey struct {
 	i, phase, attempt, opener int
 }
 
-// assignAttempts assigns each of the webhooks, in arrival order, to an
-// attempt: an event that opens one starts the next; any other event belongs
-// to the latest attempt, unless it is a step of the flow up to its decision
-// and the attempt before it lacks an event of its kind (its type, and its
-// step's name): then it is taken for a late delivery of that earlier
-// attempt (a retry of a first attempt that failed), since a new attempt
-// repeats what the one before it went through. What comes after a decision
-// (a reviewer's update, a screening, an expiry) is never moved back.
-func assignAttempts(entries []LogEntry, keys []sortKey) {
-	type kind struct {
-		attempt int
-		typ     EventType
-		step    string
-	}
-	seen := map[kind]bool{}
-	n := 0
+// kind is what assignAttempts remembers of a webhook: its attempt, its type
+// and its step's name.
+type kind struct {
+	Attempt int       `json:"a"`
+	Type    EventType `json:"t"`
+	Step    string    `json:"s,omitempty"`
+}
+
+// attempts is how far assign has cut webhooks into attempts: the latest
+// attempt, and the kinds of event each attempt holds.
+type attempts struct {
+	n    int
+	seen map[kind]bool
+}
+
+// assign assigns each of the webhooks, in arrival order and arriving after
+// those assigned so far, to an attempt: an event that opens one starts the
+// next; any other event belongs to the latest attempt, unless it is a step
+// of the flow up to its decision and the attempt before it lacks an event
+// of its kind (its type, and its step's name): then it is taken for a late
+// delivery of that earlier attempt (a retry of a first attempt that
+// failed), since a new attempt repeats what the one before it went
+// through. What comes after a decision (a reviewer's update, a screening,
+// an expiry) is never moved back.
+func (a *attempts) assign(entries []LogEntry, keys []sortKey) {
 	for i := range keys { // in arrival order
 		e := &entries[keys[i].i]
 		if e.opensAttempt() {
-			n++
-			keys[i].attempt, keys[i].opener = n, 1
+			a.n++
+			keys[i].attempt, keys[i].opener = a.n, 1
 			continue
 		}
-		k := kind{attempt: n, typ: e.Type}
+		k := kind{Attempt: a.n, Type: e.Type}
 		if e.Change.Step != nil {
-			k.step = e.Change.Step.Name
+			k.Step = e.Change.Step.Name
 		}
-		for k.attempt > 0 && e.Type.Phase() <= EventDecided.Phase() {
+		for k.Attempt > 0 && e.Type.Phase() <= EventDecided.Phase() {
 			prev := k
-			prev.attempt--
-			if seen[prev] {
+			prev.Attempt--
+			if a.seen[prev] {
 				break
 			}
-			k.attempt--
+			k.Attempt--
 		}
-		keys[i].attempt, seen[k] = k.attempt, true
+		keys[i].attempt, a.seen[k] = k.Attempt, true
 	}
+}
+
+// list returns the kinds seen, in a stable order.
+func (a *attempts) list() []kind {
+	l := make([]kind, 0, len(a.seen))
+	for k := range a.seen {
+		l = append(l, k)
+	}
+	slices.SortFunc(l, func(x, y kind) int {
+		return cmp.Or(cmp.Compare(x.Attempt, y.Attempt), cmp.Compare(x.Type, y.Type), cmp.Compare(x.Step, y.Step))
+	})
+	return l
 }
 
 // markLate marks the effects of webhooks (indexes in arrival order, in the
@@ -287,9 +368,10 @@ func markLate(webhooks []int, effects []Effect) {
 // replayer applies a log's entries one by one.
 type replayer struct {
 	v         Verification
-	effects   []Effect
-	authority int // the rank of the actor whose decision stands in this attempt
-	decided   int // the effect whose decision stands; -1 for none
+	effects   []Effect // of the entries applied by this replayer
+	base      int      // how many entries were applied before them
+	authority int      // the rank of the actor whose decision stands in this attempt
+	decided   int      // the entry, counted in the order they apply, whose decision stands; -1 for none
 	// decidedByOpener: the decision that stands is the one that opened the
 	// attempt (a resubmission request, a renewal).
 	decidedByOpener bool
@@ -365,7 +447,7 @@ func (r *replayer) webhook(e *LogEntry) {
 	}
 	r.count(e, overruled)
 	if stood {
-		r.decided, r.decidedByOpener = len(r.effects)-1, e.opensAttempt()
+		r.decided, r.decidedByOpener = r.v.Events-1, e.opensAttempt()
 	}
 }
 
@@ -443,8 +525,8 @@ func (r *replayer) document(e *LogEntry, settles bool) {
 	}
 	v.enrich(c, e.ReceivedAt)
 	if settles && c.Decision != "" && c.Decision != v.Decision && r.settleable() {
-		if r.decided >= 0 {
-			r.effects[r.decided].OverruledBy = ActorProviderAPI
+		if i := r.decided - r.base; r.decided >= 0 && i >= 0 {
+			r.effects[i].OverruledBy = ActorProviderAPI
 		}
 		r.settle(e)
 	}

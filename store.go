@@ -13,9 +13,11 @@ type Store interface {
 	// receipt per event, in order. An event whose (Source, DedupKey) is already
 	// stored, or appears earlier in the same batch, is not stored again: its
 	// receipt carries the stored event's ID and Duplicate. In the same
-	// transaction, every verification a new event belongs to is rebuilt from
-	// its log, and a verification that ends deleted has its events' raw
-	// bodies purged. Values no column or index of any store could hold as
+	// transaction, every verification a new event belongs to is brought up
+	// to date, exactly as a rebuild from its log would give it: its new
+	// events applied to its stored state when they sort after all of it
+	// (kycgate.Continue), else rebuilt from its log; and a verification that
+	// ends deleted has its events' raw bodies purged. Values no column or index of any store could hold as
 	// sent are first changed in place, and the event flagged, by
 	// Event.MakeStorable; the raw body is stored as received. When the error
 	// is non-nil nothing of the batch was committed: its code is

@@ -25,18 +25,26 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 	}
 	var receipts []kycgate.Receipt
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		receipts, err = insertEvents(ctx, tx, events)
+		var (
+			err    error
+			stored []kycgate.LogEntry
+		)
+		receipts, stored, err = insertEvents(ctx, tx, events)
 		if err != nil {
 			return err
 		}
-		touched := map[verificationKey]string{}
+		touched := map[verificationKey]*newEvents{}
 		for i, ev := range events {
 			if !receipts[i].Duplicate && ev.VerificationID != "" && ev.Type != "" {
-				touched[verificationKey{ev.Source, ev.VerificationID}] = ev.Provider
+				k := verificationKey{ev.Source, ev.VerificationID}
+				if touched[k] == nil {
+					touched[k] = &newEvents{log: []kycgate.LogEntry{}}
+				}
+				touched[k].provider = ev.Provider
+				touched[k].log = append(touched[k].log, stored[i])
 			}
 		}
-		return rebuildAllOf(ctx, tx, touched)
+		return s.applyAll(ctx, tx, touched)
 	})
 	if err != nil {
 		return nil, unavailable(err)
@@ -44,23 +52,33 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 	return receipts, nil
 }
 
+// newEvents are the events a batch stored for one verification; log is
+// nil when the verification is to be rebuilt from its whole log.
+type newEvents struct {
+	provider string
+	log      []kycgate.LogEntry
+}
+
 // insertEvents inserts the events and their deliveries in one pipelined
-// batch, then looks up the stored ids of the duplicates in another.
-func insertEvents(ctx context.Context, tx pgx.Tx, events []*kycgate.Event) ([]kycgate.Receipt, error) {
+// batch, then looks up the stored ids of the duplicates in another. It
+// returns each new event as the log will read it back (nothing for a
+// duplicate).
+func insertEvents(ctx context.Context, tx pgx.Tx, events []*kycgate.Event) ([]kycgate.Receipt, []kycgate.LogEntry, error) {
 	batch := &pgx.Batch{}
 	for _, ev := range events {
 		headers, err := json.Marshal(ev.Header)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: encode headers: %w", err)
+			return nil, nil, fmt.Errorf("postgres: encode headers: %w", err)
 		}
 		data, err := json.Marshal(ev.Data)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: encode data: %w", err)
+			return nil, nil, fmt.Errorf("postgres: encode data: %w", err)
 		}
 		batch.Queue(`INSERT INTO events (id, source, provider, dedup_key, provider_event,
 			verification_id, occurred_at, received_at, remote_ip, headers, body, flag, flag_detail, type, data)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-			ON CONFLICT (source, dedup_key) DO NOTHING`,
+			ON CONFLICT (source, dedup_key) DO NOTHING
+			RETURNING `+logColumns,
 			ev.ID, ev.Source, ev.Provider, ev.DedupKey, ev.ProviderEvent, ev.VerificationID,
 			nullTime(ev.OccurredAt), ev.ReceivedAt, ev.RemoteIP, string(headers), ev.Body,
 			string(ev.Flag), ev.FlagDetail, string(ev.Type), string(data))
@@ -71,13 +89,22 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []*kycgate.Event) ([]ky
 	}
 	results := tx.SendBatch(ctx, batch)
 	receipts := make([]kycgate.Receipt, len(events))
+	stored := make([]kycgate.LogEntry, len(events))
 	for i, ev := range events {
-		tag, err := results.Exec()
+		rows, err := results.Query()
 		if err != nil {
 			results.Close()
-			return nil, err
+			return nil, nil, err
 		}
-		receipts[i] = kycgate.Receipt{ID: ev.ID, Duplicate: tag.RowsAffected() == 0}
+		log, err := scanLog(rows)
+		if err != nil {
+			results.Close()
+			return nil, nil, err
+		}
+		receipts[i] = kycgate.Receipt{ID: ev.ID, Duplicate: len(log) == 0}
+		if len(log) > 0 {
+			stored[i] = log[0]
+		}
 		queued := len(ev.Destinations)
 		if ev.Fetch && ev.VerificationID != "" {
 			queued++
@@ -85,21 +112,21 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []*kycgate.Event) ([]ky
 		for range queued {
 			if _, err := results.Exec(); err != nil {
 				results.Close()
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	if err := results.Close(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, ev := range events {
 		if receipts[i].Duplicate {
 			if err := tx.QueryRow(ctx, `SELECT id FROM events WHERE source = $1 AND dedup_key = $2`, ev.Source, ev.DedupKey).Scan(&receipts[i].ID); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
-	return receipts, nil
+	return receipts, stored, nil
 }
 
 const eventColumns = `seq, id, source, provider, dedup_key, provider_event, verification_id,

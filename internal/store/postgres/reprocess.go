@@ -73,10 +73,22 @@ func (s *Store) reprocessBatch(ctx context.Context, cp sqlstore.Checkpoint, reno
 			return err
 		}
 		changed, err := sqlstore.Renormalize(events, seqs, renormalize, func(seq int64, ev *kycgate.Event, data []byte) error {
-			_, err := tx.Exec(ctx, `UPDATE events SET provider_event = $1, verification_id = $2,
+			// The verifications the event belonged to and now belongs to
+			// are rebuilt from their logs from now on, not carried forward
+			// from what the event meant before.
+			if _, err := tx.Exec(ctx, `UPDATE verifications SET replay_state = NULL
+				WHERE replay_state IS NOT NULL AND source = $1 AND id IN (SELECT verification_id FROM events WHERE seq = $2)`,
+				ev.Source, seq); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE events SET provider_event = $1, verification_id = $2,
 				occurred_at = $3, type = $4, data = $5, flag = $6, flag_detail = $7 WHERE seq = $8`,
 				ev.ProviderEvent, ev.VerificationID, nullTime(ev.OccurredAt), string(ev.Type),
-				string(data), string(ev.Flag), ev.FlagDetail, seq)
+				string(data), string(ev.Flag), ev.FlagDetail, seq); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `UPDATE verifications SET replay_state = NULL
+				WHERE replay_state IS NOT NULL AND source = $1 AND id = $2`, ev.Source, ev.VerificationID)
 			return err
 		})
 		if err != nil {
@@ -109,7 +121,7 @@ func (s *Store) rebuildBatch(ctx context.Context, cp sqlstore.Checkpoint, save b
 		if err != nil {
 			return err
 		}
-		keys := map[verificationKey]string{}
+		keys := map[verificationKey]*newEvents{}
 		last := cp.After
 		for rows.Next() {
 			var k verificationKey
@@ -118,13 +130,13 @@ func (s *Store) rebuildBatch(ctx context.Context, cp sqlstore.Checkpoint, save b
 				rows.Close()
 				return err
 			}
-			keys[k], last = provider, [2]string{k.source, k.id}
+			keys[k], last = &newEvents{provider: provider}, [2]string{k.source, k.id}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if err := rebuildAllOf(ctx, tx, keys); err != nil {
+		if err := s.applyAll(ctx, tx, keys); err != nil {
 			return err
 		}
 		next = cp

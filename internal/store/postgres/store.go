@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,6 +34,18 @@ var migrations embed.FS
 // Store is a kycgate.Store on PostgreSQL.
 type Store struct {
 	pool *pgxpool.Pool
+
+	// How the verifications new events touched were brought up to date:
+	// their new events applied to the stored state, or rebuilt from their
+	// whole log.
+	continued, rebuilt atomic.Int64
+}
+
+// StateCounts returns how many times new events were applied to a
+// verification's stored state (continued), and how many times a
+// verification was rebuilt from its whole log instead, since Open.
+func (s *Store) StateCounts() (continued, rebuilt int64) {
+	return s.continued.Load(), s.rebuilt.Load()
 }
 
 // IsURL reports whether storage names a PostgreSQL database.

@@ -54,14 +54,19 @@ func scanLog(rows pgx.Rows) ([]kycgate.LogEntry, error) {
 	return log, unavailable(rows.Err())
 }
 
-const selectLog = `SELECT id, seq, dedup_key, type, data, occurred_at, received_at
+// logColumns are what a log entry is read from.
+const logColumns = `id, seq, dedup_key, type, data, occurred_at, received_at`
+
+const selectLog = `SELECT ` + logColumns + `
 	FROM events WHERE source = $1 AND verification_id = $2 AND type != ''`
 
-// rebuildAllOf rebuilds the verifications of keys, each under a lock of
-// that verification so that instances storing its events at the same time
-// take turns. Locks are taken in a fixed order, so that two instances
-// cannot deadlock, and the statements go in pipelined batches.
-func rebuildAllOf(ctx context.Context, tx pgx.Tx, keys map[verificationKey]string) error {
+// applyAll brings the verifications of keys up to date with their new
+// events, each under a lock of that verification so that instances storing
+// its events at the same time take turns: applied to its stored state when
+// they all sort after what it was built from, else rebuilt from its whole
+// log. Locks are taken in a fixed order, so that two instances cannot
+// deadlock, and the statements go in pipelined batches.
+func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKey]*newEvents) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -75,56 +80,112 @@ func rebuildAllOf(ctx context.Context, tx pgx.Tx, keys map[verificationKey]strin
 	batch := &pgx.Batch{}
 	for _, k := range sorted {
 		batch.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 0))`, k.source, k.id)
-		batch.Queue(selectLog, k.source, k.id)
+		if keys[k].log != nil {
+			batch.Queue(`SELECT doc, replay_state FROM verifications WHERE source = $1 AND id = $2`, k.source, k.id)
+		}
 	}
+	type saved struct {
+		v  kycgate.Verification
+		st kycgate.ReplayState
+	}
+	done := make(map[verificationKey]saved, len(sorted))
 	results := tx.SendBatch(ctx, batch)
-	logs := make([][]kycgate.LogEntry, len(sorted))
-	for i := range sorted {
+	for _, k := range sorted {
 		if _, err := results.Exec(); err != nil {
 			results.Close()
 			return err
 		}
-		rows, err := results.Query()
+		n := keys[k]
+		if n.log == nil {
+			continue
+		}
+		var (
+			doc   string
+			state *string
+		)
+		err := results.QueryRow().Scan(&doc, &state)
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && state == nil) {
+			continue // rebuilt below
+		}
 		if err != nil {
 			results.Close()
 			return err
 		}
-		if logs[i], err = scanLog(rows); err != nil {
-			results.Close()
-			return err
+		v, st, err := sqlstore.DecodeState(doc, *state)
+		if err != nil {
+			continue // a state this version cannot read: rebuilt below
+		}
+		v.Provider = n.provider
+		if v, st, ok := kycgate.Continue(v, st, n.log); ok {
+			done[k] = saved{v, st}
 		}
 	}
 	if err := results.Close(); err != nil {
 		return err
 	}
+	var rebuild []verificationKey
 	batch = &pgx.Batch{}
-	for i, k := range sorted {
-		if err := queueSave(batch, kycgate.Rebuild(k.source, keys[k], k.id, logs[i])); err != nil {
+	for _, k := range sorted {
+		if _, ok := done[k]; !ok {
+			rebuild = append(rebuild, k)
+			batch.Queue(selectLog, k.source, k.id)
+		}
+	}
+	if len(rebuild) > 0 {
+		results = tx.SendBatch(ctx, batch)
+		for _, k := range rebuild {
+			rows, err := results.Query()
+			if err != nil {
+				results.Close()
+				return err
+			}
+			log, err := scanLog(rows)
+			if err != nil {
+				results.Close()
+				return err
+			}
+			v, st := kycgate.RebuildState(k.source, keys[k].provider, k.id, log)
+			done[k] = saved{v, st}
+		}
+		if err := results.Close(); err != nil {
+			return err
+		}
+	}
+	s.continued.Add(int64(len(sorted) - len(rebuild)))
+	s.rebuilt.Add(int64(len(rebuild)))
+	batch = &pgx.Batch{}
+	for _, k := range sorted {
+		if err := queueSave(batch, done[k].v, done[k].st); err != nil {
 			return err
 		}
 	}
 	return tx.SendBatch(ctx, batch).Close()
 }
 
-// queueSave queues the upsert of v, and the purge of its raw bodies when it
-// ends deleted.
-func queueSave(b *pgx.Batch, v kycgate.Verification) error {
+// queueSave queues the upsert of v and its replay state, and the purge of
+// its raw bodies when it ends deleted.
+func queueSave(b *pgx.Batch, v kycgate.Verification, st kycgate.ReplayState) error {
 	doc, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("postgres: encode verification: %w", err)
 	}
+	state, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("postgres: encode replay state: %w", err)
+	}
 	b.Queue(`INSERT INTO verifications
 		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc,
-		 flow, tracker, stage, drop_off, decision_us, decision_clock)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		 flow, tracker, stage, drop_off, decision_us, decision_clock, replay_state)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT (source, id) DO UPDATE SET provider = excluded.provider,
 			external_user_id = excluded.external_user_id, status = excluded.status,
 			decision = excluded.decision, created_at = excluded.created_at,
 			updated_at = excluded.updated_at, doc = excluded.doc, flow = excluded.flow,
 			tracker = excluded.tracker, stage = excluded.stage, drop_off = excluded.drop_off,
-			decision_us = excluded.decision_us, decision_clock = excluded.decision_clock`,
+			decision_us = excluded.decision_us, decision_clock = excluded.decision_clock,
+			replay_state = excluded.replay_state`,
 		v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
-		time.UnixMicro(sqlstore.CreatedMicros(&v)).UTC(), v.UpdatedAt, string(doc), v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v), string(v.DecisionClock))
+		time.UnixMicro(sqlstore.CreatedMicros(&v)).UTC(), v.UpdatedAt, string(doc), v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v), string(v.DecisionClock), string(state))
 	if v.Status == kycgate.StatusDeleted {
 		b.Queue(`UPDATE events SET body = NULL, data = data - 'metadata'
 			WHERE source = $1 AND verification_id = $2 AND (body IS NOT NULL OR data ? 'metadata')`, v.Source, v.ID)

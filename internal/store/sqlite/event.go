@@ -32,7 +32,7 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 	for _, ev := range events {
 		ev.MakeStorable()
 	}
-	touched := map[verificationKey]string{} // -> provider
+	touched := map[verificationKey]*newEvents{}
 	for i, ev := range events {
 		headers, err := json.Marshal(ev.Header)
 		if err != nil {
@@ -61,7 +61,20 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 				}
 			}
 			if ev.VerificationID != "" && ev.Type != "" {
-				touched[verificationKey{ev.Source, ev.VerificationID}] = ev.Provider
+				seq, err := res.LastInsertId()
+				if err != nil {
+					return nil, unavailable(err)
+				}
+				e, err := logEntry(ev, seq, string(data))
+				if err != nil {
+					return nil, err
+				}
+				k := verificationKey{ev.Source, ev.VerificationID}
+				if touched[k] == nil {
+					touched[k] = &newEvents{}
+				}
+				touched[k].provider = ev.Provider
+				touched[k].log = append(touched[k].log, e)
 			}
 			continue
 		}
@@ -84,8 +97,8 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 			}
 		}
 	}
-	for k, provider := range touched {
-		if err := s.rebuild(ctx, tx, k, provider); err != nil {
+	for k, n := range touched {
+		if err := s.apply(ctx, tx, k, n.provider, n.log); err != nil {
 			return nil, err
 		}
 	}
@@ -96,6 +109,27 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 	// next commit tries again.
 	_ = s.forget(ctx)
 	return receipts, nil
+}
+
+// newEvents are the events a batch stored for one verification.
+type newEvents struct {
+	provider string
+	log      []kycgate.LogEntry
+}
+
+// logEntry returns ev, stored at seq with data, as stmtSelectLog will
+// read it back: times to the microsecond, data decoded from what was
+// stored.
+func logEntry(ev *kycgate.Event, seq int64, data string) (kycgate.LogEntry, error) {
+	e := kycgate.LogEntry{ID: ev.ID, Seq: seq, DedupKey: ev.DedupKey, Type: ev.Type,
+		ReceivedAt: time.UnixMicro(ev.ReceivedAt.UnixMicro()).UTC()}
+	if !ev.OccurredAt.IsZero() {
+		e.OccurredAt = time.UnixMicro(ev.OccurredAt.UnixMicro()).UTC()
+	}
+	if err := json.Unmarshal([]byte(data), &e.Change); err != nil {
+		return e, fmt.Errorf("sqlite: decode data of %s: %w", ev.ID, err)
+	}
+	return e, nil
 }
 
 const eventColumns = `seq, id, source, provider, dedup_key, provider_event, verification_id,

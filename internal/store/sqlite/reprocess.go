@@ -84,10 +84,22 @@ func (s *Store) reprocessBatch(ctx context.Context, cp sqlstore.Checkpoint, reno
 			return err
 		}
 		changed, err := sqlstore.Renormalize(events, seqs, renormalize, func(seq int64, ev *kycgate.Event, data []byte) error {
-			_, err := tx.ExecContext(ctx, `UPDATE events SET provider_event = ?, verification_id = ?,
+			// The verifications the event belonged to and now belongs to
+			// are rebuilt from their logs from now on, not carried forward
+			// from what the event meant before.
+			if _, err := tx.ExecContext(ctx, `UPDATE verifications SET replay_state = NULL
+				WHERE replay_state IS NOT NULL AND source = ? AND id IN (SELECT verification_id FROM events WHERE seq = ?)`,
+				ev.Source, seq); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE events SET provider_event = ?, verification_id = ?,
 				occurred_at = ?, type = ?, data = ?, flag = ?, flag_detail = ? WHERE seq = ?`,
 				ev.ProviderEvent, ev.VerificationID, micros(ev.OccurredAt), string(ev.Type),
-				string(data), string(ev.Flag), ev.FlagDetail, seq)
+				string(data), string(ev.Flag), ev.FlagDetail, seq); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE verifications SET replay_state = NULL
+				WHERE replay_state IS NOT NULL AND source = ? AND id = ?`, ev.Source, ev.VerificationID)
 			return err
 		})
 		if err != nil {

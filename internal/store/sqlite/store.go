@@ -36,6 +36,18 @@ type Store struct {
 	// erased is set when a write purged personal data: the next commit
 	// then checkpoints and truncates the WAL, so that no copy stays there.
 	erased atomic.Bool
+
+	// How the verifications new events touched were brought up to date:
+	// their new events applied to the stored state, or rebuilt from their
+	// whole log.
+	continued, rebuilt atomic.Int64
+}
+
+// StateCounts returns how many times new events were applied to a
+// verification's stored state (continued), and how many times a
+// verification was rebuilt from its whole log instead, since Open.
+func (s *Store) StateCounts() (continued, rebuilt int64) {
+	return s.continued.Load(), s.rebuilt.Load()
 }
 
 // Statements the write path runs for every event, prepared once on the
@@ -44,7 +56,8 @@ const (
 	stmtInsertEvent = iota
 	stmtExistingID  // the stored id of a duplicate
 	stmtSelectLog   // a verification's log
-	stmtUpsertVerif // a rebuilt verification
+	stmtSelectState // a verification and its replay state
+	stmtUpsertVerif // a verification and its replay state
 	stmtPurgeBodies // a deleted verification's raw bodies
 	stmtInsertDelivery
 	stmtRequestFetch  // a verification's document to fetch
@@ -68,14 +81,16 @@ var statements = [statementCount]string{
 		FROM events WHERE source = ? AND verification_id = ? AND type != ''`,
 	stmtUpsertVerif: `INSERT INTO verifications
 		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc,
-		 flow, tracker, stage, drop_off, decision_us, decision_clock)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		 flow, tracker, stage, drop_off, decision_us, decision_clock, replay_state)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source, id) DO UPDATE SET provider = excluded.provider,
 			external_user_id = excluded.external_user_id, status = excluded.status,
 			decision = excluded.decision, created_at = excluded.created_at,
 			updated_at = excluded.updated_at, doc = excluded.doc, flow = excluded.flow,
 			tracker = excluded.tracker, stage = excluded.stage, drop_off = excluded.drop_off,
-			decision_us = excluded.decision_us, decision_clock = excluded.decision_clock`,
+			decision_us = excluded.decision_us, decision_clock = excluded.decision_clock,
+			replay_state = excluded.replay_state`,
+	stmtSelectState: `SELECT doc, replay_state FROM verifications WHERE source = ? AND id = ?`,
 	stmtPurgeBodies: `UPDATE events SET body = NULL, data = json_remove(data, '$.metadata')
 		WHERE source = ? AND verification_id = ? AND (body IS NOT NULL OR json_extract(data, '$.metadata') IS NOT NULL)`,
 	stmtInsertDelivery: `INSERT INTO deliveries (id, destination, event_id, source, verification_id, state,

@@ -14,8 +14,39 @@ import (
 
 type verificationKey struct{ source, id string }
 
-// rebuild recomputes one verification from its whole log and saves it; a
-// verification that ends deleted has its events' raw bodies purged.
+// apply brings one verification up to date with its new events, stored
+// in tx: applied to its stored state when they all sort after what it was
+// built from, else rebuilt from its whole log.
+func (s *Store) apply(ctx context.Context, tx *sql.Tx, k verificationKey, provider string, next []kycgate.LogEntry) error {
+	sel, err := s.stmt(ctx, tx, stmtSelectState)
+	if err != nil {
+		return err
+	}
+	var (
+		doc   string
+		state sql.NullString
+	)
+	err = sel.QueryRowContext(ctx, k.source, k.id).Scan(&doc, &state)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !state.Valid) {
+		return s.rebuild(ctx, tx, k, provider)
+	}
+	if err != nil {
+		return unavailable(err)
+	}
+	v, st, err := sqlstore.DecodeState(doc, state.String)
+	if err != nil {
+		return s.rebuild(ctx, tx, k, provider) // a state this version cannot read
+	}
+	v.Provider = provider
+	v, st, ok := kycgate.Continue(v, st, next)
+	if !ok {
+		return s.rebuild(ctx, tx, k, provider)
+	}
+	s.continued.Add(1)
+	return s.save(ctx, tx, k, v, st)
+}
+
+// rebuild recomputes one verification from its whole log and saves it.
 func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, provider string) error {
 	selectLog, err := s.stmt(ctx, tx, stmtSelectLog)
 	if err != nil {
@@ -29,10 +60,21 @@ func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, prov
 	if err != nil {
 		return err
 	}
-	v := kycgate.Rebuild(k.source, provider, k.id, log)
+	v, st := kycgate.RebuildState(k.source, provider, k.id, log)
+	s.rebuilt.Add(1)
+	return s.save(ctx, tx, k, v, st)
+}
+
+// save stores a verification and its replay state; a verification that
+// ends deleted has its events' raw bodies purged.
+func (s *Store) save(ctx context.Context, tx *sql.Tx, k verificationKey, v kycgate.Verification, st kycgate.ReplayState) error {
 	doc, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode verification: %w", err)
+	}
+	state, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode replay state: %w", err)
 	}
 	upsert, err := s.stmt(ctx, tx, stmtUpsertVerif)
 	if err != nil {
@@ -40,7 +82,7 @@ func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, prov
 	}
 	if _, err := upsert.ExecContext(ctx, v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
 		v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro(), string(doc),
-		v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v), string(v.DecisionClock)); err != nil {
+		v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v), string(v.DecisionClock), string(state)); err != nil {
 		return unavailable(err)
 	}
 	if v.Status == kycgate.StatusDeleted {

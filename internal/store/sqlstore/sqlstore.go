@@ -236,6 +236,21 @@ func DecodeVerification(doc string) (*kycgate.Verification, error) {
 	return &v, nil
 }
 
+// DecodeState decodes a verification and its replay state as stored.
+func DecodeState(doc, state string) (kycgate.Verification, kycgate.ReplayState, error) {
+	var (
+		v  kycgate.Verification
+		st kycgate.ReplayState
+	)
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		return v, st, fmt.Errorf("decode verification: %w", err)
+	}
+	if err := json.Unmarshal([]byte(state), &st); err != nil {
+		return v, st, err
+	}
+	return v, st, nil
+}
+
 // Renormalize passes each stored event (at seqs) to renormalize, and
 // update each whose meaning changed with its new data encoded; it returns
 // how many changed. update must keep the stored dedup key: it is what

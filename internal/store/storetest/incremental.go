@@ -1,0 +1,137 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/kycgate/kycgate"
+)
+
+// stateCounter is a store that says how it brought verifications up to
+// date: applying new events to the stored state, or rebuilding from the log.
+type stateCounter interface {
+	StateCounts() (continued, rebuilt int64)
+}
+
+// counts returns the store's state counts, or skips the checks of them.
+func counts(t *testing.T, s kycgate.Store) (continued, rebuilt int64, ok bool) {
+	c, ok := s.(stateCounter)
+	if !ok {
+		return 0, 0, false
+	}
+	continued, rebuilt = c.StateCounts()
+	return continued, rebuilt, true
+}
+
+// sameAsRebuild fails the test unless the stored verification is the one
+// a rebuild from its stored log gives.
+func sameAsRebuild(t *testing.T, s kycgate.Store, source, id string) *kycgate.Verification {
+	t.Helper()
+	got := find(t, s, source, id)
+	log, err := s.ListLog(context.Background(), source, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := kycgate.Rebuild(source, got.Provider, id, log)
+	g, _ := json.Marshal(got)
+	w, _ := json.Marshal(want)
+	if string(g) != string(w) {
+		t.Fatalf("stored verification\n%s\nrebuild from its log\n%s", g, w)
+	}
+	return got
+}
+
+// testIncremental: a verification whose events arrive in the order they
+// happened is brought up to date from its stored state, one that receives
+// an event of the past is rebuilt, and both end as a rebuild from the log.
+func testIncremental(t *testing.T, s kycgate.Store) {
+	c0, r0, counted := counts(t, s)
+	ev := func(m int, typ kycgate.EventType, c kycgate.Change) *kycgate.Event {
+		e := journeyEvent("src", "inc1", m, typ, c)
+		e.ReceivedAt = e.OccurredAt.Add(time.Hour).Add(123456 * time.Nanosecond) // finer than a store keeps
+		return e
+	}
+	stream := []*kycgate.Event{
+		ev(1, kycgate.EventCreated, kycgate.Change{Status: kycgate.StatusPending, ExternalUserID: "u1", Metadata: json.RawMessage(`{"b": 1, "a": [1, 2]}`)}),
+		ev(2, kycgate.EventStarted, kycgate.Change{Status: kycgate.StatusInProgress, Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomeStarted}}),
+		ev(3, kycgate.EventStepCompleted, kycgate.Change{Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomePassed}}),
+		ev(4, kycgate.EventSubmitted, kycgate.Change{Status: kycgate.StatusSubmitted}),
+		ev(5, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionReviewNeeded, Reasons: []string{"BLURRY"}}),
+	}
+	for _, e := range stream {
+		create(t, s, e)
+		sameAsRebuild(t, s, "src", "inc1")
+	}
+	// Two at once, in order, and a retry of one already stored.
+	retry := ev(5, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionReviewNeeded})
+	retry.DedupKey = stream[4].DedupKey
+	create(t, s, ev(6, kycgate.EventUpdated, kycgate.Change{Decision: kycgate.DecisionApproved, By: kycgate.ActorReviewer, Reasons: []string{}}),
+		retry, ev(7, kycgate.EventUpdated, kycgate.Change{Score: ptrTo(0.9)}))
+	if v := sameAsRebuild(t, s, "src", "inc1"); v.Decision != kycgate.DecisionApproved || v.Events != 7 {
+		t.Fatalf("after the in-order stream: %+v", v)
+	}
+	c1, r1, _ := counts(t, s)
+	if counted && (c1-c0 != 5 || r1-r0 != 1) {
+		t.Errorf("in order: %d continued, %d rebuilt; want 5 continued, the first rebuilt", c1-c0, r1-r0)
+	}
+
+	// The automatic decision's event, dated before the reviewer's, arrives
+	// late: it sorts before what was applied, so the verification is rebuilt.
+	create(t, s, ev(4, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionDeclined, Reasons: []string{"FORGERY"}}))
+	if v := sameAsRebuild(t, s, "src", "inc1"); v.Decision != kycgate.DecisionApproved || v.DecidedBy != kycgate.ActorReviewer {
+		t.Fatalf("after the late automatic decision: %+v", v)
+	}
+	c2, r2, _ := counts(t, s)
+	if counted && (c2 != c1 || r2-r1 != 1) {
+		t.Errorf("out of order: %d continued, %d rebuilt; want a rebuild", c2-c1, r2-r1)
+	}
+	// After the rebuild, in-order events are applied to its state again.
+	create(t, s, ev(8, kycgate.EventUpdated, kycgate.Change{Decision: kycgate.DecisionDeclined, By: kycgate.ActorReviewer}))
+	sameAsRebuild(t, s, "src", "inc1")
+	c3, r3, _ := counts(t, s)
+	if counted && (c3-c2 != 1 || r3 != r2) {
+		t.Errorf("after the rebuild: %d continued, %d rebuilt; want continued", c3-c2, r3-r2)
+	}
+
+	// A deletion, then an event after it: still purged, still a rebuild's.
+	create(t, s, ev(9, kycgate.EventDeleted, kycgate.Change{Status: kycgate.StatusDeleted}))
+	create(t, s, ev(10, kycgate.EventUpdated, kycgate.Change{Metadata: json.RawMessage(`{"x":1}`)}))
+	if v := sameAsRebuild(t, s, "src", "inc1"); v.Status != kycgate.StatusDeleted || v.Metadata != nil {
+		t.Fatalf("after the deletion: %+v", v)
+	}
+	if got, _ := s.FindEvent(context.Background(), stream[0].ID); got.Body != nil {
+		t.Error("a deleted verification's raw body stayed")
+	}
+}
+
+// testIncrementalReprocess: reprocess rebuilds each verification and
+// leaves a state that later in-order events are applied to.
+func testIncrementalReprocess(t *testing.T, s kycgate.Store) {
+	ctx := context.Background()
+	create(t, s, journeyEvent("src", "r1", 1, kycgate.EventCreated, kycgate.Change{Status: kycgate.StatusPending}))
+	decided := journeyEvent("src", "r1", 2, kycgate.EventSubmitted, kycgate.Change{Status: kycgate.StatusSubmitted})
+	create(t, s, decided)
+	// Today's adapters read the second event as the decision.
+	if _, err := s.Reprocess(ctx, func(ev *kycgate.Event) {
+		if ev.ID == decided.ID {
+			ev.Type, ev.Data = kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved}
+		}
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if v := sameAsRebuild(t, s, "src", "r1"); v.Decision != kycgate.DecisionApproved {
+		t.Fatalf("after reprocess: %+v", v)
+	}
+	c0, r0, counted := counts(t, s)
+	create(t, s, journeyEvent("src", "r1", 3, kycgate.EventUpdated, kycgate.Change{Decision: kycgate.DecisionDeclined, By: kycgate.ActorReviewer}))
+	if v := sameAsRebuild(t, s, "src", "r1"); v.Decision != kycgate.DecisionDeclined || v.OriginalDecision != kycgate.DecisionApproved {
+		t.Fatalf("after reprocess and a review: %+v", v)
+	}
+	if c1, r1, _ := counts(t, s); counted && (c1-c0 != 1 || r1 != r0) {
+		t.Errorf("after reprocess: %d continued, %d rebuilt; want continued", c1-c0, r1-r0)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
