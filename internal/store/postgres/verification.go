@@ -81,7 +81,11 @@ func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKe
 	for _, k := range sorted {
 		batch.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 0))`, k.source, k.id)
 		if keys[k].log != nil {
-			batch.Queue(`SELECT doc, replay_state FROM verifications WHERE source = $1 AND id = $2`, k.source, k.id)
+			// Without a row, the length of its log tells whether the new
+			// events are all of it.
+			batch.Queue(`SELECT v.doc, v.replay_state, CASE WHEN v.id IS NULL THEN
+					(SELECT count(*) FROM events WHERE source = $1 AND verification_id = $2 AND type != '') END
+				FROM (SELECT 1) AS one LEFT JOIN verifications v ON v.source = $1 AND v.id = $2`, k.source, k.id)
 		}
 	}
 	type saved struct {
@@ -100,18 +104,24 @@ func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKe
 			continue
 		}
 		var (
-			doc   string
-			state *string
+			doc, state *string
+			logged     *int
 		)
-		err := results.QueryRow().Scan(&doc, &state)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && state == nil) {
-			continue // rebuilt below
-		}
-		if err != nil {
+		if err := results.QueryRow().Scan(&doc, &state, &logged); err != nil {
 			results.Close()
 			return err
 		}
-		v, st, err := sqlstore.DecodeState(doc, *state)
+		if doc == nil {
+			if *logged == len(n.log) { // seen for the first time: its new events are its whole log
+				v, st := kycgate.RebuildState(k.source, n.provider, k.id, n.log)
+				done[k] = saved{v, st}
+			}
+			continue // else events of it were stored before without it: rebuilt below
+		}
+		if state == nil {
+			continue // rebuilt below
+		}
+		v, st, err := sqlstore.DecodeState(*doc, *state)
 		if err != nil {
 			continue // a state this version cannot read: rebuilt below
 		}

@@ -38,8 +38,8 @@ type Store struct {
 	erased atomic.Bool
 
 	// How the verifications new events touched were brought up to date:
-	// their new events applied to the stored state, or rebuilt from their
-	// whole log.
+	// their new events applied to the stored state (or, for a verification
+	// seen for the first time, to none), or rebuilt from their whole log.
 	continued, rebuilt atomic.Int64
 }
 
@@ -56,6 +56,7 @@ const (
 	stmtInsertEvent = iota
 	stmtExistingID  // the stored id of a duplicate
 	stmtSelectLog   // a verification's log
+	stmtCountLog    // the length of a verification's log
 	stmtSelectState // a verification and its replay state
 	stmtUpsertVerif // a verification and its replay state
 	stmtPurgeBodies // a deleted verification's raw bodies
@@ -79,6 +80,7 @@ var statements = [statementCount]string{
 	stmtExistingID: `SELECT id FROM events WHERE source = ? AND dedup_key = ?`,
 	stmtSelectLog: `SELECT id, seq, dedup_key, type, data, occurred_at, received_at
 		FROM events WHERE source = ? AND verification_id = ? AND type != ''`,
+	stmtCountLog: `SELECT count(*) FROM events WHERE source = ? AND verification_id = ? AND type != ''`,
 	stmtUpsertVerif: `INSERT INTO verifications
 		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc,
 		 flow, tracker, stage, drop_off, decision_us, decision_clock, replay_state)

@@ -16,7 +16,8 @@ type verificationKey struct{ source, id string }
 
 // apply brings one verification up to date with its new events, stored
 // in tx: applied to its stored state when they all sort after what it was
-// built from, else rebuilt from its whole log.
+// built from, else rebuilt from its whole log. A verification seen for the
+// first time is built from its new events alone, which are its whole log.
 func (s *Store) apply(ctx context.Context, tx *sql.Tx, k verificationKey, provider string, next []kycgate.LogEntry) error {
 	sel, err := s.stmt(ctx, tx, stmtSelectState)
 	if err != nil {
@@ -27,7 +28,10 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, k verificationKey, provid
 		state sql.NullString
 	)
 	err = sel.QueryRowContext(ctx, k.source, k.id).Scan(&doc, &state)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !state.Valid) {
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.create(ctx, tx, k, provider, next)
+	}
+	if err == nil && !state.Valid {
 		return s.rebuild(ctx, tx, k, provider)
 	}
 	if err != nil {
@@ -42,6 +46,27 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, k verificationKey, provid
 	if !ok {
 		return s.rebuild(ctx, tx, k, provider)
 	}
+	s.continued.Add(1)
+	return s.save(ctx, tx, k, v, st)
+}
+
+// create saves a verification that has no row yet. Its log is then the
+// events this batch stored, unless events of it were stored before without
+// it (a reprocess that gave old events its id and has not rebuilt it yet):
+// then it is rebuilt from its whole log.
+func (s *Store) create(ctx context.Context, tx *sql.Tx, k verificationKey, provider string, next []kycgate.LogEntry) error {
+	count, err := s.stmt(ctx, tx, stmtCountLog)
+	if err != nil {
+		return err
+	}
+	var n int
+	if err := count.QueryRowContext(ctx, k.source, k.id).Scan(&n); err != nil {
+		return unavailable(err)
+	}
+	if n != len(next) {
+		return s.rebuild(ctx, tx, k, provider)
+	}
+	v, st := kycgate.RebuildState(k.source, provider, k.id, next)
 	s.continued.Add(1)
 	return s.save(ctx, tx, k, v, st)
 }

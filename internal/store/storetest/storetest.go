@@ -31,6 +31,9 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("an approval clears earlier reasons", func(t *testing.T) { testReasonsCleared(t, open(t)) })
 	t.Run("in-order events are applied to the stored state, others rebuild", func(t *testing.T) { testIncremental(t, open(t)) })
 	t.Run("reprocess leaves a state later events are applied to", func(t *testing.T) { testIncrementalReprocess(t, open(t)) })
+	t.Run("a verification first seen after an interrupted reprocess is built from all its events", func(t *testing.T) {
+		testFirstSeenAfterInterruptedReprocess(t, open(t))
+	})
 	t.Run("deletion purges raw bodies", func(t *testing.T) { testDeletionPurges(t, open(t)) })
 	t.Run("ListVerifications filters and pages", func(t *testing.T) { testListVerifications(t, open(t)) })
 	t.Run("ListEvents filters and pages", func(t *testing.T) { testListEvents(t, open(t)) })
