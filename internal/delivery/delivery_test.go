@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -128,7 +129,7 @@ func newStore(t *testing.T) *sqlite.Store {
 func start(t *testing.T, store *sqlite.Store, url string, keys [][]byte, policy delivery.Policy, opts delivery.Options) *fixture {
 	d := &delivery.Destination{
 		Name: "app", Kind: "http", Concurrency: 8, Timeout: 2 * time.Second, Policy: policy,
-		Target: &delivery.HTTPTarget{URL: url, Keys: keys, Client: http.DefaultClient, UserAgent: "kycgate-test", Now: time.Now},
+		Target: &delivery.HTTPTarget{URL: url, Keys: keys, Client: delivery.NewHTTPClient(8, 2*time.Second), UserAgent: "kycgate-test", Now: time.Now},
 	}
 	if opts.Store == nil {
 		opts.Store = store
@@ -236,6 +237,32 @@ func TestForwarder_OrderPerVerification(t *testing.T) {
 	}
 	if rcv.n.Load() <= 200 {
 		t.Errorf("only %d requests: the receiver's failures were not retried", rcv.n.Load())
+	}
+}
+
+// TestForwarder_KeepsConnections: sends eight at a time to one destination
+// keep their connections open between sends, instead of opening one, and
+// with HTTPS shaking hands again, for every delivery.
+func TestForwarder_KeepsConnections(t *testing.T) {
+	store := newStore(t)
+	rcv := newReceiver(t, secret)
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(rcv.serve))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	for v := range 200 {
+		addEvent(t, store, fmt.Sprintf("v%03d", v), 0)
+	}
+	f := start(t, store, srv.URL, [][]byte{key(t, secret)}, fast, delivery.Options{})
+	f.fwd.Notify()
+	waitFor(t, "every delivery delivered", func() bool { return countState(t, store, kycgate.DeliveryDelivered) == 200 })
+	if n := conns.Load(); n > 8 {
+		t.Errorf("%d connections for 200 deliveries sent eight at a time, want at most 8", n)
 	}
 }
 

@@ -40,6 +40,22 @@ type HTTPTarget struct {
 	Now       func() time.Time
 }
 
+// NewHTTPClient returns the client of an HTTP destination that keeps up to
+// concurrency sends in flight: it keeps as many connections open between
+// sends (the default keeps two, and every send beyond them would open a
+// connection, with its TLS handshake, of its own), gives up on an attempt
+// after timeout, and does not follow redirects, which are the
+// destination's answer.
+func NewHTTPClient(concurrency int, timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = max(concurrency, 1)
+	return &http.Client{
+		Transport:     t,
+		Timeout:       timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
 // Send posts the envelope. 2xx acknowledges it; 410 disables the
 // destination; 408, 425, 429 and 5xx, timeouts and network errors are
 // retried; any other status is permanent.

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -39,8 +38,9 @@ func destinations(ctx context.Context, cfgs []config.Destination, userAgent stri
 			d.Kind, d.Target = "nats", t
 		} else {
 			d.Kind = "http"
-			d.Target = &delivery.HTTPTarget{URL: c.URL, Keys: c.SigningKeys, UserAgent: userAgent, Now: now,
-				Client: &http.Client{Timeout: time.Duration(c.Timeout), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+			client := delivery.NewHTTPClient(c.Concurrency, time.Duration(c.Timeout))
+			closers = append(closers, client.CloseIdleConnections)
+			d.Target = &delivery.HTTPTarget{URL: c.URL, Keys: c.SigningKeys, UserAgent: userAgent, Now: now, Client: client}
 		}
 		dests = append(dests, d)
 	}
