@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"reflect"
 	"slices"
 	"testing"
@@ -12,32 +11,7 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/provider"
-	"github.com/kycgate/kycgate/internal/provider/registry"
 )
-
-// parse parses bodies with the provider's real adapter, without arrival
-// times.
-func parse(t *testing.T, providerName string, cfg provider.Config, bodies []string) []kycgate.LogEntry {
-	t.Helper()
-	a, ok := registry.Lookup(providerName)
-	if !ok {
-		t.Fatalf("no adapter %s", providerName)
-	}
-	p, err := a.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log []kycgate.LogEntry
-	for i, body := range bodies {
-		id, change, err := p.Parse(http.Header{}, []byte(body))
-		if err != nil {
-			t.Fatalf("%s #%d: %v", providerName, i, err)
-		}
-		ev := kycgate.Event{Identity: id, Type: a.Type(id.ProviderEvent), Data: change}
-		log = append(log, ev.LogEntry())
-	}
-	return log
-}
 
 // pools are the real event shapes the property test draws from: every
 // journey and delivery case, by provider.
@@ -45,12 +19,12 @@ func pools(t *testing.T) [][]kycgate.LogEntry {
 	var out [][]kycgate.LogEntry
 	byProvider := map[string][]kycgate.LogEntry{}
 	for _, j := range journeys {
-		log := parse(t, j.provider, provider.Config{}, j.bodies)
+		_, log := arrive(t, j.provider, provider.Config{}, j.bodies...)
 		out = append(out, log)
 		byProvider[j.provider] = append(byProvider[j.provider], log...)
 	}
 	for _, c := range deliveryCases {
-		log := parse(t, c.provider, c.cfg, c.bodies)
+		_, log := arrive(t, c.provider, c.cfg, c.bodies...)
 		out = append(out, log)
 		byProvider[c.provider] = append(byProvider[c.provider], log...)
 	}
