@@ -127,10 +127,8 @@ func newStore(t *testing.T) *sqlite.Store {
 
 // start runs a forwarder with one HTTP destination to url.
 func start(t *testing.T, store *sqlite.Store, url string, keys [][]byte, policy delivery.Policy, opts delivery.Options) *fixture {
-	d := &delivery.Destination{
-		Name: "app", Kind: "http", Concurrency: 8, Timeout: 2 * time.Second, Policy: policy,
-		Target: &delivery.HTTPTarget{URL: url, Keys: keys, Client: delivery.NewHTTPClient(8, 2*time.Second), UserAgent: "kycgate-test", Now: time.Now},
-	}
+	d := &delivery.Destination{Name: "app", Kind: "http", Concurrency: 8, Timeout: 2 * time.Second, Policy: policy}
+	d.Target = &delivery.HTTPTarget{URL: url, Keys: keys, Client: delivery.NewHTTPClient(d.Concurrency, d.Timeout), UserAgent: "kycgate-test", Now: time.Now}
 	if opts.Store == nil {
 		opts.Store = store
 	}

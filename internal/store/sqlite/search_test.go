@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,14 +13,7 @@ import (
 // verification: the plan names both.
 func TestSearchUsesIndexes(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "kycgate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openMigrated(t)
 	w, err := sqlstore.Verifications(dialect, kycgate.VerificationFilter{Search: "user-000"})
 	if err != nil {
 		t.Fatal(err)
