@@ -149,7 +149,7 @@ func (s *Store) rebuildBatch(ctx context.Context, cp sqlstore.Checkpoint, save b
 			return err
 		}
 		for _, k := range keys {
-			if err := s.rebuild(ctx, tx, k.k, k.provider); err != nil {
+			if err := s.rebuild(ctx, tx, k.k, k.provider, nil); err != nil {
 				return err
 			}
 		}

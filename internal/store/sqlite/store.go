@@ -30,8 +30,9 @@ type Store struct {
 	write *sql.DB // exactly one connection
 	read  *sql.DB // query-only connections for the API
 
-	mu    sync.Mutex
-	stmts [statementCount]*sql.Stmt // prepared by Migrate on the write connection
+	mu      sync.Mutex
+	stmts   [statementCount]*sql.Stmt           // prepared by Migrate on the write connection
+	updates [1 << len(indexedColumns)]*sql.Stmt // updateVerification of each set of changed columns
 
 	// erased is set when a write purged personal data: the next commit
 	// then checkpoints and truncates the WAL, so that no copy stays there.
@@ -80,19 +81,10 @@ var statements = [statementCount]string{
 	stmtExistingID: `SELECT id FROM events WHERE source = ? AND dedup_key = ?`,
 	stmtSelectLog: `SELECT id, seq, dedup_key, type, data, occurred_at, received_at
 		FROM events WHERE source = ? AND verification_id = ? AND type != ''`,
-	stmtCountLog: `SELECT count(*) FROM events WHERE source = ? AND verification_id = ? AND type != ''`,
-	stmtUpsertVerif: `INSERT INTO verifications
-		(source, id, provider, external_user_id, status, decision, created_at, updated_at, doc,
-		 flow, tracker, stage, drop_off, decision_us, decision_clock, replay_state)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (source, id) DO UPDATE SET provider = excluded.provider,
-			external_user_id = excluded.external_user_id, status = excluded.status,
-			decision = excluded.decision, created_at = excluded.created_at,
-			updated_at = excluded.updated_at, doc = excluded.doc, flow = excluded.flow,
-			tracker = excluded.tracker, stage = excluded.stage, drop_off = excluded.drop_off,
-			decision_us = excluded.decision_us, decision_clock = excluded.decision_clock,
-			replay_state = excluded.replay_state`,
-	stmtSelectState: `SELECT doc, replay_state FROM verifications WHERE source = ? AND id = ?`,
+	stmtCountLog:    `SELECT count(*) FROM events WHERE source = ? AND verification_id = ? AND type != ''`,
+	stmtUpsertVerif: upsertVerification(),
+	stmtSelectState: `SELECT doc, replay_state, ` + strings.Join(indexedColumns[:], ", ") + `
+		FROM verifications WHERE source = ? AND id = ?`,
 	stmtPurgeBodies: `UPDATE events SET body = NULL, data = json_remove(data, '$.metadata')
 		WHERE source = ? AND verification_id = ? AND (body IS NOT NULL OR json_extract(data, '$.metadata') IS NOT NULL)`,
 	stmtInsertDelivery: `INSERT INTO deliveries (id, destination, event_id, source, verification_id, state,
@@ -137,6 +129,13 @@ func (s *Store) prepare(ctx context.Context) error {
 			return fmt.Errorf("sqlite: prepare: %w", err)
 		}
 		s.stmts[i] = st
+	}
+	for changed := range s.updates {
+		st, err := s.write.PrepareContext(ctx, updateVerification(changed))
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare: %w", err)
+		}
+		s.updates[changed] = st
 	}
 	return nil
 }
@@ -239,6 +238,12 @@ func (s *Store) Close() error {
 		if st != nil {
 			st.Close()
 			s.stmts[i] = nil
+		}
+	}
+	for i, st := range s.updates {
+		if st != nil {
+			st.Close()
+			s.updates[i] = nil
 		}
 	}
 	s.mu.Unlock()

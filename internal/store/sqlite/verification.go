@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kycgate/kycgate"
@@ -26,28 +27,29 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, k verificationKey, provid
 	var (
 		doc   string
 		state sql.NullString
+		row   indexed
 	)
-	err = sel.QueryRowContext(ctx, k.source, k.id).Scan(&doc, &state)
+	err = sel.QueryRowContext(ctx, k.source, k.id).Scan(&doc, &state, &row.provider, &row.user, &row.status, &row.created, &row.updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s.create(ctx, tx, k, provider, next)
-	}
-	if err == nil && !state.Valid {
-		return s.rebuild(ctx, tx, k, provider)
 	}
 	if err != nil {
 		return unavailable(err)
 	}
+	if !state.Valid {
+		return s.rebuild(ctx, tx, k, provider, &row)
+	}
 	v, st, err := sqlstore.DecodeState(doc, state.String)
 	if err != nil {
-		return s.rebuild(ctx, tx, k, provider) // a state this version cannot read
+		return s.rebuild(ctx, tx, k, provider, &row) // a state this version cannot read
 	}
 	v.Provider = provider
 	v, st, ok := kycgate.Continue(v, st, next)
 	if !ok {
-		return s.rebuild(ctx, tx, k, provider)
+		return s.rebuild(ctx, tx, k, provider, &row)
 	}
 	s.continued.Add(1)
-	return s.save(ctx, tx, k, v, st)
+	return s.save(ctx, tx, k, v, st, &row)
 }
 
 // create saves a verification that has no row yet. Its log is then the
@@ -64,15 +66,16 @@ func (s *Store) create(ctx context.Context, tx *sql.Tx, k verificationKey, provi
 		return unavailable(err)
 	}
 	if n != len(next) {
-		return s.rebuild(ctx, tx, k, provider)
+		return s.rebuild(ctx, tx, k, provider, nil)
 	}
 	v, st := kycgate.RebuildState(k.source, provider, k.id, next)
 	s.continued.Add(1)
-	return s.save(ctx, tx, k, v, st)
+	return s.save(ctx, tx, k, v, st, nil)
 }
 
-// rebuild recomputes one verification from its whole log and saves it.
-func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, provider string) error {
+// rebuild recomputes one verification from its whole log and saves it;
+// row is its row as stored, nil when not read.
+func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, provider string, row *indexed) error {
 	selectLog, err := s.stmt(ctx, tx, stmtSelectLog)
 	if err != nil {
 		return err
@@ -87,12 +90,72 @@ func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, prov
 	}
 	v, st := kycgate.RebuildState(k.source, provider, k.id, log)
 	s.rebuilt.Add(1)
-	return s.save(ctx, tx, k, v, st)
+	return s.save(ctx, tx, k, v, st, row)
 }
 
-// save stores a verification and its replay state; a verification that
-// ends deleted has its events' raw bodies purged.
-func (s *Store) save(ctx context.Context, tx *sql.Tx, k verificationKey, v kycgate.Verification, st kycgate.ReplayState) error {
+// indexedColumns are the verifications columns an index covers, besides
+// the key, and otherColumns the others: SQLite rewrites a column's index
+// entries whenever an UPDATE sets it, to the value it had or not, and each
+// entry of an old verification is on a page of its own. So an update sets
+// only the indexed columns that changed.
+var (
+	indexedColumns = [...]string{"provider", "external_user_id", "status", "created_at", "updated_at"}
+	otherColumns   = [...]string{"decision", "doc", "flow", "tracker", "stage", "drop_off", "decision_us", "decision_clock", "replay_state"}
+)
+
+// indexed holds a verification's values of indexedColumns, in that order.
+type indexed struct {
+	provider, user, status string
+	created, updated       int64
+}
+
+func (r indexed) values() [len(indexedColumns)]any {
+	return [...]any{r.provider, r.user, r.status, r.created, r.updated}
+}
+
+// columns returns a verification's values of indexedColumns and of
+// otherColumns, doc and state being its encoding and its replay state's.
+func columns(v *kycgate.Verification, doc, state []byte) (indexed, []any) {
+	return indexed{provider: v.Provider, user: v.ExternalUserID, status: string(v.Status),
+			created: v.CreatedAt.UnixMicro(), updated: v.UpdatedAt.UnixMicro()},
+		[]any{string(v.Decision), string(doc), v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff,
+			sqlstore.DecisionMicros(v), string(v.DecisionClock), string(state)}
+}
+
+// upsertVerification is the statement that inserts a verification's row,
+// or sets every column of it. Its parameters are the key, then the values
+// of indexedColumns, then of otherColumns.
+func upsertVerification() string {
+	cols := append(append([]string{"source", "id"}, indexedColumns[:]...), otherColumns[:]...)
+	set := make([]string, 0, len(cols)-2)
+	for _, c := range cols[2:] {
+		set = append(set, c+" = excluded."+c)
+	}
+	return "INSERT INTO verifications (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) +
+		") ON CONFLICT (source, id) DO UPDATE SET " + strings.Join(set, ", ")
+}
+
+// updateVerification is the statement that updates a verification's row,
+// setting the indexed columns whose bit is set in changed (bit i for
+// indexedColumns[i]) and every other column. Its parameters are the values
+// of those indexed columns, then of otherColumns, then the key.
+func updateVerification(changed int) string {
+	var set []string
+	for i, c := range indexedColumns {
+		if changed&(1<<i) != 0 {
+			set = append(set, c+" = ?")
+		}
+	}
+	for _, c := range otherColumns {
+		set = append(set, c+" = ?")
+	}
+	return "UPDATE verifications SET " + strings.Join(set, ", ") + " WHERE source = ? AND id = ?"
+}
+
+// save stores a verification and its replay state; row is its row as
+// stored, nil for none or not read. A verification that ends deleted has
+// its events' raw bodies purged.
+func (s *Store) save(ctx context.Context, tx *sql.Tx, k verificationKey, v kycgate.Verification, st kycgate.ReplayState, row *indexed) error {
 	doc, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode verification: %w", err)
@@ -101,14 +164,14 @@ func (s *Store) save(ctx context.Context, tx *sql.Tx, k verificationKey, v kycga
 	if err != nil {
 		return fmt.Errorf("sqlite: encode replay state: %w", err)
 	}
-	upsert, err := s.stmt(ctx, tx, stmtUpsertVerif)
+	now, others := columns(&v, doc, state)
+	if row == nil {
+		err = s.upsert(ctx, tx, k, now, others)
+	} else {
+		err = s.update(ctx, tx, k, *row, now, others)
+	}
 	if err != nil {
 		return err
-	}
-	if _, err := upsert.ExecContext(ctx, v.Source, v.ID, v.Provider, v.ExternalUserID, string(v.Status), string(v.Decision),
-		v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro(), string(doc),
-		v.Flow, v.Tracker, v.Stage.Rank(), v.DropOff, sqlstore.DecisionMicros(&v), string(v.DecisionClock), string(state)); err != nil {
-		return unavailable(err)
 	}
 	if v.Status == kycgate.StatusDeleted {
 		purge, err := s.stmt(ctx, tx, stmtPurgeBodies)
@@ -128,6 +191,40 @@ func (s *Store) save(ctx context.Context, tx *sql.Tx, k verificationKey, v kycga
 		}
 	}
 	return nil
+}
+
+// upsert inserts the row of verification k, or sets every column of it.
+func (s *Store) upsert(ctx context.Context, tx *sql.Tx, k verificationKey, now indexed, others []any) error {
+	upsert, err := s.stmt(ctx, tx, stmtUpsertVerif)
+	if err != nil {
+		return err
+	}
+	is := now.values()
+	_, err = upsert.ExecContext(ctx, append(append([]any{k.source, k.id}, is[:]...), others...)...)
+	return unavailable(err)
+}
+
+// update updates the row of verification k from old to now, setting the
+// indexed columns that changed and every other column (others, in the
+// order of updateVerification).
+func (s *Store) update(ctx context.Context, tx *sql.Tx, k verificationKey, old, now indexed, others []any) error {
+	changed, args := 0, make([]any, 0, len(indexedColumns)+len(others)+2)
+	was, is := old.values(), now.values()
+	for i := range is {
+		if is[i] != was[i] {
+			changed |= 1 << i
+			args = append(args, is[i])
+		}
+	}
+	s.mu.Lock()
+	st := s.updates[changed]
+	s.mu.Unlock()
+	if st == nil {
+		return kycgate.Errorf(kycgate.EINTERNAL, "sqlite: store used before Migrate")
+	}
+	args = append(append(args, others...), k.source, k.id)
+	_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	return unavailable(err)
 }
 
 // scanLog reads and closes rows of stmtSelectLog.

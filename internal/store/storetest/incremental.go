@@ -157,3 +157,109 @@ func testFirstSeenAfterInterruptedReprocess(t *testing.T, s kycgate.Store) {
 		t.Fatalf("the verification after its first new event: %d events, user %q; want both events, user u7", v.Events, v.ExternalUserID)
 	}
 }
+
+// testQueriesFollowUpdates: an update that changes a verification's status,
+// user, creation or update time is what the queries on each find, and what
+// they no longer find by its old value; one that leaves them as they were
+// leaves it found.
+func testQueriesFollowUpdates(t *testing.T, s kycgate.Store) {
+	ctx := context.Background()
+	listed := func(f kycgate.VerificationFilter) bool {
+		t.Helper()
+		f.Source = "src"
+		vs, _, err := s.ListVerifications(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vs {
+			if v.ID == "q1" {
+				return true
+			}
+		}
+		return false
+	}
+	other := journeyEvent("src", "q0", 5, kycgate.EventCreated, kycgate.Change{Status: kycgate.StatusPending})
+	check := func(step string, status kycgate.Status, user string, created, updated time.Time) {
+		t.Helper()
+		v, err := s.FindVerification(ctx, "src", "q1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Status != status || v.ExternalUserID != user || !v.CreatedAt.Equal(created) || !v.UpdatedAt.Equal(updated) {
+			t.Fatalf("%s: status %s, user %q, created %s, updated %s; want %s, %q, %s, %s",
+				step, v.Status, v.ExternalUserID, v.CreatedAt, v.UpdatedAt, status, user, created, updated)
+		}
+		for _, f := range []struct {
+			name string
+			f    kycgate.VerificationFilter
+			want bool
+		}{
+			{"status", kycgate.VerificationFilter{Status: status}, true},
+			{"search by user", kycgate.VerificationFilter{Search: "user-"}, user != ""},
+			{"since its update", kycgate.VerificationFilter{Since: updated}, true},
+			{"since after its update", kycgate.VerificationFilter{Since: updated.Add(time.Microsecond)}, false},
+			{"newest created", kycgate.VerificationFilter{ByCreation: true, Limit: 1}, created.After(other.OccurredAt)},
+		} {
+			if got := listed(f.f); got != f.want {
+				t.Errorf("%s: listed by %s: %v, want %v", step, f.name, got, f.want)
+			}
+		}
+		if user != "" && !listed(kycgate.VerificationFilter{ExternalUserID: user}) {
+			t.Errorf("%s: not listed by its user", step)
+		}
+		for _, old := range []kycgate.Status{kycgate.StatusPending, kycgate.StatusInProgress, kycgate.StatusApproved} {
+			if old != status && listed(kycgate.VerificationFilter{Status: old}) {
+				t.Errorf("%s: still listed as %s", step, old)
+			}
+		}
+		c, err := s.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, vc := range c.Verifications {
+			if vc.Provider == "sumsub" && vc.Status == status {
+				n = vc.Count
+			}
+		}
+		if want := map[bool]int{true: 2, false: 1}[status == kycgate.StatusPending]; n != want {
+			t.Errorf("%s: counted %d sumsub verifications %s, want %d", step, n, status, want)
+		}
+	}
+	at := func(m int, typ kycgate.EventType, c kycgate.Change) *kycgate.Event {
+		e := journeyEvent("src", "q1", m, typ, c)
+		e.ReceivedAt = e.OccurredAt.Add(time.Hour)
+		return e
+	}
+	// Another verification, created between the two creation times q1 has.
+	create(t, s, other)
+
+	first := at(10, kycgate.EventCreated, kycgate.Change{Status: kycgate.StatusPending})
+	create(t, s, first)
+	check("created", kycgate.StatusPending, "", first.OccurredAt, first.ReceivedAt)
+
+	started := at(11, kycgate.EventStarted, kycgate.Change{Status: kycgate.StatusInProgress, ExternalUserID: "user-1"})
+	create(t, s, started)
+	check("started by a user", kycgate.StatusInProgress, "user-1", first.OccurredAt, started.ReceivedAt)
+
+	step := at(12, kycgate.EventStepCompleted, kycgate.Change{Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomePassed}})
+	create(t, s, step)
+	check("a step", kycgate.StatusInProgress, "user-1", first.OccurredAt, step.ReceivedAt)
+
+	// Dated before everything, it arrives last: the verification is rebuilt
+	// and its creation moves back, past the other verification's.
+	earlier := at(1, kycgate.EventCreated, kycgate.Change{Status: kycgate.StatusPending})
+	earlier.ReceivedAt = step.ReceivedAt.Add(time.Minute)
+	create(t, s, earlier)
+	check("an earlier creation", kycgate.StatusInProgress, "user-1", earlier.OccurredAt, earlier.ReceivedAt)
+	if vs, _, err := s.ListVerifications(ctx, kycgate.VerificationFilter{Source: "src", ByCreation: true}); err != nil || len(vs) != 2 || vs[0].ID != "q0" {
+		t.Errorf("newest created first: %v, %v; want q0 first", vs, err)
+	}
+
+	decided := at(20, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved, ExternalUserID: "user-2"})
+	create(t, s, decided)
+	check("approved", kycgate.StatusApproved, "user-2", earlier.OccurredAt, decided.ReceivedAt)
+	if listed(kycgate.VerificationFilter{ExternalUserID: "user-1"}) {
+		t.Error("still listed under the user it had")
+	}
+}
