@@ -105,19 +105,20 @@ func (m mark) document(o mark) int { return cmp.Or(m.At.Compare(o.At), m.arrival
 
 // Continue applies next, events not yet in the log v and s came from, to v,
 // and returns the verification and state a rebuild from the whole log
-// would. It reports false, and applies nothing, when it cannot: an event
+// would, with what each event of next did (as Replay says it: none of
+// the events applied before is late for them). It reports false, and applies nothing, when it cannot: an event
 // of next sorts before one already applied (it happened earlier, or
 // arrived late into an attempt), a webhook without an event time joins
 // webhooks that all had one (arrival now orders them all), a webhook comes
 // after documents or deletions were applied, or s is of another version.
 // The caller then rebuilds from the whole log.
-func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, ReplayState, bool) {
+func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, ReplayState, []Effect, bool) {
 	st := s.s
 	if st.Format != replayFormat {
-		return v, s, false
+		return v, s, nil, false
 	}
 	if len(next) == 0 {
-		return v, s, true
+		return v, s, nil, true
 	}
 	entries := dedupe(next)
 	keys, documents, deletions := split(entries)
@@ -127,7 +128,7 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 		createdBy: st.CreatedBy, firstBy: st.FirstBy, createdClock: st.CreatedClock, firstClock: st.FirstClock}
 	if len(keys) > 0 {
 		if st.Part != partWebhooks {
-			return orig, s, false
+			return orig, s, nil, false
 		}
 		timed := !st.Untimed
 		for _, k := range keys {
@@ -136,10 +137,10 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 		after := mark.timed
 		if !timed {
 			if !st.Untimed && st.Last != nil {
-				return orig, s, false // arrival now orders the webhooks applied by event time
+				return orig, s, nil, false // arrival now orders the webhooks applied by event time
 			}
 			if st.Arrived != nil && markOf(&entries[keys[0].i], keys[0]).arrival(*st.Arrived) <= 0 {
-				return orig, s, false // arrived before a webhook applied: the attempts may change
+				return orig, s, nil, false // arrived before a webhook applied: the attempts may change
 			}
 			att := attempts{n: st.Attempts, seen: make(map[kind]bool, len(st.Seen)+len(keys))}
 			for _, k := range st.Seen {
@@ -154,25 +155,28 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 			sortTimed(entries, keys)
 		}
 		if st.Last != nil && after(markOf(&entries[keys[0].i], keys[0]), *st.Last) <= 0 {
-			return orig, s, false // sorts before a webhook applied
+			return orig, s, nil, false // sorts before a webhook applied
 		}
 		st.Untimed = !timed
-		for _, k := range keys {
+		webhooks := make([]int, len(keys))
+		for n, k := range keys {
+			webhooks[n] = k.i
 			e := &entries[k.i]
 			r.webhook(e)
 			if e.decisive() && e.ReceivedAt.After(st.LastDecisive) {
 				st.LastDecisive = e.ReceivedAt
 			}
 		}
+		markLate(webhooks, r.effects)
 		st.Last = ptr(markOf(&entries[keys[len(keys)-1].i], keys[len(keys)-1]))
 	}
 	if len(documents) > 0 {
 		if st.Part > partDocuments {
-			return orig, s, false
+			return orig, s, nil, false
 		}
 		slices.SortStableFunc(documents, func(a, b int) int { return entries[a].OccurredAt.Compare(entries[b].OccurredAt) })
 		if st.Part == partDocuments && markOf(&entries[documents[0]], sortKey{}).document(*st.Last) <= 0 {
-			return orig, s, false // fetched before a document applied
+			return orig, s, nil, false // fetched before a document applied
 		}
 		for _, i := range documents {
 			r.document(&entries[i], entries[i].OccurredAt.After(st.LastDecisive))
@@ -181,7 +185,7 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 	}
 	if len(deletions) > 0 {
 		if st.Part == partDeletions && markOf(&entries[deletions[0]], sortKey{}).arrival(*st.Last) <= 0 {
-			return orig, s, false
+			return orig, s, nil, false
 		}
 		for _, i := range deletions {
 			r.erase(&entries[i])
@@ -189,7 +193,7 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 		st.Part, st.Last = partDeletions, ptr(markOf(&entries[deletions[len(deletions)-1]], sortKey{}))
 	}
 	r.finish(&st)
-	return r.v, ReplayState{st}, true
+	return r.v, ReplayState{st}, r.effects, true
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -204,7 +204,7 @@ func TestContinue_EqualsRebuild(t *testing.T) {
 		arriving := sends(rng, pools[rng.IntN(len(pools))])
 		var log []kycgate.LogEntry
 		keys := map[string]bool{}
-		v, st := kycgate.RebuildState("src", "p", "v1", nil)
+		v, _, st := kycgate.RebuildState("src", "p", "v1", nil)
 		var steps []string
 		for len(arriving) > 0 {
 			n := 1 + rng.IntN(min(len(arriving), 3))
@@ -225,15 +225,27 @@ func TestContinue_EqualsRebuild(t *testing.T) {
 			if len(batch) == 0 {
 				continue
 			}
-			got, gotState, ok := kycgate.Continue(roundTrip(t, v), roundTrip(t, st), batch)
+			got, gotState, gotEffects, ok := kycgate.Continue(roundTrip(t, v), roundTrip(t, st), batch)
 			if ok {
 				continued++
 			} else {
 				rebuilt++
-				got, gotState = kycgate.RebuildState("src", "p", "v1", log)
+				got, gotEffects, gotState = kycgate.RebuildState("src", "p", "v1", log)
 			}
 			steps = append(steps, fmt.Sprintf("%v continued=%v", ids(batch), ok))
-			want, wantState := kycgate.RebuildState("src", "p", "v1", log)
+			want, wantEffects, wantState := kycgate.RebuildState("src", "p", "v1", log)
+			effectOf := map[string]kycgate.Effect{}
+			for _, ef := range wantEffects {
+				effectOf[ef.EventID] = ef
+			}
+			if ok && len(gotEffects) != len(batch) {
+				t.Fatalf("trial %d: after %v: %d effects for a batch of %d", trial, steps, len(gotEffects), len(batch))
+			}
+			for _, ef := range gotEffects {
+				if ef != effectOf[ef.EventID] {
+					t.Fatalf("trial %d: after %v: event %s did %+v; Rebuild says %+v", trial, steps, ef.EventID, ef, effectOf[ef.EventID])
+				}
+			}
 			if !reflect.DeepEqual(got, want) {
 				g, _ := json.MarshalIndent(got, "", " ")
 				w, _ := json.MarshalIndent(want, "", " ")
@@ -271,10 +283,10 @@ func TestContinue_InOrder(t *testing.T) {
 				log[i].Seq = int64(i + 1)
 				log[i] = stored(t, log[i])
 			}
-			v, st := kycgate.RebuildState("src", j.provider, vid, nil)
+			v, _, st := kycgate.RebuildState("src", j.provider, vid, nil)
 			for i, e := range log {
 				var ok bool
-				if v, st, ok = kycgate.Continue(v, st, []kycgate.LogEntry{e}); !ok {
+				if v, st, _, ok = kycgate.Continue(v, st, []kycgate.LogEntry{e}); !ok {
 					t.Fatalf("event %d (%s) not continued", i, e.Type)
 				}
 			}
@@ -290,11 +302,11 @@ func TestContinue_InOrder(t *testing.T) {
 func TestContinue_EventInThePast(t *testing.T) {
 	_, log := arrive(t, "sumsub", provider.Config{},
 		sumsub("applicantCreated", noReview, 1), sumsub("applicantReviewed", green, 3), sumsub("applicantPending", noReview, 2))
-	v, st := kycgate.RebuildState("src", "sumsub", "app1", log[:2])
-	if _, _, ok := kycgate.Continue(v, st, log[2:]); ok {
+	v, _, st := kycgate.RebuildState("src", "sumsub", "app1", log[:2])
+	if _, _, _, ok := kycgate.Continue(v, st, log[2:]); ok {
 		t.Error("an event dated before the decision was continued")
 	}
-	if _, _, ok := kycgate.Continue(v, kycgate.ReplayState{}, log[2:]); ok {
+	if _, _, _, ok := kycgate.Continue(v, kycgate.ReplayState{}, log[2:]); ok {
 		t.Error("the zero state was continued")
 	}
 }

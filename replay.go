@@ -130,11 +130,11 @@ func Replay(source, provider, id string, log []LogEntry) (Verification, []Effect
 	return v, effects
 }
 
-// RebuildState is Rebuild, and also returns what Continue needs to apply
+// RebuildState is Replay, and also returns what Continue needs to apply
 // later events to the verification without its log.
-func RebuildState(source, provider, id string, log []LogEntry) (Verification, ReplayState) {
-	v, _, st := replay(source, provider, id, log)
-	return v, ReplayState{st}
+func RebuildState(source, provider, id string, log []LogEntry) (Verification, []Effect, ReplayState) {
+	v, effects, st := replay(source, provider, id, log)
+	return v, effects, ReplayState{st}
 }
 
 func replay(source, provider, id string, log []LogEntry) (Verification, []Effect, replayState) {

@@ -28,6 +28,11 @@ type Store interface {
 	// FindEvent returns one stored event with its raw body, or ENOTFOUND.
 	FindEvent(ctx context.Context, id string) (*Event, error)
 
+	// FindForwarded returns what a destination receives of one stored
+	// event: the event with its raw body, whether it arrived late, and its
+	// verification as stored now.
+	FindForwarded(ctx context.Context, id string) (*Forwarded, error)
+
 	// ListEvents returns events matching f, newest first, without raw
 	// bodies, and the cursor of the next page ("" on the last).
 	ListEvents(ctx context.Context, f EventFilter) ([]*Event, string, error)
@@ -211,4 +216,16 @@ type DeliveryCount struct {
 	State       DeliveryState
 	Count       int
 	Oldest      time.Time
+}
+
+// Forwarded is a stored event as a destination receives it.
+type Forwarded struct {
+	Event *Event
+	// Late is true when the event arrived after events that apply after
+	// it (Effect.Late, as of the verification's latest rebuild or of the
+	// event's own arrival).
+	Late bool
+	// Verification is the event's verification as stored now: every event
+	// stored so far applied.
+	Verification Verification
 }

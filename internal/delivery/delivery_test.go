@@ -434,26 +434,28 @@ func TestPolicy(t *testing.T) {
 	}
 }
 
-// TestEnvelope_CurrentState: an envelope carries the verification's
-// current state, every stored event applied, so the last envelope sent is
-// the truth; an event that arrived after a later one says it is late.
-func TestEnvelope_CurrentState(t *testing.T) {
+// TestEnvelope_AsStored: an envelope carries the event, its verification
+// as stored (the current one, every stored event applied, so the last
+// envelope sent is the truth) and whether the event came late; the raw
+// body only to a destination that asks for it.
+func TestEnvelope_AsStored(t *testing.T) {
 	at := func(m int) time.Time { return time.Date(2026, 11, 22, 10, m, 0, 0, time.UTC) }
-	submitted := &kycgate.Event{ID: "evt_1", Seq: 2, Source: "s", Provider: "sumsub", Identity: kycgate.Identity{VerificationID: "v", OccurredAt: at(1), DedupKey: "a"},
-		Type: kycgate.EventSubmitted, Data: kycgate.Change{Status: kycgate.StatusSubmitted, Clock: kycgate.ClockEvent}, ReceivedAt: at(9), Body: []byte(`{"name":"x"}`)}
-	decided := &kycgate.Event{ID: "evt_2", Seq: 1, Source: "s", Provider: "sumsub", Identity: kycgate.Identity{VerificationID: "v", OccurredAt: at(2), DedupKey: "b"},
-		Type: kycgate.EventDecided, Data: kycgate.Change{Decision: kycgate.DecisionApproved, Clock: kycgate.ClockEvent}, ReceivedAt: at(3)}
-	log := []kycgate.LogEntry{decided.LogEntry(), submitted.LogEntry()}
-	// The submission was stored last, though it happened first.
-	env := delivery.NewEnvelope(submitted, log, delivery.Include{})
-	if env.Verification.Status != kycgate.StatusApproved || env.Verification.Events != 2 || !env.Late || env.Raw != nil || env.Data.Status != kycgate.StatusSubmitted {
-		t.Errorf("the late submission: late %v, %+v", env.Late, env.Verification)
+	submitted := &kycgate.Event{ID: "evt_1", Seq: 2, Source: "s", Provider: "sumsub",
+		Identity: kycgate.Identity{ProviderEvent: "applicantPending", VerificationID: "v", OccurredAt: at(1), DedupKey: "a"},
+		Type:     kycgate.EventSubmitted, Data: kycgate.Change{Status: kycgate.StatusSubmitted, Clock: kycgate.ClockEvent}, ReceivedAt: at(9), Body: []byte(`{"name":"x"}`)}
+	current := kycgate.Verification{Source: "s", Provider: "sumsub", ID: "v", Status: kycgate.StatusApproved, Decision: kycgate.DecisionApproved, Events: 2}
+	f := &kycgate.Forwarded{Event: submitted, Late: true, Verification: current}
+	env := delivery.NewEnvelope(f, delivery.Include{})
+	if env.Verification.Status != kycgate.StatusApproved || env.Verification.Events != 2 || !env.Late || env.Raw != nil ||
+		env.Data.Status != kycgate.StatusSubmitted || env.ProviderEvent != "applicantPending" || !env.OccurredAt.Equal(at(1)) || !env.ReceivedAt.Equal(at(9)) {
+		t.Errorf("the late submission: %+v", env)
 	}
-	if env := delivery.NewEnvelope(decided, log, delivery.Include{Raw: true}); env.Verification.Status != kycgate.StatusApproved || env.Late || env.Raw != nil {
-		t.Errorf("the decision: late %v, %+v (raw %v)", env.Late, env.Verification, env.Raw)
-	}
-	if env := delivery.NewEnvelope(submitted, log, delivery.Include{Raw: true}); env.Raw == nil || *env.Raw != `{"name":"x"}` {
+	if env := delivery.NewEnvelope(f, delivery.Include{Raw: true}); env.Raw == nil || *env.Raw != `{"name":"x"}` {
 		t.Errorf("include_raw: %v", env.Raw)
+	}
+	submitted.OccurredAt = time.Time{} // the provider sent no time
+	if b, _ := delivery.NewEnvelope(f, delivery.Include{}).Marshal(); !strings.Contains(string(b), `"occurred_at":null`) {
+		t.Errorf("no provider time: %s", b)
 	}
 }
 
@@ -464,16 +466,16 @@ func TestEnvelope_ProviderData(t *testing.T) {
 	doc := `{"id":"v","info":{"firstName":"Jane"}}`
 	enriched := &kycgate.Event{ID: "evt_doc", Source: "s", Provider: "sumsub", Identity: kycgate.Identity{VerificationID: "v", OccurredAt: at, DedupKey: "d"},
 		Type: kycgate.EventEnriched, Data: kycgate.Change{DocumentType: "PASSPORT"}, ReceivedAt: at, Body: []byte(doc)}
-	log := []kycgate.LogEntry{enriched.LogEntry()}
-	if env := delivery.NewEnvelope(enriched, log, delivery.Include{Raw: true}); env.ProviderData != nil || env.Raw != nil {
+	f := &kycgate.Forwarded{Event: enriched, Verification: kycgate.Rebuild("s", "sumsub", "v", []kycgate.LogEntry{enriched.LogEntry()})}
+	if env := delivery.NewEnvelope(f, delivery.Include{Raw: true}); env.ProviderData != nil || env.Raw != nil {
 		t.Errorf("include_raw sent the document: %s / %v", env.ProviderData, env.Raw)
 	}
-	env := delivery.NewEnvelope(enriched, log, delivery.Include{ProviderData: true})
+	env := delivery.NewEnvelope(f, delivery.Include{ProviderData: true})
 	if string(env.ProviderData) != doc || env.Verification.DocumentType != "PASSPORT" {
 		t.Errorf("include_provider_data: %s, verification %+v", env.ProviderData, env.Verification)
 	}
 	enriched.Body = nil // purged
-	if env := delivery.NewEnvelope(enriched, log, delivery.Include{ProviderData: true}); env.ProviderData != nil {
+	if env := delivery.NewEnvelope(f, delivery.Include{ProviderData: true}); env.ProviderData != nil {
 		t.Errorf("a purged document was sent: %s", env.ProviderData)
 	}
 }

@@ -40,23 +40,18 @@ type Include struct {
 	ProviderData bool // the document of verification.enriched events
 }
 
-// NewEnvelope returns the envelope of ev, with its verification's current
-// state: every event of log (the verification's log as stored when the
-// delivery is sent) applied in the order they apply. So the last envelope a
+// NewEnvelope returns the envelope of a stored event, with its
+// verification's current state: every event stored when the delivery is
+// sent applied, in the order they apply, so the last envelope a
 // destination receives carries the truth, whatever order the events came
 // in, and a retried or replayed delivery is never stale. With inc.Raw, the
 // raw body comes along when it is text and was not purged; with
 // inc.ProviderData, a fetched document does.
-func NewEnvelope(ev *kycgate.Event, log []kycgate.LogEntry, inc Include) Envelope {
-	v, effects := kycgate.Replay(ev.Source, ev.Provider, ev.VerificationID, log)
+func NewEnvelope(f *kycgate.Forwarded, inc Include) Envelope {
+	ev := f.Event
 	env := Envelope{
 		ID: ev.ID, Type: ev.Type, ReceivedAt: ev.ReceivedAt, Source: ev.Source, Provider: ev.Provider,
-		ProviderEvent: ev.ProviderEvent, Data: ev.Data, Verification: v,
-	}
-	for _, ef := range effects {
-		if ef.EventID == ev.ID {
-			env.Late = ef.Late
-		}
+		ProviderEvent: ev.ProviderEvent, Data: ev.Data, Verification: f.Verification, Late: f.Late,
 	}
 	if !ev.OccurredAt.IsZero() {
 		t := ev.OccurredAt

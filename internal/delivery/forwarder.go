@@ -18,8 +18,7 @@ type Store interface {
 	ClaimDeliveries(ctx context.Context, destination string, now time.Time, lease time.Duration, limit int) ([]*kycgate.Delivery, error)
 	CompleteDeliveries(ctx context.Context, cs []kycgate.Completion) error
 	ReleaseDeliveries(ctx context.Context, ids []string) error
-	FindEvent(ctx context.Context, id string) (*kycgate.Event, error)
-	ListLog(ctx context.Context, source, verificationID string) ([]kycgate.LogEntry, error)
+	FindForwarded(ctx context.Context, id string) (*kycgate.Forwarded, error)
 }
 
 // Destination is one configured destination and its live state.
@@ -262,15 +261,11 @@ func (f *Forwarder) send(ctx context.Context, d *Destination, dl *kycgate.Delive
 }
 
 func (f *Forwarder) envelope(ctx context.Context, d *Destination, dl *kycgate.Delivery) (*Envelope, []byte, error) {
-	ev, err := f.store.FindEvent(ctx, dl.EventID)
+	fw, err := f.store.FindForwarded(ctx, dl.EventID)
 	if err != nil {
 		return nil, nil, err
 	}
-	log, err := f.store.ListLog(ctx, ev.Source, ev.VerificationID)
-	if err != nil {
-		return nil, nil, err
-	}
-	env := NewEnvelope(ev, log, d.Include)
+	env := NewEnvelope(fw, d.Include)
 	body, err := env.Marshal()
 	return &env, body, err
 }

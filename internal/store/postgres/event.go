@@ -132,7 +132,7 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []*kycgate.Event) ([]ky
 const eventColumns = `seq, id, source, provider, dedup_key, provider_event, verification_id,
 	occurred_at, received_at, remote_ip, flag, flag_detail, type, data`
 
-func scanEvent(row pgx.Row, withRaw bool) (*kycgate.Event, int64, error) {
+func scanEvent(row pgx.Row, withRaw bool, more ...any) (*kycgate.Event, int64, error) {
 	var (
 		ev        kycgate.Event
 		seq       int64
@@ -146,7 +146,7 @@ func scanEvent(row pgx.Row, withRaw bool) (*kycgate.Event, int64, error) {
 	if withRaw {
 		dest = append(dest, &headers, &ev.Body)
 	}
-	if err := row.Scan(dest...); err != nil {
+	if err := row.Scan(append(dest, more...)...); err != nil {
 		return nil, 0, err
 	}
 	if occurred != nil {
@@ -176,6 +176,26 @@ func (s *Store) FindEvent(ctx context.Context, id string) (*kycgate.Event, error
 		return nil, unavailable(err)
 	}
 	return ev, nil
+}
+
+// FindForwarded returns one stored event with its raw body, whether it
+// arrived late, and its verification as stored now.
+func (s *Store) FindForwarded(ctx context.Context, id string) (*kycgate.Forwarded, error) {
+	var (
+		late bool
+		doc  *string
+	)
+	row := s.pool.QueryRow(ctx, `SELECT `+eventColumns+`, headers, body, late,
+		(SELECT doc FROM verifications v WHERE v.source = events.source AND v.id = events.verification_id)
+		FROM events WHERE id = $1`, id)
+	ev, _, err := scanEvent(row, true, &late, &doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, kycgate.Errorf(kycgate.ENOTFOUND, "event %q not found", id)
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return sqlstore.Forwarded(ev, late, doc)
 }
 
 // ListEvents returns events matching f, newest first.

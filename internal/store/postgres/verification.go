@@ -89,8 +89,9 @@ func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKe
 		}
 	}
 	type saved struct {
-		v  kycgate.Verification
-		st kycgate.ReplayState
+		v       kycgate.Verification
+		st      kycgate.ReplayState
+		effects []kycgate.Effect // of its new events, or of its whole log when rebuilt
 	}
 	done := make(map[verificationKey]saved, len(sorted))
 	results := tx.SendBatch(ctx, batch)
@@ -113,8 +114,8 @@ func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKe
 		}
 		if doc == nil {
 			if *logged == len(n.log) { // seen for the first time: its new events are its whole log
-				v, st := kycgate.RebuildState(k.source, n.provider, k.id, n.log)
-				done[k] = saved{v, st}
+				v, effects, st := kycgate.RebuildState(k.source, n.provider, k.id, n.log)
+				done[k] = saved{v, st, effects}
 			}
 			continue // else events of it were stored before without it: rebuilt below
 		}
@@ -126,8 +127,8 @@ func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKe
 			continue // a state this version cannot read: rebuilt below
 		}
 		v.Provider = n.provider
-		if v, st, ok := kycgate.Continue(v, st, n.log); ok {
-			done[k] = saved{v, st}
+		if v, st, effects, ok := kycgate.Continue(v, st, n.log); ok {
+			done[k] = saved{v, st, effects}
 		}
 	}
 	if err := results.Close(); err != nil {
@@ -154,8 +155,8 @@ func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKe
 				results.Close()
 				return err
 			}
-			v, st := kycgate.RebuildState(k.source, keys[k].provider, k.id, log)
-			done[k] = saved{v, st}
+			v, effects, st := kycgate.RebuildState(k.source, keys[k].provider, k.id, log)
+			done[k] = saved{v, st, effects}
 		}
 		if err := results.Close(); err != nil {
 			return err
@@ -163,13 +164,36 @@ func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKe
 	}
 	s.continued.Add(int64(len(sorted) - len(rebuild)))
 	s.rebuilt.Add(int64(len(rebuild)))
+	rebuilt := make(map[verificationKey]bool, len(rebuild))
+	for _, k := range rebuild {
+		rebuilt[k] = true
+	}
 	batch = &pgx.Batch{}
 	for _, k := range sorted {
+		late := lateIDs(done[k].effects)
+		switch {
+		case rebuilt[k]:
+			batch.Queue(`UPDATE events SET late = (id = ANY($3)) WHERE source = $1 AND verification_id = $2
+				AND late != (id = ANY($3))`, k.source, k.id, late)
+		case len(late) > 0: // new events arrived in another order than they apply
+			batch.Queue(`UPDATE events SET late = true WHERE id = ANY($1)`, late)
+		}
 		if err := queueSave(batch, done[k].v, done[k].st); err != nil {
 			return err
 		}
 	}
 	return tx.SendBatch(ctx, batch).Close()
+}
+
+// lateIDs returns the ids of the events of effects that arrived late.
+func lateIDs(effects []kycgate.Effect) []string {
+	ids := []string{}
+	for _, ef := range effects {
+		if ef.Late {
+			ids = append(ids, ef.EventID)
+		}
+	}
+	return ids
 }
 
 // queueSave queues the upsert of v and its replay state, and the purge of

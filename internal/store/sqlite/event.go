@@ -135,8 +135,9 @@ func logEntry(ev *kycgate.Event, seq int64, data string) (kycgate.LogEntry, erro
 const eventColumns = `seq, id, source, provider, dedup_key, provider_event, verification_id,
 	occurred_at, received_at, remote_ip, flag, flag_detail, type, data`
 
-// scanEvent reads eventColumns, and the headers and body when withRaw.
-func scanEvent(row interface{ Scan(...any) error }, withRaw bool) (*kycgate.Event, int64, error) {
+// scanEvent reads eventColumns, and the headers and body when withRaw,
+// then any more columns into more.
+func scanEvent(row interface{ Scan(...any) error }, withRaw bool, more ...any) (*kycgate.Event, int64, error) {
 	var (
 		ev              kycgate.Event
 		seq, received   int64
@@ -150,7 +151,7 @@ func scanEvent(row interface{ Scan(...any) error }, withRaw bool) (*kycgate.Even
 	if withRaw {
 		dest = append(dest, &headers, &ev.Body)
 	}
-	if err := row.Scan(dest...); err != nil {
+	if err := row.Scan(append(dest, more...)...); err != nil {
 		return nil, 0, err
 	}
 	if occurred.Valid {
@@ -181,6 +182,30 @@ func (s *Store) FindEvent(ctx context.Context, id string) (*kycgate.Event, error
 		return nil, unavailable(err)
 	}
 	return ev, nil
+}
+
+// FindForwarded returns one stored event with its raw body, whether it
+// arrived late, and its verification as stored now.
+func (s *Store) FindForwarded(ctx context.Context, id string) (*kycgate.Forwarded, error) {
+	var (
+		late int
+		doc  sql.NullString
+	)
+	row := s.read.QueryRowContext(ctx, `SELECT `+eventColumns+`, headers, body, late,
+		(SELECT doc FROM verifications v WHERE v.source = events.source AND v.id = events.verification_id)
+		FROM events WHERE id = ?`, id)
+	ev, _, err := scanEvent(row, true, &late, &doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kycgate.Errorf(kycgate.ENOTFOUND, "event %q not found", id)
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	var d *string
+	if doc.Valid {
+		d = &doc.String
+	}
+	return sqlstore.Forwarded(ev, late != 0, d)
 }
 
 // ListEvents returns events matching f, newest first.

@@ -61,6 +61,8 @@ const (
 	stmtSelectState // a verification and its replay state
 	stmtUpsertVerif // a verification and its replay state
 	stmtPurgeBodies // a deleted verification's raw bodies
+	stmtMarkLate    // new events that arrived late
+	stmtSetLate     // which of a rebuilt verification's events arrived late
 	stmtInsertDelivery
 	stmtRequestFetch  // a verification's document to fetch
 	stmtRefetch       // a retried webhook asks for the document again
@@ -87,6 +89,9 @@ var statements = [statementCount]string{
 		FROM verifications WHERE source = ? AND id = ?`,
 	stmtPurgeBodies: `UPDATE events SET body = NULL, data = json_remove(data, '$.metadata')
 		WHERE source = ? AND verification_id = ? AND (body IS NOT NULL OR json_extract(data, '$.metadata') IS NOT NULL)`,
+	stmtMarkLate: `UPDATE events SET late = 1 WHERE id IN (SELECT value FROM json_each(?))`,
+	stmtSetLate: `UPDATE events SET late = (id IN (SELECT value FROM json_each(?3)))
+		WHERE source = ?1 AND verification_id = ?2 AND late != (id IN (SELECT value FROM json_each(?3)))`,
 	stmtInsertDelivery: `INSERT INTO deliveries (id, destination, event_id, source, verification_id, state,
 		next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
 	stmtRequestFetch: `INSERT INTO fetches (source, verification_id, provider, state, next_attempt_at, requested_at, updated_at)

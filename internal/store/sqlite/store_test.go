@@ -236,3 +236,53 @@ func TestStore_UpgradeRewritesDropOffAndClocks(t *testing.T) {
 		t.Errorf("funnel after the upgrade: %+v %v", f, err)
 	}
 }
+
+// TestStore_UpgradeMarksLateEvents: events stored before the store kept
+// whether each arrived late are marked by the upgrade.
+func TestStore_UpgradeMarksLateEvents(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kycgate.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	decided, submitted := storetest.NewEvent("src"), storetest.NewEvent("src")
+	decided.Type, decided.Data = kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved, Clock: kycgate.ClockEvent}
+	submitted.VerificationID, submitted.OccurredAt = decided.VerificationID, decided.OccurredAt.Add(-time.Minute)
+	submitted.Type, submitted.Data = kycgate.EventSubmitted, kycgate.Change{Status: kycgate.StatusSubmitted, Clock: kycgate.ClockEvent}
+	for _, ev := range []*kycgate.Event{decided, submitted} { // the submission arrives last
+		if _, err := s.CreateEvents(ctx, []*kycgate.Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+
+	// Take the database back to before migration 0013.
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`ALTER TABLE events DROP COLUMN late`, `DELETE FROM schema_migrations WHERE version = 13`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, err := s.Migrate(ctx); err != nil || n != 1 {
+		t.Fatalf("Migrate applied %d, %v; want 1", n, err)
+	}
+	for ev, want := range map[*kycgate.Event]bool{decided: false, submitted: true} {
+		if f, err := s.FindForwarded(ctx, ev.ID); err != nil || f.Late != want {
+			t.Errorf("%s after the upgrade: %+v, %v; want late %v", ev.Type, f, err, want)
+		}
+	}
+}

@@ -44,11 +44,14 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, k verificationKey, provid
 		return s.rebuild(ctx, tx, k, provider, &row) // a state this version cannot read
 	}
 	v.Provider = provider
-	v, st, ok := kycgate.Continue(v, st, next)
+	v, st, effects, ok := kycgate.Continue(v, st, next)
 	if !ok {
 		return s.rebuild(ctx, tx, k, provider, &row)
 	}
 	s.continued.Add(1)
+	if err := s.markLate(ctx, tx, effects); err != nil {
+		return err
+	}
 	return s.save(ctx, tx, k, v, st, &row)
 }
 
@@ -68,8 +71,11 @@ func (s *Store) create(ctx context.Context, tx *sql.Tx, k verificationKey, provi
 	if n != len(next) {
 		return s.rebuild(ctx, tx, k, provider, nil)
 	}
-	v, st := kycgate.RebuildState(k.source, provider, k.id, next)
+	v, effects, st := kycgate.RebuildState(k.source, provider, k.id, next)
 	s.continued.Add(1)
+	if err := s.markLate(ctx, tx, effects); err != nil {
+		return err
+	}
 	return s.save(ctx, tx, k, v, st, nil)
 }
 
@@ -88,9 +94,43 @@ func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, prov
 	if err != nil {
 		return err
 	}
-	v, st := kycgate.RebuildState(k.source, provider, k.id, log)
+	v, effects, st := kycgate.RebuildState(k.source, provider, k.id, log)
 	s.rebuilt.Add(1)
+	set, err := s.stmt(ctx, tx, stmtSetLate)
+	if err != nil {
+		return err
+	}
+	if _, err := set.ExecContext(ctx, k.source, k.id, lateIDs(effects)); err != nil {
+		return unavailable(err)
+	}
 	return s.save(ctx, tx, k, v, st, row)
+}
+
+// markLate marks the events of effects, new events, that arrived late.
+func (s *Store) markLate(ctx context.Context, tx *sql.Tx, effects []kycgate.Effect) error {
+	ids := lateIDs(effects)
+	if ids == "[]" {
+		return nil // the common case: events arrive in the order they apply
+	}
+	mark, err := s.stmt(ctx, tx, stmtMarkLate)
+	if err != nil {
+		return err
+	}
+	_, err = mark.ExecContext(ctx, ids)
+	return unavailable(err)
+}
+
+// lateIDs returns the ids of the events of effects that arrived late, as
+// a JSON array.
+func lateIDs(effects []kycgate.Effect) string {
+	ids := []string{}
+	for _, ef := range effects {
+		if ef.Late {
+			ids = append(ids, ef.EventID)
+		}
+	}
+	b, _ := json.Marshal(ids) // strings always encode
+	return string(b)
 }
 
 // indexedColumns are the verifications columns an index covers, besides

@@ -351,3 +351,21 @@ func SameMeaning(a, b *kycgate.Event) bool {
 		a.OccurredAt.Equal(b.OccurredAt) && a.Type == b.Type && a.Flag == b.Flag &&
 		a.FlagDetail == b.FlagDetail && errA == nil && errB == nil && bytes.Equal(da, db)
 }
+
+// Forwarded returns what a destination receives of ev: late says whether it
+// arrived late, and doc is its verification as stored (nil when it has no
+// row yet, which only an event stored without its verification has: then
+// it is the verification no event applies to).
+func Forwarded(ev *kycgate.Event, late bool, doc *string) (*kycgate.Forwarded, error) {
+	f := &kycgate.Forwarded{Event: ev, Late: late}
+	if doc == nil {
+		f.Verification = kycgate.Rebuild(ev.Source, ev.Provider, ev.VerificationID, nil)
+		return f, nil
+	}
+	v, err := DecodeVerification(*doc)
+	if err != nil {
+		return nil, fmt.Errorf("verification of %s: %w", ev.ID, err)
+	}
+	f.Verification = *v
+	return f, nil
+}

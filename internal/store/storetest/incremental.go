@@ -263,3 +263,77 @@ func testQueriesFollowUpdates(t *testing.T, s kycgate.Store) {
 		t.Error("still listed under the user it had")
 	}
 }
+
+// testForwarded: what a destination receives of an event is its
+// verification as stored now and whether the event arrived late, as the
+// verification's rules say: late when it arrives after an event that
+// applies after it, in another batch or the same one, and no longer late
+// once a later arrival reorders the log so that it applies after it.
+func testForwarded(t *testing.T, s kycgate.Store) {
+	ctx := context.Background()
+	forwarded := func(ev *kycgate.Event) *kycgate.Forwarded {
+		t.Helper()
+		f, err := s.FindForwarded(ctx, ev.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	late := func(step string, want map[*kycgate.Event]bool) {
+		t.Helper()
+		for ev, w := range want {
+			if got := forwarded(ev).Late; got != w {
+				t.Errorf("%s: %s (%s) late = %v, want %v", step, ev.ID, ev.Type, got, w)
+			}
+		}
+	}
+	at := func(vid string, m int, typ kycgate.EventType, c kycgate.Change, arrives int) *kycgate.Event {
+		e := journeyEvent("src", vid, m, typ, c)
+		e.ReceivedAt = time.Date(2026, 11, 22, 12, arrives, 0, 0, time.UTC)
+		return e
+	}
+
+	// The decision is stored first; the submission that happened before it
+	// comes in later.
+	decided := at("f1", 2, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved}, 1)
+	submitted := at("f1", 1, kycgate.EventSubmitted, kycgate.Change{Status: kycgate.StatusSubmitted}, 2)
+	create(t, s, decided)
+	create(t, s, submitted)
+	f := forwarded(submitted)
+	if f.Verification.Status != kycgate.StatusApproved || f.Verification.Events != 2 || f.Event.Type != kycgate.EventSubmitted ||
+		string(f.Event.Body) != string(submitted.Body) {
+		t.Errorf("the late submission: %+v, event %+v", f.Verification, f.Event)
+	}
+	late("across batches", map[*kycgate.Event]bool{decided: false, submitted: true})
+
+	// A verification's first batch, its events in the reverse order.
+	started := at("f2", 1, kycgate.EventStarted, kycgate.Change{Status: kycgate.StatusInProgress}, 4)
+	done := at("f2", 2, kycgate.EventSubmitted, kycgate.Change{Status: kycgate.StatusSubmitted}, 3)
+	create(t, s, done, started)
+	late("in one batch", map[*kycgate.Event]bool{done: false, started: true})
+	// Then in order, to its stored state.
+	approved := at("f2", 3, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved}, 5)
+	create(t, s, approved)
+	late("in order after", map[*kycgate.Event]bool{done: false, started: true, approved: false})
+	if v := forwarded(done).Verification; v.Decision != kycgate.DecisionApproved || v.Events != 3 {
+		t.Errorf("an earlier event's verification is not the current one: %+v", v)
+	}
+
+	// Event times order these two, so the submission, dated first, is late;
+	// then an event without a time makes arrival cut the log into attempts,
+	// where the phase comes before the time: the submission applies after
+	// the start again, and is no longer late.
+	begun := at("f3", 5, kycgate.EventStarted, kycgate.Change{Status: kycgate.StatusInProgress}, 6)
+	sent := at("f3", 1, kycgate.EventSubmitted, kycgate.Change{Status: kycgate.StatusSubmitted}, 7)
+	create(t, s, begun)
+	create(t, s, sent)
+	late("by event time", map[*kycgate.Event]bool{begun: false, sent: true})
+	untimed := at("f3", 0, kycgate.EventUpdated, kycgate.Change{Score: ptrTo(0.5)}, 8)
+	untimed.OccurredAt = time.Time{}
+	create(t, s, untimed)
+	late("by arrival", map[*kycgate.Event]bool{begun: false, sent: false, untimed: false})
+
+	if _, err := s.FindForwarded(ctx, "evt_missing"); kycgate.ErrorCode(err) != kycgate.ENOTFOUND {
+		t.Errorf("unknown event: %v", err)
+	}
+}

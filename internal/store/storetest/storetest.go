@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 		testFirstSeenAfterInterruptedReprocess(t, open(t))
 	})
 	t.Run("queries find a verification by what an update changed", func(t *testing.T) { testQueriesFollowUpdates(t, open(t)) })
+	t.Run("a forwarded event carries its verification as stored and whether it came late", func(t *testing.T) { testForwarded(t, open(t)) })
 	t.Run("deletion purges raw bodies", func(t *testing.T) { testDeletionPurges(t, open(t)) })
 	t.Run("ListVerifications filters and pages", func(t *testing.T) { testListVerifications(t, open(t)) })
 	t.Run("ListEvents filters and pages", func(t *testing.T) { testListEvents(t, open(t)) })

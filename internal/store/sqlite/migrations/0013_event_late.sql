@@ -1,0 +1,6 @@
+-- kycgate: rebuild verifications
+-- Whether each event arrived after events that apply after it, so that a
+-- destination's envelope says so without replaying the verification's log:
+-- set when the event is stored, and again whenever its verification is
+-- rebuilt. Filled by rebuilding every verification from its log.
+ALTER TABLE events ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
