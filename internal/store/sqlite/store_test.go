@@ -97,9 +97,12 @@ func BenchmarkCreateEvents(b *testing.B) {
 	b.ReportMetric(float64(b.N*32)/b.Elapsed().Seconds(), "events/s")
 }
 
-// TestStore_UpgradeFillsFunnel: a database from before the funnel columns
-// gets them filled by rebuilding its verifications when it migrates.
-func TestStore_UpgradeFillsFunnel(t *testing.T) {
+// upgraded stores evs in a new store, one batch each in order, takes its
+// database back to before a migration with revert (which also deletes the
+// migration's row), and returns it opened again with that one migration
+// applied.
+func upgraded(t *testing.T, evs []*kycgate.Event, revert ...string) *sqlite.Store {
+	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "kycgate.db")
 	s, err := sqlite.Open(ctx, path)
@@ -109,23 +112,18 @@ func TestStore_UpgradeFillsFunnel(t *testing.T) {
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ev := storetest.NewEvent("src") // a submission: stage submitted
-	if _, err := s.CreateEvents(ctx, []*kycgate.Event{ev}); err != nil {
-		t.Fatal(err)
+	for _, ev := range evs {
+		if _, err := s.CreateEvents(ctx, []*kycgate.Event{ev}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s.Close()
 
-	// Take the database back to before migration 0004.
 	db, err := sql.Open("sqlite3", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		`DROP INDEX verifications_by_created`,
-		`ALTER TABLE verifications DROP COLUMN flow`, `ALTER TABLE verifications DROP COLUMN tracker`,
-		`ALTER TABLE verifications DROP COLUMN stage`, `ALTER TABLE verifications DROP COLUMN drop_off`,
-		`ALTER TABLE verifications DROP COLUMN decision_us`, `DELETE FROM schema_migrations WHERE version = 4`,
-	} {
+	for _, q := range revert {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -136,11 +134,24 @@ func TestStore_UpgradeFillsFunnel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	if n, err := s.Migrate(ctx); err != nil || n != 1 {
 		t.Fatalf("Migrate applied %d, %v; want 1", n, err)
 	}
-	f, err := s.Funnel(ctx, kycgate.FunnelQuery{})
+	return s
+}
+
+// TestStore_UpgradeFillsFunnel: a database from before the funnel columns
+// gets them filled by rebuilding its verifications when it migrates.
+func TestStore_UpgradeFillsFunnel(t *testing.T) {
+	ev := storetest.NewEvent("src") // a submission: stage submitted
+	// Back to before migration 0004.
+	s := upgraded(t, []*kycgate.Event{ev},
+		`DROP INDEX verifications_by_created`,
+		`ALTER TABLE verifications DROP COLUMN flow`, `ALTER TABLE verifications DROP COLUMN tracker`,
+		`ALTER TABLE verifications DROP COLUMN stage`, `ALTER TABLE verifications DROP COLUMN drop_off`,
+		`ALTER TABLE verifications DROP COLUMN decision_us`, `DELETE FROM schema_migrations WHERE version = 4`)
+	f, err := s.Funnel(context.Background(), kycgate.FunnelQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,14 +191,6 @@ func TestStore_CountsFromAnIndex(t *testing.T) {
 // verifications when it migrates.
 func TestStore_UpgradeRewritesDropOffAndClocks(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "kycgate.db")
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	created, cancelled := storetest.NewEvent("src"), storetest.NewEvent("src")
 	created.Type, created.Data = kycgate.EventCreated, kycgate.Change{Status: kycgate.StatusPending, Clock: kycgate.ClockEvent}
 	cancelled.VerificationID, cancelled.OccurredAt = created.VerificationID, created.OccurredAt.Add(time.Minute)
@@ -195,35 +198,11 @@ func TestStore_UpgradeRewritesDropOffAndClocks(t *testing.T) {
 		Step: &kycgate.Step{Name: "liveness", Outcome: kycgate.OutcomeCancelled}}
 	decided := storetest.NewEvent("src")
 	decided.Type, decided.Data = kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved, Clock: kycgate.ClockSent, CreatedAt: &created.OccurredAt}
-	if _, err := s.CreateEvents(ctx, []*kycgate.Event{created, cancelled, decided}); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-
-	// Take the database back to before migration 0011, as it stored them.
-	db, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	// Back to before migration 0011, as it stored them.
+	s := upgraded(t, []*kycgate.Event{created, cancelled, decided},
 		`UPDATE verifications SET drop_off = 'liveness cancelled', doc = json_set(doc, '$.drop_off', 'liveness cancelled') WHERE drop_off != ''`,
 		`UPDATE verifications SET doc = json_remove(doc, '$.decision_clock')`,
-		`ALTER TABLE verifications DROP COLUMN decision_clock`, `DELETE FROM schema_migrations WHERE version = 11`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-
-	s, err = sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if n, err := s.Migrate(ctx); err != nil || n != 1 {
-		t.Fatalf("Migrate applied %d, %v; want 1", n, err)
-	}
+		`ALTER TABLE verifications DROP COLUMN decision_clock`, `DELETE FROM schema_migrations WHERE version = 11`)
 	if v, err := s.FindVerification(ctx, "src", created.VerificationID); err != nil || v.DropOff != "liveness.cancelled" {
 		t.Errorf("abandoned after the upgrade: %+v %v", v, err)
 	}
@@ -240,48 +219,15 @@ func TestStore_UpgradeRewritesDropOffAndClocks(t *testing.T) {
 // TestStore_UpgradeMarksLateEvents: events stored before the store kept
 // whether each arrived late are marked by the upgrade.
 func TestStore_UpgradeMarksLateEvents(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "kycgate.db")
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	decided, submitted := storetest.NewEvent("src"), storetest.NewEvent("src")
 	decided.Type, decided.Data = kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved, Clock: kycgate.ClockEvent}
 	submitted.VerificationID, submitted.OccurredAt = decided.VerificationID, decided.OccurredAt.Add(-time.Minute)
 	submitted.Type, submitted.Data = kycgate.EventSubmitted, kycgate.Change{Status: kycgate.StatusSubmitted, Clock: kycgate.ClockEvent}
-	for _, ev := range []*kycgate.Event{decided, submitted} { // the submission arrives last
-		if _, err := s.CreateEvents(ctx, []*kycgate.Event{ev}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
-
-	// Take the database back to before migration 0013.
-	db, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{`ALTER TABLE events DROP COLUMN late`, `DELETE FROM schema_migrations WHERE version = 13`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-
-	s, err = sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if n, err := s.Migrate(ctx); err != nil || n != 1 {
-		t.Fatalf("Migrate applied %d, %v; want 1", n, err)
-	}
+	// The submission arrives last. Back to before migration 0013.
+	s := upgraded(t, []*kycgate.Event{decided, submitted},
+		`ALTER TABLE events DROP COLUMN late`, `DELETE FROM schema_migrations WHERE version = 13`)
 	for ev, want := range map[*kycgate.Event]bool{decided: false, submitted: true} {
-		if f, err := s.FindForwarded(ctx, ev.ID); err != nil || f.Late != want {
+		if f, err := s.FindForwarded(context.Background(), ev.ID); err != nil || f.Late != want {
 			t.Errorf("%s after the upgrade: %+v, %v; want late %v", ev.Type, f, err, want)
 		}
 	}
