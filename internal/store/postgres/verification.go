@@ -258,7 +258,7 @@ func (s *Store) ListVerifications(ctx context.Context, f kycgate.VerificationFil
 
 // Counts returns totals for metrics.
 func (s *Store) Counts(ctx context.Context) (kycgate.Counts, error) {
-	c, err := sqlstore.Counts(s.query(ctx))
+	c, err := sqlstore.Counts(s.query(ctx), sqlstore.CountVerifications)
 	return c, unavailable(err)
 }
 

@@ -7,13 +7,17 @@ import (
 	"github.com/kycgate/kycgate"
 )
 
+// CountVerifications counts verifications by provider and status, for
+// Counts, from the rows themselves.
+const CountVerifications = `SELECT provider, status, count(*) FROM verifications GROUP BY provider, status`
+
 // Counts runs the metrics' totals through query: verifications by provider
-// and status (from an index of their own), deliveries not yet delivered by
-// destination and state with the oldest's creation, and fetch jobs by
-// source and state.
-func Counts(query Query) (kycgate.Counts, error) {
+// and status (with verifications, a query of provider, status and count
+// such as CountVerifications), deliveries not yet delivered by destination
+// and state with the oldest's creation, and fetch jobs by source and state.
+func Counts(query Query, verifications string) (kycgate.Counts, error) {
 	var c kycgate.Counts
-	err := each(query, `SELECT provider, status, count(*) FROM verifications GROUP BY provider, status`, nil, func(rows Rows) error {
+	err := each(query, verifications, nil, func(rows Rows) error {
 		var (
 			v      kycgate.VerificationCount
 			status string
