@@ -105,9 +105,7 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 	if err := tx.Commit(); err != nil {
 		return nil, unavailable(err)
 	}
-	// Committed either way: when the checkpoint cannot finish now, the
-	// next commit tries again.
-	_ = s.forget(ctx)
+	s.forgetSoon(ctx)
 	return receipts, nil
 }
 

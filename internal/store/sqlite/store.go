@@ -34,9 +34,17 @@ type Store struct {
 	stmts   [statementCount]*sql.Stmt           // prepared by Migrate on the write connection
 	updates [1 << len(indexedColumns)]*sql.Stmt // updateVerification of each set of changed columns
 
-	// erased is set when a write purged personal data: the next commit
-	// then checkpoints and truncates the WAL, so that no copy stays there.
+	// erased is set when a write purged personal data: the WAL is then
+	// checkpointed and truncated (see forgetSoon), so that no copy stays
+	// there.
 	erased atomic.Bool
+	// What forgetSoon keeps: when the WAL was last truncated, whether that
+	// is under way, and the timer of the next time when one is due.
+	forgetMu   sync.Mutex
+	forgotAt   time.Time
+	forgetting bool
+	forgetNext *time.Timer
+	closed     bool
 
 	// How the verifications new events touched were brought up to date:
 	// their new events applied to the stored state (or, for a verification
@@ -236,8 +244,71 @@ func (s *Store) forget(ctx context.Context) error {
 // forgetWait is how long forget waits for readers of older snapshots.
 const forgetWait = 200 * time.Millisecond
 
-// Close closes the database.
+// forgetEvery is how often at most commits that erased personal data are
+// followed by a truncating checkpoint (forget). Each checkpoint copies the
+// whole log into the database file and syncs it, with the write
+// connection to itself: one per commit that holds a deletion took a sixth
+// of ingest's throughput when one event in a hundred was one. So an
+// erasure is forgotten at once when none was in the last forgetEvery, and
+// otherwise, with all that came since, forgetEvery after the last.
+const forgetEvery = time.Second
+
+// forgetSoon follows a commit: when it erased personal data, the WAL is
+// checkpointed and truncated now, or, when that was done less than
+// forgetEvery ago, as soon as forgetEvery has passed, on a goroutine of its
+// own. A checkpoint a reader keeps from finishing is tried again
+// forgetEvery later, commits or none.
+func (s *Store) forgetSoon(ctx context.Context) {
+	if !s.erased.Load() {
+		return
+	}
+	s.forgetMu.Lock()
+	if s.forgetting || s.forgetNext != nil {
+		s.forgetMu.Unlock()
+		return // the one under way or due sees this erasure
+	}
+	if wait := forgetEvery - time.Since(s.forgotAt); wait > 0 {
+		s.forgetNext = time.AfterFunc(wait, s.forgetDue)
+		s.forgetMu.Unlock()
+		return
+	}
+	s.forgetting, s.forgotAt = true, time.Now()
+	s.forgetMu.Unlock()
+
+	err := s.forget(ctx)
+
+	s.forgetMu.Lock()
+	defer s.forgetMu.Unlock()
+	s.forgetting = false
+	if (err != nil || s.erased.Load()) && s.forgetNext == nil && !s.closed {
+		// A reader held the log, or an erasure committed meanwhile.
+		s.forgetNext = time.AfterFunc(forgetEvery, s.forgetDue)
+	}
+}
+
+// forgetDue runs when a checkpoint forgetSoon put off is due.
+func (s *Store) forgetDue() {
+	s.forgetMu.Lock()
+	if s.closed {
+		s.forgetMu.Unlock()
+		return
+	}
+	s.forgetNext = nil
+	s.forgetMu.Unlock()
+	s.forgetSoon(context.Background())
+}
+
+// Close closes the database, after forgetting what erasures left in the
+// WAL when a checkpoint was put off.
 func (s *Store) Close() error {
+	s.forgetMu.Lock()
+	s.closed = true
+	if s.forgetNext != nil {
+		s.forgetNext.Stop()
+		s.forgetNext = nil
+	}
+	s.forgetMu.Unlock()
+	_ = s.forget(context.Background()) // Close's own checkpoint may do it, if this cannot
 	s.mu.Lock()
 	for i, st := range s.stmts {
 		if st != nil {
