@@ -1,6 +1,8 @@
 package kycgate
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -49,12 +51,62 @@ type Event struct {
 	// Fetch asks, in the same transaction, for the verification's document
 	// to be fetched from the provider's API (see Store.RequestFetch).
 	Fetch bool
+
+	enc *Encoding // set by Encode
 }
 
 // Receipt says what the store did with one event of a batch.
 type Receipt struct {
 	ID        string // the stored event's id: the new one, or the first delivery's
 	Duplicate bool   // the event was a retry of one already stored
+}
+
+// Encoding is what a store writes of an event besides its plain fields,
+// and what its log entry holds once read back.
+type Encoding struct {
+	Header []byte // Event.Header as JSON
+	Data   []byte // Event.Data as JSON
+	// Change is Data decoded: the Change a log read from the store holds,
+	// which may differ from Event.Data in what JSON does not keep.
+	Change Change
+	err    error
+}
+
+// Encode makes the event storable (MakeStorable) and encodes it, for the
+// store to write as it is. Call it once the event is final, on the
+// goroutine that received it, so that a store's single writer does not
+// spend its time encoding: a change to the event after Encode is not
+// written.
+func (e *Event) Encode() {
+	enc := e.encode()
+	e.enc = &enc
+}
+
+// Encoding returns the encoding Encode made, or, when it was not called,
+// makes the event storable and encodes it now.
+func (e *Event) Encoding() (*Encoding, error) {
+	if e.enc == nil {
+		enc := e.encode()
+		return &enc, enc.err
+	}
+	return e.enc, e.enc.err
+}
+
+func (e *Event) encode() Encoding {
+	e.MakeStorable()
+	var enc Encoding
+	if enc.Header, enc.err = json.Marshal(e.Header); enc.err != nil {
+		enc.err = fmt.Errorf("encode headers: %w", enc.err)
+		return enc
+	}
+	if enc.Data, enc.err = json.Marshal(e.Data); enc.err != nil {
+		enc.err = fmt.Errorf("encode data: %w", enc.err)
+		return enc
+	}
+	if enc.err = json.Unmarshal(enc.Data, &enc.Change); enc.err != nil {
+		enc.err = fmt.Errorf("decode data: %w", enc.err)
+	}
+	return enc
 }
 
 // LogEntry returns the event as an entry of its verification's log.

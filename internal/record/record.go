@@ -40,10 +40,12 @@ func New(c Committer, router Router, fetching []string) *Recorder {
 	return r
 }
 
-// Record prepares ev (see Prepare) and commits it. The receipt says whether
-// it was a retry of an event already stored.
+// Record prepares ev (see Prepare), encodes it on the caller's goroutine
+// (kycgate.Event.Encode), so that the committer does not, and commits it.
+// The receipt says whether it was a retry of an event already stored.
 func (r *Recorder) Record(ctx context.Context, ev *kycgate.Event) (kycgate.Receipt, error) {
 	r.Prepare(ev)
+	ev.Encode()
 	return r.commit.Commit(ctx, ev)
 }
 

@@ -20,8 +20,12 @@ type verificationKey struct{ source, id string }
 // statements go to the server in pipelined batches, so a batch of events
 // costs a few round trips, not a few per event.
 func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]kycgate.Receipt, error) {
-	for _, ev := range events {
-		ev.MakeStorable()
+	encs := make([]*kycgate.Encoding, len(events))
+	for i, ev := range events {
+		var err error
+		if encs[i], err = ev.Encoding(); err != nil {
+			return nil, fmt.Errorf("postgres: %w", err)
+		}
 	}
 	var receipts []kycgate.Receipt
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -29,7 +33,7 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 			err    error
 			stored []kycgate.LogEntry
 		)
-		receipts, stored, err = insertEvents(ctx, tx, events)
+		receipts, stored, err = insertEvents(ctx, tx, events, encs)
 		if err != nil {
 			return err
 		}
@@ -63,25 +67,17 @@ type newEvents struct {
 // batch, then looks up the stored ids of the duplicates in another. It
 // returns each new event as the log will read it back (nothing for a
 // duplicate).
-func insertEvents(ctx context.Context, tx pgx.Tx, events []*kycgate.Event) ([]kycgate.Receipt, []kycgate.LogEntry, error) {
+func insertEvents(ctx context.Context, tx pgx.Tx, events []*kycgate.Event, encs []*kycgate.Encoding) ([]kycgate.Receipt, []kycgate.LogEntry, error) {
 	batch := &pgx.Batch{}
-	for _, ev := range events {
-		headers, err := json.Marshal(ev.Header)
-		if err != nil {
-			return nil, nil, fmt.Errorf("postgres: encode headers: %w", err)
-		}
-		data, err := json.Marshal(ev.Data)
-		if err != nil {
-			return nil, nil, fmt.Errorf("postgres: encode data: %w", err)
-		}
+	for i, ev := range events {
 		batch.Queue(`INSERT INTO events (id, source, provider, dedup_key, provider_event,
 			verification_id, occurred_at, received_at, remote_ip, headers, body, flag, flag_detail, type, data)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 			ON CONFLICT (source, dedup_key) DO NOTHING
 			RETURNING `+logColumns,
 			ev.ID, ev.Source, ev.Provider, ev.DedupKey, ev.ProviderEvent, ev.VerificationID,
-			nullTime(ev.OccurredAt), ev.ReceivedAt, ev.RemoteIP, string(headers), ev.Body,
-			string(ev.Flag), ev.FlagDetail, string(ev.Type), string(data))
+			nullTime(ev.OccurredAt), ev.ReceivedAt, ev.RemoteIP, string(encs[i].Header), ev.Body,
+			string(ev.Flag), ev.FlagDetail, string(ev.Type), string(encs[i].Data))
 		queueDeliveries(batch, ev, ev.Destinations)
 		if ev.Fetch && ev.VerificationID != "" {
 			queueFetchRequest(batch, ev.Source, ev.VerificationID, ev.Provider, ev.ReceivedAt, ev.ID)

@@ -29,22 +29,17 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 		return nil, err
 	}
 	receipts := make([]kycgate.Receipt, len(events))
-	for _, ev := range events {
-		ev.MakeStorable()
+	encs := make([]*kycgate.Encoding, len(events))
+	for i, ev := range events {
+		if encs[i], err = ev.Encoding(); err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
 	}
 	touched := map[verificationKey]*newEvents{}
 	for i, ev := range events {
-		headers, err := json.Marshal(ev.Header)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: encode headers: %w", err)
-		}
-		data, err := json.Marshal(ev.Data)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: encode data: %w", err)
-		}
 		res, err := insert.ExecContext(ctx, ev.ID, ev.Source, ev.Provider, ev.DedupKey,
 			ev.ProviderEvent, ev.VerificationID, micros(ev.OccurredAt), ev.ReceivedAt.UnixMicro(),
-			ev.RemoteIP, string(headers), ev.Body, string(ev.Flag), ev.FlagDetail, string(ev.Type), string(data))
+			ev.RemoteIP, string(encs[i].Header), ev.Body, string(ev.Flag), ev.FlagDetail, string(ev.Type), string(encs[i].Data))
 		if err != nil {
 			return nil, unavailable(err)
 		}
@@ -65,10 +60,7 @@ func (s *Store) CreateEvents(ctx context.Context, events []*kycgate.Event) ([]ky
 				if err != nil {
 					return nil, unavailable(err)
 				}
-				e, err := logEntry(ev, seq, string(data))
-				if err != nil {
-					return nil, err
-				}
+				e := logEntry(ev, seq, encs[i].Change)
 				k := verificationKey{ev.Source, ev.VerificationID}
 				if touched[k] == nil {
 					touched[k] = &newEvents{}
@@ -115,19 +107,16 @@ type newEvents struct {
 	log      []kycgate.LogEntry
 }
 
-// logEntry returns ev, stored at seq with data, as stmtSelectLog will
-// read it back: times to the microsecond, data decoded from what was
-// stored.
-func logEntry(ev *kycgate.Event, seq int64, data string) (kycgate.LogEntry, error) {
+// logEntry returns ev, stored at seq with data decoded from what was
+// stored (Encoding.Change), as stmtSelectLog will read it back: times to
+// the microsecond.
+func logEntry(ev *kycgate.Event, seq int64, change kycgate.Change) kycgate.LogEntry {
 	e := kycgate.LogEntry{ID: ev.ID, Seq: seq, DedupKey: ev.DedupKey, Type: ev.Type,
-		ReceivedAt: time.UnixMicro(ev.ReceivedAt.UnixMicro()).UTC()}
+		ReceivedAt: time.UnixMicro(ev.ReceivedAt.UnixMicro()).UTC(), Change: change}
 	if !ev.OccurredAt.IsZero() {
 		e.OccurredAt = time.UnixMicro(ev.OccurredAt.UnixMicro()).UTC()
 	}
-	if err := json.Unmarshal([]byte(data), &e.Change); err != nil {
-		return e, fmt.Errorf("sqlite: decode data of %s: %w", ev.ID, err)
-	}
-	return e, nil
+	return e
 }
 
 const eventColumns = `seq, id, source, provider, dedup_key, provider_event, verification_id,

@@ -105,3 +105,28 @@ func testUnstorableValues(t *testing.T, s kycgate.Store) {
 		}
 	}
 }
+
+// testWritesItsEncoding: a store writes an event as Encode encoded it, so
+// that encoding is done off the store's writer; an event not encoded is
+// encoded by the store.
+func testWritesItsEncoding(t *testing.T, s kycgate.Store) {
+	ctx := context.Background()
+	encoded, plain := NewEvent("src"), NewEvent("src")
+	encoded.Data = kycgate.Change{Status: kycgate.StatusSubmitted, ExternalUserID: "as-encoded"}
+	encoded.Encode()
+	encoded.Data.ExternalUserID = "changed-after"
+	plain.Data = kycgate.Change{Status: kycgate.StatusSubmitted, ExternalUserID: "as-sent"}
+	create(t, s, encoded, plain)
+	for ev, want := range map[*kycgate.Event]string{encoded: "as-encoded", plain: "as-sent"} {
+		got, err := s.FindEvent(ctx, ev.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Data.ExternalUserID != want {
+			t.Errorf("stored data says user %q, want %q", got.Data.ExternalUserID, want)
+		}
+		if v, err := s.FindVerification(ctx, "src", ev.VerificationID); err != nil || v.ExternalUserID != want {
+			t.Errorf("its verification: %+v, %v; want user %q", v, err, want)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 func Run(t *testing.T, open func(t *testing.T) kycgate.Store) {
 	t.Run("CreateEvents stores and finds", func(t *testing.T) { testCreateAndFind(t, open(t)) })
 	t.Run("values no column can hold are stored altered and flagged", func(t *testing.T) { testUnstorableValues(t, open(t)) })
+	t.Run("an event is written as Encode encoded it", func(t *testing.T) { testWritesItsEncoding(t, open(t)) })
 	t.Run("CreateEvents deduplicates across batches", func(t *testing.T) { testDedupAcrossBatches(t, open(t)) })
 	t.Run("CreateEvents deduplicates within a batch", func(t *testing.T) { testDedupWithinBatch(t, open(t)) })
 	t.Run("dedup keys are per source", func(t *testing.T) { testDedupPerSource(t, open(t)) })
