@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -17,10 +18,23 @@ type EventCreator interface {
 	CreateEvents(ctx context.Context, events []*kycgate.Event) ([]kycgate.Receipt, error)
 }
 
+// concurrentWriter is a store whose transactions commit side by side (a
+// database server, where a commit is mostly a wait for a round trip and
+// the server's own sync); ConcurrentWrites says how many batches are worth
+// keeping in flight.
+type concurrentWriter interface {
+	ConcurrentWrites() int
+}
+
 // Committer batches concurrent requests into one store transaction (group
 // commit): while one batch commits, the next queues, so a durable
 // acknowledgement costs one fsync per batch instead of one per request. A
 // caller's Commit returns only once its event is committed or refused.
+//
+// In front of a store that commits several transactions at once, it keeps
+// that many batches in flight, each from a lane of its own: an event's lane
+// is chosen by its verification, so that the events of one verification
+// still commit one batch after another, in the order they came.
 type Committer struct {
 	store    EventCreator
 	maxBatch int
@@ -29,10 +43,10 @@ type Committer struct {
 	metrics  *Metrics
 	onCommit func() // called after each successful commit, e.g. to wake the forwarder
 
-	mu     sync.RWMutex // held for reading while sending to queue; Close takes it for writing
+	mu     sync.RWMutex // held for reading while sending to a lane; Close takes it for writing
 	closed bool
-	queue  chan *pending
-	done   chan struct{}
+	lanes  []chan *pending
+	done   sync.WaitGroup
 }
 
 type pending struct {
@@ -63,11 +77,34 @@ func NewCommitterNotifying(store EventCreator, maxBatch int, timeout time.Durati
 		timeout:  timeout,
 		log:      log,
 		metrics:  m,
-		queue:    make(chan *pending, maxBatch),
-		done:     make(chan struct{}),
 	}
-	go c.run()
+	n := 1
+	if w, ok := store.(concurrentWriter); ok {
+		n = max(1, w.ConcurrentWrites())
+	}
+	for range n {
+		lane := make(chan *pending, maxBatch)
+		c.lanes = append(c.lanes, lane)
+		c.done.Go(func() { batch.Run(lane, c.maxBatch, c.commit) })
+	}
 	return c
+}
+
+// lane returns the lane of ev: the same for every event of a verification,
+// and for every delivery of a body no verification is read from.
+func (c *Committer) lane(ev *kycgate.Event) chan *pending {
+	if len(c.lanes) == 1 {
+		return c.lanes[0]
+	}
+	h := fnv.New32a()
+	h.Write([]byte(ev.Source))
+	h.Write([]byte{0})
+	if ev.VerificationID != "" {
+		h.Write([]byte(ev.VerificationID))
+	} else {
+		h.Write([]byte(ev.DedupKey))
+	}
+	return c.lanes[h.Sum32()%uint32(len(c.lanes))]
 }
 
 // Commit stores ev durably and returns its receipt. When ctx ends first the
@@ -81,7 +118,7 @@ func (c *Committer) Commit(ctx context.Context, ev *kycgate.Event) (kycgate.Rece
 		return kycgate.Receipt{}, errClosed
 	}
 	select {
-	case c.queue <- p:
+	case c.lane(ev) <- p:
 		c.mu.RUnlock()
 	case <-ctx.Done():
 		c.mu.RUnlock()
@@ -100,15 +137,12 @@ func (c *Committer) Close() {
 	c.mu.Lock()
 	if !c.closed {
 		c.closed = true
-		close(c.queue)
+		for _, lane := range c.lanes {
+			close(lane)
+		}
 	}
 	c.mu.Unlock()
-	<-c.done
-}
-
-func (c *Committer) run() {
-	defer close(c.done)
-	batch.Run(c.queue, c.maxBatch, c.commit)
+	c.done.Wait()
 }
 
 func (c *Committer) commit(batch []*pending) {
@@ -216,5 +250,11 @@ func (c *Committer) commitBatch(batch []*pending) error {
 	return nil
 }
 
-// Queued returns how many events wait for the next batch.
-func (c *Committer) Queued() int { return len(c.queue) }
+// Queued returns how many events wait for the next batch of their lane.
+func (c *Committer) Queued() int {
+	n := 0
+	for _, lane := range c.lanes {
+		n += len(lane)
+	}
+	return n
+}

@@ -216,3 +216,154 @@ func TestCommitter_RefusedEvent(t *testing.T) {
 		}
 	}
 }
+
+// laneStore is a store that commits several batches at once: it holds each
+// batch until released, and notes when two batches in flight hold events
+// of one verification.
+type laneStore struct {
+	writes  int
+	release chan struct{}
+	once    sync.Once
+
+	mu       sync.Mutex
+	inFlight map[string]int // batches in flight holding events of each verification
+	calls    int            // batches in flight
+	most     int            // the most batches in flight at once
+	overlaps []string
+	stored   map[string]int // times each event was committed
+}
+
+func newLaneStore(writes int) *laneStore {
+	return &laneStore{writes: writes, release: make(chan struct{}), inFlight: map[string]int{}, stored: map[string]int{}}
+}
+
+func (s *laneStore) ConcurrentWrites() int { return s.writes }
+
+// open lets every batch finish.
+func (s *laneStore) open() { s.once.Do(func() { close(s.release) }) }
+
+func (s *laneStore) CreateEvents(ctx context.Context, evs []*kycgate.Event) ([]kycgate.Receipt, error) {
+	keys := map[string]bool{}
+	for _, ev := range evs {
+		keys[ev.VerificationID] = true
+	}
+	s.mu.Lock()
+	s.calls++
+	s.most = max(s.most, s.calls)
+	for k := range keys {
+		if s.inFlight[k] > 0 {
+			s.overlaps = append(s.overlaps, k)
+		}
+		s.inFlight[k]++
+	}
+	s.mu.Unlock()
+	<-s.release
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls--
+	receipts := make([]kycgate.Receipt, len(evs))
+	for i, ev := range evs {
+		s.stored[ev.ID]++
+		receipts[i] = kycgate.Receipt{ID: ev.ID}
+	}
+	for k := range keys {
+		s.inFlight[k]--
+	}
+	return receipts, nil
+}
+
+// TestCommitter_LanesSideBySide: in front of a store that commits several
+// transactions at once, batches of different verifications are in flight
+// together, never two holding events of one verification, and every event
+// is committed once.
+func TestCommitter_LanesSideBySide(t *testing.T) {
+	store := newLaneStore(4)
+	c := newCommitter(t, store)
+	t.Cleanup(store.open) // before the committer closes, should the test fail first
+	var (
+		wg     sync.WaitGroup
+		events []*kycgate.Event
+	)
+	for i := range 200 {
+		ev := storetest.NewEvent("src")
+		ev.VerificationID = fmt.Sprintf("v%d", i%10)
+		events = append(events, ev)
+	}
+	for _, ev := range events {
+		wg.Go(func() {
+			if _, err := c.Commit(context.Background(), ev); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	waitFor(t, func() bool {
+		store.mu.Lock()
+		defer store.mu.Unlock()
+		return store.calls == store.writes // every lane has a batch in flight
+	})
+	store.open()
+	wg.Wait()
+	if len(store.overlaps) > 0 {
+		t.Errorf("batches in flight together held events of %v", store.overlaps)
+	}
+	for _, ev := range events {
+		if n := store.stored[ev.ID]; n != 1 {
+			t.Errorf("event %s committed %d times", ev.ID, n)
+		}
+	}
+}
+
+// TestCommitter_LanesOnPostgres: batches committed side by side on
+// PostgreSQL, many events of a few verifications arriving at once, in an
+// order that makes some late, leave each verification as its whole log
+// says.
+func TestCommitter_LanesOnPostgres(t *testing.T) {
+	st, err := postgres.Open(context.Background(), pgtest.Schema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st.ConcurrentWrites() < 2 {
+		t.Fatalf("PostgreSQL keeps %d batches in flight; the test needs two", st.ConcurrentWrites())
+	}
+	c := newCommitter(t, st)
+	types := []kycgate.EventType{kycgate.EventCreated, kycgate.EventStarted, kycgate.EventStepCompleted, kycgate.EventSubmitted, kycgate.EventDecided}
+	var wg sync.WaitGroup
+	for v := range 12 {
+		for m, typ := range types {
+			ev := storetest.NewEvent("src")
+			ev.VerificationID, ev.Type = fmt.Sprintf("v%d", v), typ
+			ev.OccurredAt = time.Date(2026, 11, 22, 9, len(types)-m, 0, 0, time.UTC) // the later sent first
+			ev.Data = kycgate.Change{Status: kycgate.StatusInProgress}
+			if typ == kycgate.EventDecided {
+				ev.Data = kycgate.Change{Decision: kycgate.DecisionApproved}
+			}
+			wg.Go(func() {
+				if _, err := c.Commit(context.Background(), ev); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	ctx := context.Background()
+	for v := range 12 {
+		id := fmt.Sprintf("v%d", v)
+		got, err := st.FindVerification(ctx, "src", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log, err := st.ListLog(ctx, "src", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := kycgate.Rebuild("src", "sumsub", id, log); got.Events != len(types) || got.Status != want.Status ||
+			got.Decision != want.Decision || got.Events != want.Events || !got.UpdatedAt.Equal(want.UpdatedAt) {
+			t.Errorf("%s: stored %s %s after %d events; its log says %s %s after %d", id, got.Status, got.Decision, got.Events,
+				want.Status, want.Decision, want.Events)
+		}
+	}
+}

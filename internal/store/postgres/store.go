@@ -33,7 +33,8 @@ var migrations embed.FS
 
 // Store is a kycgate.Store on PostgreSQL.
 type Store struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	writes int // ConcurrentWrites
 
 	// How the verifications new events touched were brought up to date:
 	// their new events applied to the stored state, or rebuilt from their
@@ -70,6 +71,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["lock_timeout"]; !set {
 		cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.Itoa(int(LockWait.Milliseconds()))
 	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, defaultConns)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -78,8 +82,18 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, writes: max(1, int(cfg.MaxConns)/2)}, nil
 }
+
+// defaultConns is the pool's size unless the DSN sets pool_max_conns: ingest
+// keeps up to half of it committing (ConcurrentWrites); deliveries, fetches
+// and the API share the rest.
+const defaultConns = 8
+
+// ConcurrentWrites says how many batches of events ingest keeps in flight:
+// half the pool's connections. Each waits mostly for the server's round
+// trips and its commit, so that batches side by side overlap those waits.
+func (s *Store) ConcurrentWrites() int { return s.writes }
 
 // Close closes the pool.
 func (s *Store) Close() error {
