@@ -172,14 +172,16 @@ func (s *Store) FindEvent(ctx context.Context, id string) (*kycgate.Event, error
 }
 
 // FindForwarded returns one stored event with its raw body, whether it
-// arrived late, and its verification as stored now.
+// arrived late, and its verification as stored now (see
+// sqlstore.Forwarded).
 func (s *Store) FindForwarded(ctx context.Context, id string) (*kycgate.Forwarded, error) {
 	var (
 		late int
 		doc  sql.NullString
 	)
 	row := s.read.QueryRowContext(ctx, `SELECT `+eventColumns+`, headers, body, late,
-		(SELECT doc FROM verifications v WHERE v.source = events.source AND v.id = events.verification_id)
+		(SELECT doc FROM verifications v WHERE v.source = events.source AND v.id = events.verification_id
+			AND v.replay_state IS NOT NULL)
 		FROM events WHERE id = ?`, id)
 	ev, _, err := scanEvent(row, true, &late, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -192,7 +194,9 @@ func (s *Store) FindForwarded(ctx context.Context, id string) (*kycgate.Forwarde
 	if doc.Valid {
 		d = &doc.String
 	}
-	return sqlstore.Forwarded(ev, late != 0, d)
+	return sqlstore.Forwarded(ev, late != 0, d, func() ([]kycgate.LogEntry, error) {
+		return s.ListLog(ctx, ev.Source, ev.VerificationID)
+	})
 }
 
 // ListEvents returns events matching f, newest first.

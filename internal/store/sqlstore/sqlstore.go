@@ -352,14 +352,27 @@ func SameMeaning(a, b *kycgate.Event) bool {
 		a.FlagDetail == b.FlagDetail && errA == nil && errB == nil && bytes.Equal(da, db)
 }
 
-// Forwarded returns what a destination receives of ev: late says whether it
-// arrived late, and doc is its verification as stored (nil when it has no
-// row yet, which only an event stored without its verification has: then
-// it is the verification no event applies to).
-func Forwarded(ev *kycgate.Event, late bool, doc *string) (*kycgate.Forwarded, error) {
+// Forwarded returns what a destination receives of ev: late says whether
+// it arrived late, and doc is its verification as stored. doc is nil when
+// the stored verification may not be its log's: it has no row yet, or its
+// replay state is NULL (a reprocess rewrote its events and has not rebuilt
+// it yet, an upgrade has not, or it was never applied incrementally). The
+// verification and the late flag are then replayed from the log readLog
+// returns.
+func Forwarded(ev *kycgate.Event, late bool, doc *string, readLog func() ([]kycgate.LogEntry, error)) (*kycgate.Forwarded, error) {
 	f := &kycgate.Forwarded{Event: ev, Late: late}
 	if doc == nil {
-		f.Verification = kycgate.Rebuild(ev.Source, ev.Provider, ev.VerificationID, nil)
+		log, err := readLog()
+		if err != nil {
+			return nil, err
+		}
+		v, effects := kycgate.Replay(ev.Source, ev.Provider, ev.VerificationID, log)
+		f.Verification, f.Late = v, false
+		for _, ef := range effects {
+			if ef.EventID == ev.ID {
+				f.Late = ef.Late
+			}
+		}
 		return f, nil
 	}
 	v, err := DecodeVerification(*doc)

@@ -333,6 +333,37 @@ func testForwarded(t *testing.T, s kycgate.Store) {
 	create(t, s, untimed)
 	late("by arrival", map[*kycgate.Event]bool{begun: false, sent: false, untimed: false})
 
+	// A reprocess re-reads an approval as a rejection, and one event as
+	// another verification's, and is interrupted before it rebuilds them:
+	// what is forwarded follows the events as they now read, not the
+	// verification rows as they were.
+	approval := at("f4", 1, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved}, 9)
+	moved := at("f4", 2, kycgate.EventUpdated, kycgate.Change{Score: ptrTo(0.5)}, 10)
+	create(t, s, approval, moved)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if _, err := s.Reprocess(rctx, func(ev *kycgate.Event) {
+		switch ev.ID {
+		case approval.ID:
+			ev.Data = kycgate.Change{Decision: kycgate.DecisionDeclined, By: kycgate.ActorReviewer}
+		case moved.ID:
+			ev.VerificationID = "f5"
+		}
+	}, func(p kycgate.ReprocessProgress) {
+		if p.Phase == kycgate.PhaseEvents {
+			cancel() // before any verification is rebuilt
+		}
+	}); err == nil {
+		t.Fatal("the interrupted reprocess succeeded")
+	}
+	if f := forwarded(approval); f.Verification.Decision != kycgate.DecisionDeclined || f.Verification.Events != 1 {
+		t.Errorf("during the reprocess, the re-read rejection is forwarded with %s after %d events; want declined after 1",
+			f.Verification.Decision, f.Verification.Events)
+	}
+	if f := forwarded(moved); f.Verification.ID != "f5" || f.Verification.Events != 1 {
+		t.Errorf("during the reprocess, the moved event is forwarded with %s after %d events; want f5 after 1", f.Verification.ID, f.Verification.Events)
+	}
+
 	if _, err := s.FindForwarded(ctx, "evt_missing"); kycgate.ErrorCode(err) != kycgate.ENOTFOUND {
 		t.Errorf("unknown event: %v", err)
 	}
