@@ -9,8 +9,9 @@ import (
 )
 
 // replayFormat is the version of replayState: a state of another version
-// is not continued, the verification is rebuilt from its log.
-const replayFormat = 1
+// is not continued, the verification is rebuilt from its log. Version 2
+// keeps Arrived whatever orders the webhooks.
+const replayFormat = 2
 
 // The parts of a log, in the order they apply.
 const (
@@ -33,7 +34,7 @@ type replayState struct {
 	Untimed bool  `json:"u,omitempty"`
 	Part    int   `json:"p,omitempty"` // the last part of the log applied
 	Last    *mark `json:"l,omitempty"` // the last entry applied, of Part
-	// Arrived is the webhook that arrived last, when Untimed; Attempts
+	// Arrived is the webhook that arrived last; when Untimed, Attempts
 	// and Seen are how far arrival has cut the webhooks into attempts.
 	Arrived  *mark  `json:"r,omitempty"`
 	Attempts int    `json:"n,omitempty"`
@@ -105,13 +106,15 @@ func (m mark) document(o mark) int { return cmp.Or(m.At.Compare(o.At), m.arrival
 
 // Continue applies next, events not yet in the log v and s came from, to v,
 // and returns the verification and state a rebuild from the whole log
-// would, with what each event of next did (as Replay says it: none of
-// the events applied before is late for them). It reports false, and applies nothing, when it cannot: an event
-// of next sorts before one already applied (it happened earlier, or
-// arrived late into an attempt), a webhook without an event time joins
-// webhooks that all had one (arrival now orders them all), a webhook comes
-// after documents or deletions were applied, or s is of another version.
-// The caller then rebuilds from the whole log.
+// would, with what each event of next did (as Replay says it; what the
+// events applied before did stays as it was). It reports false, and
+// applies nothing, when it cannot: an event of next sorts before one
+// already applied (it happened earlier, or arrived late into an attempt),
+// a webhook of next arrived before one already applied (so that one may
+// now be late), a webhook without an event time joins webhooks that all
+// had one (arrival now orders them all), a webhook comes after documents
+// or deletions were applied, or s is of another version. The caller then
+// rebuilds from the whole log.
 func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, ReplayState, []Effect, bool) {
 	st := s.s
 	if st.Format != replayFormat {
@@ -134,13 +137,15 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 		for _, k := range keys {
 			timed = timed && entries[k.i].clock() == ClockEvent
 		}
+		if st.Arrived != nil && markOf(&entries[keys[0].i], keys[0]).arrival(*st.Arrived) <= 0 {
+			// Arrived before a webhook applied: the attempts may change, and
+			// so may which of the webhooks applied arrived late.
+			return orig, s, nil, false
+		}
 		after := mark.timed
 		if !timed {
 			if !st.Untimed && st.Last != nil {
 				return orig, s, nil, false // arrival now orders the webhooks applied by event time
-			}
-			if st.Arrived != nil && markOf(&entries[keys[0].i], keys[0]).arrival(*st.Arrived) <= 0 {
-				return orig, s, nil, false // arrived before a webhook applied: the attempts may change
 			}
 			att := attempts{n: st.Attempts, seen: make(map[kind]bool, len(st.Seen)+len(keys))}
 			for _, k := range st.Seen {
@@ -152,6 +157,7 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 			sortUntimed(entries, keys)
 			after = mark.untimed
 		} else {
+			st.Arrived = ptr(markOf(&entries[keys[len(keys)-1].i], keys[len(keys)-1]))
 			sortTimed(entries, keys)
 		}
 		if st.Last != nil && after(markOf(&entries[keys[0].i], keys[0]), *st.Last) <= 0 {

@@ -206,6 +206,7 @@ func TestContinue_EqualsRebuild(t *testing.T) {
 		keys := map[string]bool{}
 		v, _, st := kycgate.RebuildState("src", "p", "v1", nil)
 		var steps []string
+		late := map[string]bool{}
 		for len(arriving) > 0 {
 			n := 1 + rng.IntN(min(len(arriving), 3))
 			if rng.IntN(4) > 0 {
@@ -244,6 +245,19 @@ func TestContinue_EqualsRebuild(t *testing.T) {
 			for _, ef := range gotEffects {
 				if ef != effectOf[ef.EventID] {
 					t.Fatalf("trial %d: after %v: event %s did %+v; Rebuild says %+v", trial, steps, ef.EventID, ef, effectOf[ef.EventID])
+				}
+			}
+			// What a store keeps of each event: its effect when it was
+			// applied, every event's when the verification was rebuilt.
+			if !ok {
+				clear(late)
+			}
+			for _, ef := range gotEffects {
+				late[ef.EventID] = ef.Late
+			}
+			for _, ef := range wantEffects {
+				if late[ef.EventID] != ef.Late {
+					t.Fatalf("trial %d: after %v: event %s kept late = %v; Rebuild says %v", trial, steps, ef.EventID, late[ef.EventID], ef.Late)
 				}
 			}
 			if !reflect.DeepEqual(got, want) {

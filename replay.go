@@ -157,10 +157,10 @@ func replay(source, provider, id string, log []LogEntry) (Verification, []Effect
 	}
 	if att != nil {
 		st.Attempts, st.Seen = att.n, att.list()
-		if len(keys) > 0 {
-			last := slices.MaxFunc(keys, func(a, b sortKey) int { return cmp.Compare(a.i, b.i) })
-			st.Arrived = ptr(markOf(&entries[last.i], last))
-		}
+	}
+	if len(keys) > 0 {
+		last := slices.MaxFunc(keys, func(a, b sortKey) int { return cmp.Compare(a.i, b.i) })
+		st.Arrived = ptr(markOf(&entries[last.i], last))
 	}
 	for _, i := range documents {
 		r.document(&entries[i], entries[i].OccurredAt.After(st.LastDecisive))
