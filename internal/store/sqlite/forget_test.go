@@ -15,7 +15,8 @@ import (
 // TestForget_ErasuresInABurst: the first erasure leaves no copy of what it
 // removed in the store's files by the time its commit returns; one that
 // follows at once is forgotten too, within a few seconds, though nothing
-// is committed after it.
+// is committed after it; one put off when the store closes is forgotten
+// by the time Close returns.
 func TestForget_ErasuresInABurst(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -23,7 +24,6 @@ func TestForget_ErasuresInABurst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -73,5 +73,12 @@ func TestForget_ErasuresInABurst(t *testing.T) {
 			t.Fatalf("the second erasure's data is still in %v", holding("John Doe-Smith"))
 		}
 		time.Sleep(20 * time.Millisecond) // polling the files for the state
+	}
+	erase("v3", "Joan Roe-Doe")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if found := holding("Joan Roe-Doe"); len(found) > 0 {
+		t.Errorf("after Close, the last erasure's data is still in %v", found)
 	}
 }

@@ -44,6 +44,7 @@ type Store struct {
 	forgotAt   time.Time
 	forgetting bool
 	forgetNext *time.Timer
+	forgets    sync.WaitGroup // the checkpoints under way, for Close
 	closed     bool
 
 	// How the verifications new events touched were brought up to date:
@@ -263,9 +264,9 @@ func (s *Store) forgetSoon(ctx context.Context) {
 		return
 	}
 	s.forgetMu.Lock()
-	if s.forgetting || s.forgetNext != nil {
+	if s.closed || s.forgetting || s.forgetNext != nil {
 		s.forgetMu.Unlock()
-		return // the one under way or due sees this erasure
+		return // the one under way or due sees this erasure; Close does
 	}
 	if wait := forgetEvery - time.Since(s.forgotAt); wait > 0 {
 		s.forgetNext = time.AfterFunc(wait, s.forgetDue)
@@ -273,6 +274,7 @@ func (s *Store) forgetSoon(ctx context.Context) {
 		return
 	}
 	s.forgetting, s.forgotAt = true, time.Now()
+	s.forgets.Add(1)
 	s.forgetMu.Unlock()
 
 	err := s.forget(ctx)
@@ -280,6 +282,7 @@ func (s *Store) forgetSoon(ctx context.Context) {
 	s.forgetMu.Lock()
 	defer s.forgetMu.Unlock()
 	s.forgetting = false
+	s.forgets.Done()
 	if (err != nil || s.erased.Load()) && s.forgetNext == nil && !s.closed {
 		// A reader held the log, or an erasure committed meanwhile.
 		s.forgetNext = time.AfterFunc(forgetEvery, s.forgetDue)
@@ -308,6 +311,7 @@ func (s *Store) Close() error {
 		s.forgetNext = nil
 	}
 	s.forgetMu.Unlock()
+	s.forgets.Wait()
 	_ = s.forget(context.Background()) // Close's own checkpoint may do it, if this cannot
 	s.mu.Lock()
 	for i, st := range s.stmts {
