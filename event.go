@@ -73,10 +73,11 @@ type Encoding struct {
 }
 
 // Encode makes the event storable (MakeStorable) and encodes it, for the
-// store to write as it is. Call it once the event is final, on the
-// goroutine that received it, so that a store's single writer does not
-// spend its time encoding: a change to the event after Encode is not
-// written.
+// store to write as it is. Call it as the last step before committing, on
+// the goroutine that received the event, so that a store's single writer
+// does not spend its time encoding: after Encode, a change to the headers
+// or data is not written, and a change to any other value is not made
+// storable.
 func (e *Event) Encode() {
 	enc := e.encode()
 	e.enc = &enc
