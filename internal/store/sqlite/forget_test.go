@@ -24,6 +24,7 @@ func TestForget_ErasuresInABurst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() }) // should the test stop early; Close is idempotent
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}

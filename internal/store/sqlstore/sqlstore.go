@@ -356,7 +356,7 @@ func SameMeaning(a, b *kycgate.Event) bool {
 // it arrived late, and doc is its verification as stored. doc is nil when
 // the stored verification may not be its log's: it has no row yet, or its
 // replay state is NULL (a reprocess rewrote its events and has not rebuilt
-// it yet, an upgrade has not, or it was never applied incrementally). The
+// it yet, or an upgrade has not). The
 // verification and the late flag are then replayed from the log readLog
 // returns.
 func Forwarded(ev *kycgate.Event, late bool, doc *string, readLog func() ([]kycgate.LogEntry, error)) (*kycgate.Forwarded, error) {
