@@ -60,6 +60,21 @@ func newGatedStore(t *testing.T) *gatedStore {
 	return gate(st)
 }
 
+// openPostgres opens a migrated store on a schema of its own, or skips
+// without PostgreSQL.
+func openPostgres(t *testing.T) *postgres.Store {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), pgtest.Schema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 func gate(st kycgate.Store) *gatedStore {
 	return &gatedStore{Store: st, gate: make(chan struct{}), entered: make(chan struct{})}
 }
@@ -171,14 +186,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // flagged unstorable with its raw body as received: every caller gets a
 // receipt.
 func TestCommitter_RefusedEvent(t *testing.T) {
-	st, err := postgres.Open(context.Background(), pgtest.Schema(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	st := openPostgres(t)
 	store := gate(st)
 	c := newCommitter(t, store)
 	var wg sync.WaitGroup
@@ -318,14 +326,7 @@ func TestCommitter_LanesSideBySide(t *testing.T) {
 // order that makes some late, leave each verification as its whole log
 // says.
 func TestCommitter_LanesOnPostgres(t *testing.T) {
-	st, err := postgres.Open(context.Background(), pgtest.Schema(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	st := openPostgres(t)
 	if st.ConcurrentWrites() < 2 {
 		t.Fatalf("PostgreSQL keeps %d batches in flight; the test needs two", st.ConcurrentWrites())
 	}
