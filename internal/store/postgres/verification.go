@@ -92,6 +92,7 @@ func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKe
 		v       kycgate.Verification
 		st      kycgate.ReplayState
 		effects []kycgate.Effect // of its new events, or of its whole log when rebuilt
+		rebuilt bool
 	}
 	done := make(map[verificationKey]saved, len(sorted))
 	results := tx.SendBatch(ctx, batch)
@@ -115,7 +116,7 @@ func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKe
 		if doc == nil {
 			if *logged == len(n.log) { // seen for the first time: its new events are its whole log
 				v, effects, st := kycgate.RebuildState(k.source, n.provider, k.id, n.log)
-				done[k] = saved{v, st, effects}
+				done[k] = saved{v, st, effects, false}
 			}
 			continue // else events of it were stored before without it: rebuilt below
 		}
@@ -128,7 +129,7 @@ func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKe
 		}
 		v.Provider = n.provider
 		if v, st, effects, ok := kycgate.Continue(v, st, n.log); ok {
-			done[k] = saved{v, st, effects}
+			done[k] = saved{v, st, effects, false}
 		}
 	}
 	if err := results.Close(); err != nil {
@@ -156,7 +157,7 @@ func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKe
 				return err
 			}
 			v, effects, st := kycgate.RebuildState(k.source, keys[k].provider, k.id, log)
-			done[k] = saved{v, st, effects}
+			done[k] = saved{v, st, effects, true}
 		}
 		if err := results.Close(); err != nil {
 			return err
@@ -164,15 +165,11 @@ func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKe
 	}
 	s.continued.Add(int64(len(sorted) - len(rebuild)))
 	s.rebuilt.Add(int64(len(rebuild)))
-	rebuilt := make(map[verificationKey]bool, len(rebuild))
-	for _, k := range rebuild {
-		rebuilt[k] = true
-	}
 	batch = &pgx.Batch{}
 	for _, k := range sorted {
-		late := lateIDs(done[k].effects)
+		late := sqlstore.LateIDs(done[k].effects)
 		switch {
-		case rebuilt[k]:
+		case done[k].rebuilt:
 			batch.Queue(`UPDATE events SET late = (id = ANY($3)) WHERE source = $1 AND verification_id = $2
 				AND late != (id = ANY($3))`, k.source, k.id, late)
 		case len(late) > 0: // new events arrived in another order than they apply
@@ -183,17 +180,6 @@ func (s *Store) applyAll(ctx context.Context, tx pgx.Tx, keys map[verificationKe
 		}
 	}
 	return tx.SendBatch(ctx, batch).Close()
-}
-
-// lateIDs returns the ids of the events of effects that arrived late.
-func lateIDs(effects []kycgate.Effect) []string {
-	ids := []string{}
-	for _, ef := range effects {
-		if ef.Late {
-			ids = append(ids, ef.EventID)
-		}
-	}
-	return ids
 }
 
 // queueSave queues the upsert of v and its replay state, and the purge of

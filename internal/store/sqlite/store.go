@@ -159,6 +159,12 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, i int) (*sql.Stmt, error) 
 	s.mu.Lock()
 	st := s.stmts[i]
 	s.mu.Unlock()
+	return bind(ctx, tx, st)
+}
+
+// bind returns st, a statement prepared on the write connection, bound to
+// tx.
+func bind(ctx context.Context, tx *sql.Tx, st *sql.Stmt) (*sql.Stmt, error) {
 	if st == nil {
 		return nil, kycgate.Errorf(kycgate.EINTERNAL, "sqlite: store used before Migrate")
 	}

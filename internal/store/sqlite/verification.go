@@ -100,7 +100,7 @@ func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, prov
 	if err != nil {
 		return err
 	}
-	if _, err := set.ExecContext(ctx, k.source, k.id, lateIDs(effects)); err != nil {
+	if _, err := set.ExecContext(ctx, k.source, k.id, jsonArray(sqlstore.LateIDs(effects))); err != nil {
 		return unavailable(err)
 	}
 	return s.save(ctx, tx, k, v, st, row)
@@ -108,27 +108,20 @@ func (s *Store) rebuild(ctx context.Context, tx *sql.Tx, k verificationKey, prov
 
 // markLate marks the events of effects, new events, that arrived late.
 func (s *Store) markLate(ctx context.Context, tx *sql.Tx, effects []kycgate.Effect) error {
-	ids := lateIDs(effects)
-	if ids == "[]" {
+	ids := sqlstore.LateIDs(effects)
+	if len(ids) == 0 {
 		return nil // the common case: events arrive in the order they apply
 	}
 	mark, err := s.stmt(ctx, tx, stmtMarkLate)
 	if err != nil {
 		return err
 	}
-	_, err = mark.ExecContext(ctx, ids)
+	_, err = mark.ExecContext(ctx, jsonArray(ids))
 	return unavailable(err)
 }
 
-// lateIDs returns the ids of the events of effects that arrived late, as
-// a JSON array.
-func lateIDs(effects []kycgate.Effect) string {
-	ids := []string{}
-	for _, ef := range effects {
-		if ef.Late {
-			ids = append(ids, ef.EventID)
-		}
-	}
+// jsonArray encodes ids as a JSON array, for json_each.
+func jsonArray(ids []string) string {
 	b, _ := json.Marshal(ids) // strings always encode
 	return string(b)
 }
@@ -259,11 +252,11 @@ func (s *Store) update(ctx context.Context, tx *sql.Tx, k verificationKey, old, 
 	s.mu.Lock()
 	st := s.updates[changed]
 	s.mu.Unlock()
-	if st == nil {
-		return kycgate.Errorf(kycgate.EINTERNAL, "sqlite: store used before Migrate")
+	st, err := bind(ctx, tx, st)
+	if err != nil {
+		return err
 	}
-	args = append(append(args, others...), k.source, k.id)
-	_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	_, err = st.ExecContext(ctx, append(append(args, others...), k.source, k.id)...)
 	return unavailable(err)
 }
 

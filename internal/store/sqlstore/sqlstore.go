@@ -356,9 +356,8 @@ func SameMeaning(a, b *kycgate.Event) bool {
 // it arrived late, and doc is its verification as stored. doc is nil when
 // the stored verification may not be its log's: it has no row yet, or its
 // replay state is NULL (a reprocess rewrote its events and has not rebuilt
-// it yet, or an upgrade has not). The
-// verification and the late flag are then replayed from the log readLog
-// returns.
+// it yet, or an upgrade has not). The verification and the late flag are
+// then replayed from the log readLog returns.
 func Forwarded(ev *kycgate.Event, late bool, doc *string, readLog func() ([]kycgate.LogEntry, error)) (*kycgate.Forwarded, error) {
 	f := &kycgate.Forwarded{Event: ev, Late: late}
 	if doc == nil {
@@ -381,4 +380,15 @@ func Forwarded(ev *kycgate.Event, late bool, doc *string, readLog func() ([]kycg
 	}
 	f.Verification = *v
 	return f, nil
+}
+
+// LateIDs returns the ids of the events of effects that arrived late.
+func LateIDs(effects []kycgate.Effect) []string {
+	ids := []string{}
+	for _, ef := range effects {
+		if ef.Late {
+			ids = append(ids, ef.EventID)
+		}
+	}
+	return ids
 }
