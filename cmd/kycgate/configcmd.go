@@ -4,12 +4,14 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kycgate/kycgate"
 )
 
 func newConfigCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
-		Short: "Check a configuration file",
+		Short: "Check a configuration file, or print an example to start from",
 	}
 	var path string
 	check := &cobra.Command{
@@ -38,6 +40,22 @@ naming the key when the file is invalid. Nothing is started or opened.`,
 		},
 	}
 	check.Flags().StringVarP(&path, "config", "c", "", "configuration file (YAML)")
-	cmd.AddCommand(check)
+	example := &cobra.Command{
+		Use:   "example",
+		Short: "Print a configuration with a source of every provider and demo secrets",
+		Long: `Print the example configuration (kycgate.example.yaml in the source tree):
+one source of every provider with demo secrets, SQLite at ./kycgate.db, the
+API token demo-api-token, and comments on what each key means. Replace the
+demo secrets with your providers' own, best as ${VAR} references, before
+anything but a trial on your own machine.`,
+		Example: `  kycgate config example > kycgate.yaml
+  kycgate serve --config kycgate.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := cmd.OutOrStdout().Write(kycgate.ExampleConfig)
+			return err
+		},
+	}
+	cmd.AddCommand(check, example)
 	return cmd
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycgate/kycgate/internal/provider/registry"
 	"github.com/kycgate/kycgate/internal/provider/sumsub"
 	"github.com/kycgate/kycgate/internal/store/sqlite"
 )
@@ -310,5 +311,23 @@ func TestDurability_SIGKILL(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("no exit 20s after SIGTERM")
+	}
+}
+
+// TestConfigExample: what kycgate config example prints is a valid
+// configuration with a source of every provider.
+func TestConfigExample(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"config", "example"}, &out, &errb); code != 0 {
+		t.Fatalf("config example: exit %d %s", code, errb.String())
+	}
+	path := filepath.Join(t.TempDir(), "kycgate.yaml")
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var checked bytes.Buffer
+	want := fmt.Sprintf("is valid: %d source(s)", len(registry.Names()))
+	if code := run(context.Background(), []string{"config", "check", "--config", path}, &checked, &errb); code != 0 || !strings.Contains(checked.String(), want) {
+		t.Fatalf("config check of the example: exit %d, %q lacks %q; %s", code, checked.String(), want, errb.String())
 	}
 }

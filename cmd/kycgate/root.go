@@ -19,7 +19,10 @@ func newRootCmd(stdout, stderr io.Writer) (*cobra.Command, *bool) {
 signature or credential, and stores it durably before answering, so that no
 verification result is lost, counted twice, or forged.
 
-Start with "kycgate serve --config kycgate.example.yaml"; see the README.`,
+Start with "kycgate demo": a gateway on a fresh store, fed simulated webhooks
+of every provider, with its dashboard. Then write a configuration with
+"kycgate config example > kycgate.yaml" and run "kycgate serve --config
+kycgate.yaml". The README walks through both.`,
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -25,7 +25,7 @@ providers' APIs for sources with an api block.
 
 Without --config, kycgate listens on :8080 with SQLite at ./kycgate.db and
 no sources.`,
-		Example: `  kycgate serve --config kycgate.example.yaml
+		Example: `  kycgate config example > kycgate.yaml && kycgate serve --config kycgate.yaml
   kycgate serve --config /etc/kycgate.yaml --listen 127.0.0.1:9000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/config"
 	"github.com/kycgate/kycgate/internal/provider/sim"
 	"github.com/kycgate/kycgate/internal/simulator"
 )
@@ -269,20 +271,28 @@ func simulateRetriesHelp() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// simulateExamples shows a provider of each kind of credential.
+// simulateExamples shows a provider of each kind of credential, sending to
+// the source kycgate config example gives it, with its credential there.
 func simulateExamples() string {
+	cfg, err := config.Parse(kycgate.ExampleConfig, func(string) (string, bool) { return "", false })
+	if err != nil {
+		return ""
+	}
 	var lines []string
 	for _, c := range []sim.Credential{sim.CredentialSignature, sim.CredentialBearer, sim.CredentialNone} {
 		ps := providersSending(c)
-		if len(ps) == 0 {
+		i := slices.IndexFunc(cfg.Sources, func(s config.Source) bool { return len(ps) > 0 && s.Provider == ps[0] })
+		if i < 0 {
 			continue
 		}
-		p := ps[0]
-		switch c {
-		case sim.CredentialNone:
-			lines = append(lines, fmt.Sprintf("  kycgate simulate --provider %s --url http://127.0.0.1:8080/webhooks/%s/demo-url-token --count 5", p, p))
-		default:
-			lines = append(lines, fmt.Sprintf("  kycgate simulate --provider %s --url http://127.0.0.1:8080/webhooks/%s --secret demo-%s-secret \\\n      --scenario mix --count 20 --duplicates 0.2 --shuffle", p, p, p))
+		src, url := cfg.Sources[i], "http://127.0.0.1:8080/webhooks/"+cfg.Sources[i].Name
+		switch {
+		case c == sim.CredentialNone && src.Auth != nil && src.Auth.URLToken != "":
+			lines = append(lines, fmt.Sprintf("  kycgate simulate --provider %s --url %s/%s --count 5", src.Provider, url, src.Auth.URLToken))
+		case c == sim.CredentialBearer && src.Auth != nil && src.Auth.Bearer != "":
+			lines = append(lines, fmt.Sprintf("  kycgate simulate --provider %s --url %s --secret %s --count 5", src.Provider, url, src.Auth.Bearer))
+		case c == sim.CredentialSignature && len(src.Secrets) > 0:
+			lines = append(lines, fmt.Sprintf("  kycgate simulate --provider %s --url %s --secret %s \\\n      --scenario mix --count 20 --duplicates 0.2 --shuffle", src.Provider, url, src.Secrets[0]))
 		}
 	}
 	return strings.Join(lines, "\n")

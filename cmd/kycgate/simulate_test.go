@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/config"
 	"github.com/kycgate/kycgate/internal/demo"
 	"github.com/kycgate/kycgate/internal/gateway"
 	"github.com/kycgate/kycgate/internal/simulator"
@@ -378,5 +379,30 @@ func TestShowProgress(t *testing.T) {
 	}
 	if want := "sumsub: 3 sent (of 40 webhooks, plus duplicates): 3 accepted, 0 duplicates, 0 retries, 0 rejected\n"; out.String() != want {
 		t.Errorf("progress:\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+// TestSimulate_HelpExamples: every example of simulate --help is accepted
+// by a gateway that runs kycgate config example, as a newcomer would try
+// them.
+func TestSimulate_HelpExamples(t *testing.T) {
+	example := strings.Replace(string(kycgate.ExampleConfig), "sqlite://./kycgate.db", "sqlite://"+filepath.Join(t.TempDir(), "k.db"), 1)
+	cfg, err := config.Parse([]byte(example), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Listen = "127.0.0.1:0"
+	app, _ := runApp(t, cfg)
+	examples := strings.ReplaceAll(simulateExamples(), "\\\n", "")
+	lines := strings.Split(examples, "\n")
+	if len(lines) != 3 {
+		t.Fatalf("simulate --help shows %d examples, want one of each kind of credential:\n%s", len(lines), examples)
+	}
+	for _, line := range lines {
+		line = strings.ReplaceAll(line, "http://127.0.0.1:8080", "http://"+app.Addr())
+		args := strings.Fields(line)[1:] // without "kycgate"
+		if code, out, errOut := cli(t, append(args, "--time-scale", "0")...); code != 0 {
+			t.Errorf("%s: exit %d\n%s%s", line, code, out, errOut)
+		}
 	}
 }
