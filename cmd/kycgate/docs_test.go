@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kycgate/kycgate/internal/simulator"
 )
 
 // docCommand is a kycgate command line printed in the documentation.
@@ -223,4 +225,42 @@ func splitWords(s string) []string {
 		words = append(words, cur.String())
 	}
 	return words
+}
+
+// TestDocs_SimulatorScenarios: docs/simulator.md lists every scenario of
+// every provider with the status the verification ends in.
+func TestDocs_SimulatorScenarios(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/simulator.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]string{} // provider/scenario: status
+	names := regexp.MustCompile("`([a-z_]+)`")
+	for line := range strings.Lines(string(doc)) {
+		cells := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")
+		if len(cells) != 3 {
+			continue
+		}
+		provider, ends := strings.TrimSpace(cells[0]), strings.Split(strings.TrimSpace(cells[2]), ", ")
+		scenarios := names.FindAllStringSubmatch(cells[1], -1)
+		if len(scenarios) != len(ends) {
+			continue
+		}
+		for i, m := range scenarios {
+			listed[provider+"/"+m[1]] = ends[i]
+		}
+	}
+	for _, p := range simulator.Providers() {
+		scenarios, err := simulator.Scenarios(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range scenarios {
+			if got, ok := listed[p+"/"+name]; !ok {
+				t.Errorf("docs/simulator.md does not list %s's scenario %s", p, name)
+			} else if got != string(want) {
+				t.Errorf("docs/simulator.md: %s's %s ends %s, the simulator says %s", p, name, got, want)
+			}
+		}
+	}
 }

@@ -34,10 +34,12 @@ conversion from each stage to the next; the decision mix; how many were
 abandoned or expired; where the ones that ended without approval stopped (a
 failed or cancelled step, a reject label, ...); and the time from creation to
 the first decision at p50, p90 and p99. Providers date their events
-differently (docs/state.md): a provider that sends no times has its
-verifications dated when kycgate receives their events, and one that sends
-only the outcome has a verification created and decided by one event, with
-a time to decision of 0s unless the outcome names when it began.
+differently (docs/state.md), and the time to decision measures only
+verifications whose creation and first decision both have a provider time:
+those of a provider that sends no times, and those created and decided by
+one event (an outcome that does not say when the verification began), are
+left out of it and counted in the UNTIMED column. A provider that dates its
+webhooks only when it sends them has its times marked as send times.
 
 --since and --until select verifications by when they were created, so that
 each group is one cohort followed through the stages (unlike verifications
