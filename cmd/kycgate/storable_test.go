@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/kycgate/kycgate/internal/config"
 	"github.com/kycgate/kycgate/internal/provider/metamap"
+	"github.com/kycgate/kycgate/internal/provider/sumsub"
 )
 
 const metamapSecret = "metamap-test-secret"
@@ -128,4 +130,91 @@ func postMetamap(t *testing.T, base, body string) (webhookAck, int) {
 	var a webhookAck
 	json.Unmarshal(b, &a)
 	return a, resp.StatusCode
+}
+
+// TestIngest_LossyBodiesStayDistinct: authentic Sumsub webhooks that differ
+// only in bytes that are not UTF-8 or in lone surrogates, which a JSON
+// reader replaces by one and the same U+FFFD, stay distinct events and
+// distinct verifications: a reviewer's RED after GREEN is not taken for a
+// retry of the GREEN. A true retry is still one. A decision that names no
+// applicant is stored flagged, not quietly left unapplied.
+func TestIngest_LossyBodiesStayDistinct(t *testing.T) {
+	base, _ := startApp(t)
+	post := func(body string) webhookAck {
+		t.Helper()
+		h, _ := sumsub.Sign("s3cret", "HMAC_SHA256_HEX", []byte(body))
+		req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/sumsub", strings.NewReader(body))
+		req.Header = h
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var a webhookAck
+		if resp.StatusCode != 200 || json.Unmarshal(b, &a) != nil || a.ID == "" {
+			t.Fatalf("answered %d %s to %q", resp.StatusCode, b, body)
+		}
+		return a
+	}
+	reviewed := func(applicant, correlation, answer, at string) string {
+		return `{"applicantId":"` + applicant + `","correlationId":"` + correlation + `","externalUserId":"user-1","levelName":"basic-kyc-level","type":"applicantReviewed","reviewStatus":"completed","reviewResult":{"reviewAnswer":"` + answer + `"},"createdAtMs":"2026-11-22 10:` + at + `:00.000"}`
+	}
+	api := clientFor(base)
+	status := func(id string) string {
+		t.Helper()
+		var v struct{ Status string }
+		if _, err := api.GetJSON(t.Context(), "/api/v1/verifications/sumsub/"+url.PathEscape(id), nil, &v); err != nil {
+			t.Fatalf("verification %q: %v", id, err)
+		}
+		return v.Status
+	}
+	flag := func(id string) string {
+		t.Helper()
+		var ev struct{ Flag string }
+		if _, err := api.GetJSON(t.Context(), "/api/v1/events/"+id, nil, &ev); err != nil {
+			t.Fatal(err)
+		}
+		return ev.Flag
+	}
+	for _, c := range []struct{ name, applicant, first, second string }{
+		{"lone surrogates", "app-1", `req-\ud800`, `req-\udbff`},
+		{"bytes that are not UTF-8", "app-2", "req-\xff", "req-\xfe"},
+	} {
+		green := reviewed(c.applicant, c.first, "GREEN", "05")
+		a, b := post(green), post(reviewed(c.applicant, c.second, "RED", "06"))
+		if b.Duplicate || b.ID == a.ID {
+			t.Errorf("%s: the reviewer's RED was taken for a retry of the GREEN: %+v, %+v", c.name, a, b)
+		}
+		if retry := post(green); retry != (webhookAck{ID: a.ID, Duplicate: true}) {
+			t.Errorf("%s: a retry of the GREEN answered %+v, want a duplicate of %s", c.name, retry, a.ID)
+		}
+		if got := status(c.applicant); got != "declined" {
+			t.Errorf("%s: the verification is %s, want declined (RED came last)", c.name, got)
+		}
+		if f := flag(a.ID); f != "altered" {
+			t.Errorf("%s: flag %q, want altered", c.name, f)
+		}
+	}
+
+	// Two applicants whose ids differ only in bytes that are not UTF-8.
+	post(reviewed("app-3\xc3(", "c-31", "GREEN", "05"))
+	post(reviewed("app-3\xff(", "c-32", "RED", "05"))
+	var list struct{ Data []struct{ ID, Status string } }
+	if _, err := api.GetJSON(t.Context(), "/api/v1/verifications", url.Values{"q": {"app-3"}}, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Data) != 2 || list.Data[0].ID == list.Data[1].ID || list.Data[0].Status == list.Data[1].Status {
+		t.Errorf("two applicants merged: %+v", list.Data)
+	}
+
+	// A decision that names no applicant.
+	for _, body := range []string{
+		`{"correlationId":"c-41","type":"applicantReviewed","reviewResult":{"reviewAnswer":"GREEN"},"createdAtMs":"2026-11-22 10:05:00.000"}`,
+		`{"applicantId":"","correlationId":"c-42","type":"applicantReviewed","reviewResult":{"reviewAnswer":"GREEN"},"createdAtMs":"2026-11-22 10:05:00.000"}`,
+	} {
+		if f := flag(post(body).ID); f != "unparseable" {
+			t.Errorf("a decision without an applicant is flagged %q, want unparseable: %s", f, body)
+		}
+	}
 }

@@ -186,17 +186,30 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Request, now time.T
 // identity, canonical type and data. A body the adapter cannot parse is
 // flagged unparseable and keyed by its bytes; an event the catalogue does not
 // name is flagged unknown_event. Ingest and reprocess both use it.
+//
+// The adapter reads the body with what a JSON reader would lose spelled out
+// (kycgate.SpellOutLossy), and such an event is flagged altered: two
+// webhooks that differ only in bytes that are not UTF-8 stay two. An event
+// that names no verification is flagged unparseable: it applies to none.
 func Normalize(a provider.Adapter, p provider.Webhooks, h http.Header, ev *kycgate.Event) {
 	ev.Flag, ev.FlagDetail, ev.Type, ev.Data = kycgate.FlagNone, "", "", kycgate.Change{}
-	id, change, err := p.Parse(h, ev.Body)
+	body, lossy := kycgate.SpellOutLossy(ev.Body)
+	id, change, err := p.Parse(h, body)
 	if err != nil {
 		ev.Identity = kycgate.Identity{DedupKey: provider.RawKey(ev.Body)}
 		ev.Flag, ev.FlagDetail = kycgate.FlagUnparseable, err.Error()
 		return
 	}
 	ev.Identity, ev.Type, ev.Data = id, a.Type(id.ProviderEvent), change
-	if !a.Known(id.ProviderEvent) {
+	switch {
+	case !a.Known(id.ProviderEvent):
 		ev.Flag, ev.FlagDetail = kycgate.FlagUnknownEvent, fmt.Sprintf("%s event %q is not in kycgate's catalogue", a.Name, id.ProviderEvent)
+	case id.VerificationID == "":
+		ev.Type, ev.Data = "", kycgate.Change{}
+		ev.Flag, ev.FlagDetail = kycgate.FlagUnparseable, fmt.Sprintf("%s event %q names no verification, so it applies to none", a.Name, id.ProviderEvent)
+	case lossy:
+		ev.Flag, ev.FlagDetail = kycgate.FlagAltered, `the body holds bytes that are not UTF-8 or \u escapes of half a surrogate pair, which a JSON reader replaces by U+FFFD: `+
+			`kycgate read each as U+FFFD followed by its spelling (\xff, \ud800), so that webhooks that differ only there stay apart`
 	}
 }
 

@@ -385,7 +385,7 @@ func TestWebhook_AuthenticHostileBodies(t *testing.T) {
 	}{
 		{"deeply nested, within the source's 4 KiB", strings.Repeat("[", 2000) + strings.Repeat("]", 2000), "application/json", "unparseable"},
 		{"duplicate keys", `{"type":"applicantCreated","type":"applicantReviewed","applicantId":"a1","correlationId":"dup","reviewStatus":"completed","reviewResult":{"reviewAnswer":"GREEN"}}`, "application/json", ""},
-		{"invalid UTF-8", "{\"type\":\"applicantCreated\",\"applicantId\":\"\xff\xfe\",\"correlationId\":\"utf\"}", "application/json", ""},
+		{"invalid UTF-8", "{\"type\":\"applicantCreated\",\"applicantId\":\"\xff\xfe\",\"correlationId\":\"utf\"}", "application/json", "altered"},
 		// Valid JSON: the number is in a field the adapter does not read.
 		{"huge number", `{"type":"applicantCreated","applicantId":"a2","correlationId":"num","reviewResult":{"score":1e999999}}`, "application/json", ""},
 		{"huge number where a string belongs", `{"type":"applicantCreated","applicantId":1e999999,"correlationId":"num2"}`, "application/json", "unparseable"},
