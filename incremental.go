@@ -10,8 +10,9 @@ import (
 
 // replayFormat is the version of replayState: a state of another version
 // is not continued, the verification is rebuilt from its log. Version 2
-// keeps Arrived whatever orders the webhooks.
-const replayFormat = 2
+// keeps Arrived whatever orders the webhooks; version 3 places webhooks
+// without a time among timed ones, and keeps Latest.
+const replayFormat = 3
 
 // The parts of a log, in the order they apply.
 const (
@@ -29,8 +30,8 @@ type ReplayState struct{ s replayState }
 
 type replayState struct {
 	Format int `json:"f"`
-	// Untimed: a webhook without an event time was applied, so arrival
-	// cuts the webhooks into attempts.
+	// Untimed: arrival cuts the webhooks applied into attempts, as order
+	// does when clocks says so.
 	Untimed bool  `json:"u,omitempty"`
 	Part    int   `json:"p,omitempty"` // the last part of the log applied
 	Last    *mark `json:"l,omitempty"` // the last entry applied, of Part
@@ -39,6 +40,13 @@ type replayState struct {
 	Arrived  *mark  `json:"r,omitempty"`
 	Attempts int    `json:"n,omitempty"`
 	Seen     []kind `json:"s,omitempty"`
+	// Latest is the latest event time of the webhooks applied, where a
+	// webhook without a time that arrives next applies (see place).
+	Latest time.Time `json:"lt,omitzero"`
+	// Arrival: a webhook applied needs arrival to order it; Evented: one
+	// has an event time (see clocks).
+	Arrival bool `json:"ar,omitempty"`
+	Evented bool `json:"ev,omitempty"`
 	// LastDecisive is when the last webhook that could change the decision
 	// arrived: a document fetched after it settles the decision.
 	LastDecisive time.Time `json:"d"`
@@ -79,7 +87,7 @@ type mark struct {
 }
 
 func markOf(e *LogEntry, k sortKey) mark {
-	return mark{At: e.OccurredAt, Phase: k.phase, Attempt: k.attempt, Opener: k.opener,
+	return mark{At: k.at, Phase: k.phase, Attempt: k.attempt, Opener: k.opener,
 		Received: e.ReceivedAt, Seq: e.Seq, ID: e.ID, DedupKey: e.DedupKey}
 }
 
@@ -111,8 +119,10 @@ func (m mark) document(o mark) int { return cmp.Or(m.At.Compare(o.At), m.arrival
 // applies nothing, when it cannot: an event of next sorts before one
 // already applied (it happened earlier, or arrived late into an attempt),
 // a webhook of next arrived before one already applied (so that one may
-// now be late), a webhook without an event time joins webhooks that all
-// had one (arrival now orders them all), a webhook comes after documents
+// now be late), a webhook of next makes the log ordered otherwise (one
+// without a time that decides joins webhooks event time ordered, so that
+// arrival now orders them all, or the first event time joins webhooks that
+// had none), a webhook comes after documents
 // or deletions were applied, or s is of another version. The caller then
 // rebuilds from the whole log.
 func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, ReplayState, []Effect, bool) {
@@ -133,20 +143,18 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 		if st.Part != partWebhooks {
 			return orig, s, nil, false
 		}
-		timed := !st.Untimed
-		for _, k := range keys {
-			timed = timed && entries[k.i].clock() == ClockEvent
-		}
+		st.Arrival, st.Evented = clocks(entries, keys, st.Arrival, st.Evented)
+		timed := !st.Arrival && st.Evented
 		if st.Arrived != nil && markOf(&entries[keys[0].i], keys[0]).arrival(*st.Arrived) <= 0 {
 			// Arrived before a webhook applied: the attempts may change, and
 			// so may which of the webhooks applied arrived late.
 			return orig, s, nil, false
 		}
+		if timed == st.Untimed && st.Last != nil {
+			return orig, s, nil, false // the webhooks applied are now ordered otherwise
+		}
 		after := mark.timed
 		if !timed {
-			if !st.Untimed && st.Last != nil {
-				return orig, s, nil, false // arrival now orders the webhooks applied by event time
-			}
 			att := attempts{n: st.Attempts, seen: make(map[kind]bool, len(st.Seen)+len(keys))}
 			for _, k := range st.Seen {
 				att.seen[k] = true
@@ -157,13 +165,14 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 			sortUntimed(entries, keys)
 			after = mark.untimed
 		} else {
+			place(entries, keys, st.Latest)
 			st.Arrived = ptr(markOf(&entries[keys[len(keys)-1].i], keys[len(keys)-1]))
-			sortTimed(entries, keys)
+			sortTimed(keys)
 		}
 		if st.Last != nil && after(markOf(&entries[keys[0].i], keys[0]), *st.Last) <= 0 {
 			return orig, s, nil, false // sorts before a webhook applied
 		}
-		st.Untimed = !timed
+		st.Untimed, st.Latest = !timed, latest(entries, keys, st.Latest)
 		webhooks := make([]int, len(keys))
 		for n, k := range keys {
 			webhooks[n] = k.i
@@ -181,13 +190,13 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 			return orig, s, nil, false
 		}
 		slices.SortStableFunc(documents, func(a, b int) int { return entries[a].OccurredAt.Compare(entries[b].OccurredAt) })
-		if st.Part == partDocuments && markOf(&entries[documents[0]], sortKey{}).document(*st.Last) <= 0 {
+		if st.Part == partDocuments && markOf(&entries[documents[0]], sortKey{at: entries[documents[0]].OccurredAt}).document(*st.Last) <= 0 {
 			return orig, s, nil, false // fetched before a document applied
 		}
 		for _, i := range documents {
 			r.document(&entries[i], entries[i].OccurredAt.After(st.LastDecisive))
 		}
-		st.Part, st.Last = partDocuments, ptr(markOf(&entries[documents[len(documents)-1]], sortKey{}))
+		st.Part, st.Last = partDocuments, ptr(markOf(&entries[documents[len(documents)-1]], sortKey{at: entries[documents[len(documents)-1]].OccurredAt}))
 	}
 	if len(deletions) > 0 {
 		if st.Part == partDeletions && markOf(&entries[deletions[0]], sortKey{}).arrival(*st.Last) <= 0 {
@@ -196,7 +205,7 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 		for _, i := range deletions {
 			r.erase(&entries[i])
 		}
-		st.Part, st.Last = partDeletions, ptr(markOf(&entries[deletions[len(deletions)-1]], sortKey{}))
+		st.Part, st.Last = partDeletions, ptr(markOf(&entries[deletions[len(deletions)-1]], sortKey{at: entries[deletions[len(deletions)-1]].OccurredAt}))
 	}
 	r.finish(&st)
 	return r.v, ReplayState{st}, r.effects, true

@@ -141,7 +141,8 @@ func replay(source, provider, id string, log []LogEntry) (Verification, []Effect
 	entries, keys, att, documents, deletions := order(log)
 	r := replayer{v: Verification{Source: source, Provider: provider, ID: id, Status: StatusPending, Stage: StageCreated,
 		Reasons: []string{}, Steps: []Step{}, Attempt: 1}, decided: -1, effects: make([]Effect, 0, len(entries))}
-	st := replayState{Format: replayFormat, Untimed: att != nil}
+	st := replayState{Format: replayFormat, Untimed: att != nil, Latest: latest(entries, keys, time.Time{})}
+	st.Arrival, st.Evented = clocks(entries, keys, false, false)
 	webhooks := make([]int, len(keys))
 	for n, k := range keys {
 		webhooks[n] = k.i
@@ -164,11 +165,11 @@ func replay(source, provider, id string, log []LogEntry) (Verification, []Effect
 	}
 	for _, i := range documents {
 		r.document(&entries[i], entries[i].OccurredAt.After(st.LastDecisive))
-		st.Part, st.Last = partDocuments, ptr(markOf(&entries[i], sortKey{}))
+		st.Part, st.Last = partDocuments, ptr(markOf(&entries[i], sortKey{at: entries[i].OccurredAt}))
 	}
 	for _, i := range deletions {
 		r.erase(&entries[i])
-		st.Part, st.Last = partDeletions, ptr(markOf(&entries[i], sortKey{}))
+		st.Part, st.Last = partDeletions, ptr(markOf(&entries[i], sortKey{at: entries[i].OccurredAt}))
 	}
 	r.finish(&st)
 	return r.v, r.effects, st
@@ -208,20 +209,20 @@ func (r *replayer) decisionClock() Clock {
 // indexes of the documents fetched from the provider's API by when each
 // fetch began, and of the deletions.
 //
-// When every webhook carries an event time, event time orders them. Else
-// arrival cuts the log into attempts at each event that opens one (see
-// assignAttempts), and within an attempt the lifecycle phase orders, then
-// the provider's time, then arrival: a send time or a late arrival never
-// moves an event past a later phase.
+// When every webhook carries an event time, event time orders them; a
+// webhook without a time that neither decides nor opens an attempt (a tag
+// change, an expiry) does not change that: it applies at the latest event
+// time of those that arrived before it (see place). Else arrival cuts the
+// log into attempts at each event that opens one (see assignAttempts), and
+// within an attempt the lifecycle phase orders, then the provider's time,
+// then arrival: a send time or a late arrival never moves an event past a
+// later phase.
 func order(log []LogEntry) (entries []LogEntry, keys []sortKey, att *attempts, documents, deletions []int) {
 	entries = dedupe(log)
-	timed := true
 	keys, documents, deletions = split(entries)
-	for _, k := range keys {
-		timed = timed && entries[k.i].clock() == ClockEvent
-	}
-	if timed {
-		sortTimed(entries, keys)
+	if arrival, evented := clocks(entries, keys, false, false); !arrival && evented {
+		place(entries, keys, time.Time{})
+		sortTimed(keys)
 	} else {
 		att = &attempts{seen: map[kind]bool{}}
 		att.assign(entries, keys)
@@ -262,18 +263,69 @@ func split(entries []LogEntry) (keys []sortKey, documents, deletions []int) {
 		case e.Type == EventEnriched:
 			documents = append(documents, i)
 		default:
-			keys = append(keys, sortKey{i: i, phase: e.Type.Phase()})
+			keys = append(keys, sortKey{i: i, phase: e.Type.Phase(), at: e.OccurredAt})
 		}
 	}
 	return keys, documents, deletions
 }
 
-// sortTimed puts keys, in arrival order, in the order webhooks that all
-// carry event times apply.
-func sortTimed(entries []LogEntry, keys []sortKey) {
-	slices.SortStableFunc(keys, func(a, b sortKey) int {
-		return cmp.Or(entries[a.i].OccurredAt.Compare(entries[b.i].OccurredAt), cmp.Compare(a.phase, b.phase))
-	})
+// placeable reports whether a webhook keeps event time ordering a log: it
+// carries an event time, or it has none and neither decides nor opens an
+// attempt, so that where it applies among the others cannot change a
+// decision.
+func (e LogEntry) placeable() bool {
+	switch e.clock() {
+	case ClockEvent:
+		return true
+	case ClockNone:
+		return e.Change.Decision == "" && !e.opensAttempt()
+	}
+	return false
+}
+
+// clocks reports, of webhooks arriving after some for which it was
+// arrival and evented, whether one needs arrival to order it (it has a send
+// time, or no time and decides or opens an attempt), and whether one has an
+// event time. Event time orders a log that has one, and none of the other.
+func clocks(entries []LogEntry, keys []sortKey, arrival, evented bool) (bool, bool) {
+	for _, k := range keys {
+		e := &entries[k.i]
+		arrival = arrival || !e.placeable()
+		evented = evented || e.clock() == ClockEvent
+	}
+	return arrival, evented
+}
+
+// latest returns the latest event time of the webhooks of keys, or t when
+// it is later.
+func latest(entries []LogEntry, keys []sortKey, t time.Time) time.Time {
+	for _, k := range keys {
+		if e := &entries[k.i]; e.clock() == ClockEvent && e.OccurredAt.After(t) {
+			t = e.OccurredAt
+		}
+	}
+	return t
+}
+
+// place gives each of keys, in arrival order and arriving after webhooks
+// whose latest event time was last, the time it applies at: its event
+// time, or, for one without a time, the latest event time of those that
+// arrived before it, as it came after what the provider had told by then.
+func place(entries []LogEntry, keys []sortKey, last time.Time) {
+	for n := range keys {
+		e := &entries[keys[n].i]
+		if e.clock() != ClockEvent {
+			keys[n].at = last
+		} else if e.OccurredAt.After(last) {
+			last = e.OccurredAt
+		}
+	}
+}
+
+// sortTimed puts keys, in arrival order and placed, in the order they
+// apply when event time orders them.
+func sortTimed(keys []sortKey) {
+	slices.SortStableFunc(keys, func(a, b sortKey) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.phase, b.phase)) })
 }
 
 // sortUntimed puts keys, in arrival order and with their attempts, in the
@@ -285,9 +337,11 @@ func sortUntimed(entries []LogEntry, keys []sortKey) {
 	})
 }
 
-// sortKey places the webhook at index i of the arrival order.
+// sortKey places the webhook at index i of the arrival order; at is the
+// time it applies at (its event time, or where place put it).
 type sortKey struct {
 	i, phase, attempt, opener int
+	at                        time.Time
 }
 
 // kind is what assignAttempts remembers of a webhook: its attempt, its type

@@ -1,6 +1,7 @@
 package kycgate_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -205,5 +206,78 @@ func TestState_SameIDDifferentDedupKeyIsOrderDependent(t *testing.T) {
 	y := kycgate.Rebuild("src", "idwise", "j1", []kycgate.LogEntry{b, a})
 	if x.Decision != y.Decision {
 		t.Errorf("same set, two orders: %s vs %s", x.Decision, y.Decision)
+	}
+}
+
+// veriffEvent and veriffDecision are Veriff's event and decision webhooks
+// of session vf1; decided is its decisionTime, "" for none (null).
+func veriffEvent(action, attempt string, code int) string {
+	return fmt.Sprintf(`{"id":"10aaaaaa-0000-4000-8000-00000000000a","attemptId":%q,"feature":"selfid","code":%d,"action":%q,"vendorData":"u10","endUserId":null}`, attempt, code, action)
+}
+
+func veriffDecision(status, attempt string, code int, decided string) string {
+	at := "null"
+	if decided != "" {
+		at = `"2026-04-01T` + decided + `:00.000Z"`
+	}
+	return fmt.Sprintf(`{"status":"success","verification":{"id":"10aaaaaa-0000-4000-8000-00000000000a","attemptId":%q,"code":%d,"status":%q,"reason":null,"reasonCode":null,"vendorData":"u10","decisionTime":%s,"acceptanceTime":"2026-04-01T10:00:00.000Z","document":{"type":"PASSPORT","country":"GB"}}}`, attempt, code, status, at)
+}
+
+// R7: one webhook without a time (Veriff's expiry with decisionTime null,
+// as in Veriff's own example) made arrival order every webhook of the
+// session: the second attempt's approval was taken for a late delivery of
+// the first attempt, and the session showed expired.
+func TestState_UntimedExpiryAfterApproval(t *testing.T) {
+	vid, log := arrive(t, "veriff", provider.Config{},
+		veriffEvent("started", "a1", 7001), veriffEvent("submitted", "a1", 7002),
+		veriffDecision("resubmission_requested", "a1", 9103, "10:10"),
+		veriffEvent("started", "a2", 7001), veriffEvent("submitted", "a2", 7002),
+		veriffDecision("approved", "a2", 9001, "10:30"),
+		veriffDecision("expired", "a2", 9104, ""),
+	)
+	v, effects := kycgate.Replay("src", "veriff", vid, log)
+	if v.Status != kycgate.StatusApproved || v.Decision != kycgate.DecisionApproved || v.Attempt != 2 {
+		t.Errorf("an expiry without a time after the approval: %s %s attempt %d; want approved, attempt 2", v.Status, v.Decision, v.Attempt)
+	}
+	for _, e := range effects {
+		if (e.EventID == log[5].ID || e.EventID == log[6].ID) && e.Late {
+			t.Errorf("%s, delivered in order, is marked late", e.EventID)
+		}
+	}
+}
+
+// R8: a Sumsub webhook without a time (tags changed, createdAtMs missing)
+// made arrival order the others: a late retry of a resubmission request
+// was taken for the latest word, after the approval of the resubmission.
+// A createdAtMs without milliseconds is a time.
+func TestState_UntimedSumsubWebhookKeepsEventOrder(t *testing.T) {
+	for name, tags := range map[string]string{
+		"no createdAtMs":             `{"applicantId":"app1","correlationId":"req-9","externalUserId":"user-1","type":"applicantTagsChanged"}`,
+		"createdAtMs without millis": `{"applicantId":"app1","correlationId":"req-9","externalUserId":"user-1","type":"applicantTagsChanged","createdAtMs":"2026-11-22 10:00:09"}`,
+	} {
+		vid, log := arrive(t, "sumsub", provider.Config{},
+			sumsub("applicantReviewed", `{"reviewAnswer":"GREEN"}`, 2),
+			sumsub("applicantReviewed", `{"reviewAnswer":"RED","reviewRejectType":"RETRY"}`, 1), // a late retry
+			tags,
+		)
+		if v := kycgate.Rebuild("src", "sumsub", vid, log); v.Status != kycgate.StatusApproved || v.Attempt != 2 {
+			t.Errorf("%s: %s attempt %d, want approved, attempt 2", name, v.Status, v.Attempt)
+		}
+	}
+}
+
+// R9: Sumsub webhooks without a correlationId were keyed by their content
+// without createdAtMs, so a second GREEN after a RED was taken for a retry
+// of the first GREEN and dropped; a retry repeats createdAtMs.
+func TestState_SumsubRepeatedReviewWithoutCorrelationID(t *testing.T) {
+	review := func(answer string, n int) string {
+		return fmt.Sprintf(`{"applicantId":"app1","externalUserId":"user-1","type":"applicantReviewed","reviewStatus":"completed","reviewResult":{"reviewAnswer":%q},"createdAtMs":"2026-11-22 10:00:%02d.000"}`, answer, n)
+	}
+	vid, log := arrive(t, "sumsub", provider.Config{}, review("GREEN", 1), review("RED", 2), review("GREEN", 3), review("GREEN", 3))
+	if log[0].DedupKey == log[2].DedupKey || log[2].DedupKey != log[3].DedupKey {
+		t.Errorf("dedup keys %q %q %q %q: want the third distinct from the first, and the fourth a retry of it", log[0].DedupKey, log[1].DedupKey, log[2].DedupKey, log[3].DedupKey)
+	}
+	if v := kycgate.Rebuild("src", "sumsub", vid, log); v.Status != kycgate.StatusApproved {
+		t.Errorf("GREEN, RED, GREEN: %s, want approved", v.Status)
 	}
 }

@@ -13,10 +13,11 @@ import (
 	"github.com/kycgate/kycgate/internal/provider"
 )
 
-// Sumsub's time formats: createdAtMs is "yyyy-MM-dd HH:mm:ss.fff" in UTC;
-// createdAt carries a numeric zone.
+// Sumsub's time formats: createdAtMs is "yyyy-MM-dd HH:mm:ss.fff" in UTC
+// (read with or without its fraction: Go's parser takes one after the
+// seconds when the layout has none); createdAt carries a numeric zone.
 const (
-	layoutCreatedAtMs = "2006-01-02 15:04:05.000"
+	layoutCreatedAtMs = "2006-01-02 15:04:05"
 	layoutCreatedAt   = "2006-01-02 15:04:05-0700"
 )
 
@@ -80,7 +81,9 @@ func (p *Webhooks) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.
 	if f.CorrelationID != "" {
 		id.DedupKey = strings.Join([]string{"correlation", f.CorrelationID, f.Type, f.ApplicantID, f.ApplicantActionID}, "|")
 	} else {
-		key, err := provider.ContentKey(body, "createdAtMs", "createdAt")
+		// A retry repeats the body, createdAtMs included (docs/providers/sumsub.md):
+		// the same review given again later is another event.
+		key, err := provider.ContentKey(body)
 		if err != nil {
 			return kycgate.Identity{}, kycgate.Change{}, fmt.Errorf("sumsub: %w", err)
 		}

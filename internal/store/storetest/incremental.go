@@ -320,15 +320,15 @@ func testForwarded(t *testing.T, s kycgate.Store) {
 	}
 
 	// Event times order these two, so the submission, dated first, is late;
-	// then an event without a time makes arrival cut the log into attempts,
-	// where the phase comes before the time: the submission applies after
-	// the start again, and is no longer late.
+	// then a decision without a time makes arrival cut the log into
+	// attempts, where the phase comes before the time: the submission
+	// applies after the start again, and is no longer late.
 	begun := at("f3", 5, kycgate.EventStarted, kycgate.Change{Status: kycgate.StatusInProgress}, 6)
 	sent := at("f3", 1, kycgate.EventSubmitted, kycgate.Change{Status: kycgate.StatusSubmitted}, 7)
 	create(t, s, begun)
 	create(t, s, sent)
 	late("by event time", map[*kycgate.Event]bool{begun: false, sent: true})
-	untimed := at("f3", 0, kycgate.EventUpdated, kycgate.Change{Score: ptrTo(0.5)}, 8)
+	untimed := at("f3", 0, kycgate.EventDecided, kycgate.Change{Decision: kycgate.DecisionApproved}, 8)
 	untimed.OccurredAt = time.Time{}
 	create(t, s, untimed)
 	late("by arrival", map[*kycgate.Event]bool{begun: false, sent: false, untimed: false})
