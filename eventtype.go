@@ -35,3 +35,10 @@ var EventTypes = []EventType{
 func (t EventType) WorthFetching() bool {
 	return t == EventDecided || t == EventUpdated || t == EventAMLUpdate
 }
+
+// DecisionChanges are the types that may change a verification's decision
+// once it is made, besides EventDecided: a reviewer's update, a screening,
+// an expiry, a reset, a deletion, the provider's own document. A
+// destination that takes EventDecided takes them too, so that the last
+// message it gets carries the decision as it stands.
+var DecisionChanges = []EventType{EventUpdated, EventAMLUpdate, EventExpired, EventReset, EventDeleted, EventEnriched}

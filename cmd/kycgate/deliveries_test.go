@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/client"
+	"github.com/kycgate/kycgate/internal/delivery"
 )
 
 // TestCLI_Deliveries: a destination that refuses an event dead-letters it;
@@ -120,5 +122,48 @@ func TestCLI_ReplayUntaken(t *testing.T) {
 	code, _, errOut := cli(t, append([]string{"events", "replay", strings.Fields(lines[1])[0]}, conn...)...)
 	if code != 1 || !strings.Contains(errOut, "name one with --destination") || strings.Contains(errOut, "?destination") {
 		t.Errorf("replay of an event no filter takes: exit %d %s", code, errOut)
+	}
+}
+
+// TestForward_DecisionFilterFollowsTheDecision: a destination whose filter
+// takes only verification.decided still gets what changes a decision once
+// made (here a reset), so that the last message it gets carries the
+// verification as it is, not the approval the reset undid. Events before a
+// decision stay out.
+func TestForward_DecisionFilterFollowsTheDecision(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		got  []delivery.Envelope
+		done = make(chan struct{}, 16)
+	)
+	dest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var env delivery.Envelope
+		if err := json.NewDecoder(r.Body).Decode(&env); err != nil {
+			t.Errorf("decode envelope: %v", err)
+		}
+		mu.Lock()
+		got = append(got, env)
+		mu.Unlock()
+		done <- struct{}{}
+	}))
+	defer dest.Close()
+	url, _ := startApp(t, fmt.Sprintf("destinations:\n  - {name: app, url: %q, secret: \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", filter: {types: [verification.decided]}}\n", dest.URL))
+	postSumsub(t, url, `{"applicantId":"app-9","correlationId":"c1","type":"applicantPending","reviewStatus":"pending","createdAtMs":"2026-11-22 10:00:00.000"}`)
+	postSumsub(t, url, `{"applicantId":"app-9","correlationId":"c2","type":"applicantReviewed","reviewStatus":"completed","reviewResult":{"reviewAnswer":"GREEN"},"createdAtMs":"2026-11-22 10:05:00.000"}`)
+	postSumsub(t, url, `{"applicantId":"app-9","correlationId":"c3","type":"applicantReset","reviewStatus":"init","createdAtMs":"2026-11-22 10:09:00.000"}`)
+	for range 2 {
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the destination did not get two messages")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 || got[0].Type != kycgate.EventDecided || got[1].Type != kycgate.EventReset {
+		t.Fatalf("the destination got %d messages, want the decision then the reset: %+v", len(got), got)
+	}
+	if last := got[1].Verification; last.Status != kycgate.StatusPending || last.Decision != "" {
+		t.Errorf("the last message says %s %q, want pending without a decision", last.Status, last.Decision)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kycgate/kycgate"
 )
 
 func env(vars map[string]string) func(string) (string, bool) {
@@ -238,5 +240,28 @@ func TestParseDuration(t *testing.T) {
 	}
 	if _, err := ParseDuration("xd"); err == nil {
 		t.Error("xd accepted")
+	}
+}
+
+// TestFilter_DecisionFollowers: a filter that takes verification.decided
+// takes what may change a decision once made, and nothing else it does
+// not name.
+func TestFilter_DecisionFollowers(t *testing.T) {
+	f := Filter{Types: []string{"verification.decided"}, Providers: []string{"sumsub"}}
+	for _, typ := range []kycgate.EventType{kycgate.EventDecided, kycgate.EventReset, kycgate.EventExpired, kycgate.EventDeleted, kycgate.EventUpdated, kycgate.EventAMLUpdate, kycgate.EventEnriched} {
+		if !f.Match(typ, "sumsub", "s") {
+			t.Errorf("%s does not pass a decided filter", typ)
+		}
+		if f.Match(typ, "metamap", "s") {
+			t.Errorf("%s of another provider passes", typ)
+		}
+	}
+	for _, typ := range []kycgate.EventType{kycgate.EventStarted, kycgate.EventSubmitted, kycgate.EventOnHold, kycgate.EventOther} {
+		if f.Match(typ, "sumsub", "s") {
+			t.Errorf("%s passes a decided filter", typ)
+		}
+	}
+	if (Filter{Types: []string{"verification.started"}}).Match(kycgate.EventReset, "sumsub", "s") {
+		t.Error("a filter without verification.decided takes a reset")
 	}
 }

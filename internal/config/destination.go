@@ -54,7 +54,9 @@ type NATS struct {
 	CreateStream bool   `yaml:"create_stream"`
 }
 
-// Filter selects the events a destination receives; empty lists select all.
+// Filter selects the events a destination receives; empty lists select
+// all. Types that name verification.decided take kycgate.DecisionChanges
+// too.
 type Filter struct {
 	Types     []string `yaml:"types"`
 	Providers []string `yaml:"providers"`
@@ -64,7 +66,8 @@ type Filter struct {
 // Match reports whether the filter lets an event through.
 func (f Filter) Match(typ kycgate.EventType, provider, source string) bool {
 	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
-	return in(f.Types, string(typ)) && in(f.Providers, provider) && in(f.Sources, source)
+	follows := slices.Contains(f.Types, string(kycgate.EventDecided)) && slices.Contains(kycgate.DecisionChanges, typ)
+	return (in(f.Types, string(typ)) || follows) && in(f.Providers, provider) && in(f.Sources, source)
 }
 
 func (d *Destination) setDefaults() {
