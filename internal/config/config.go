@@ -121,7 +121,12 @@ func (a *SourceAPI) validate(key string, adapter provider.Adapter) error {
 	names := spec.KeyNames()
 	for _, k := range slices.Sorted(maps.Keys(a.Keys)) {
 		if !slices.Contains(names, k) {
-			return fmt.Errorf("%s.%s: %s's API does not take it; it takes %s", key, k, adapter.Name, strings.Join(names, " and "))
+			msg := fmt.Sprintf("%s.%s: %s's API does not take it; its credentials are %s, and every api block may set base_url, region, min_interval and timeout",
+				key, k, adapter.Name, strings.Join(names, " and "))
+			if near := closest(k, append(slices.Clone(names), "base_url", "region", "min_interval", "timeout")); near != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", near)
+			}
+			return errors.New(msg)
 		}
 	}
 	for _, k := range names {
@@ -249,7 +254,11 @@ func checkKnownKeys(data []byte) error {
 		var unknown []string
 		for _, e := range typeErr.Errors {
 			if m := unknownField.FindStringSubmatch(e); m != nil {
-				unknown = append(unknown, fmt.Sprintf("%s: unknown key %q", m[1], m[2]))
+				msg := fmt.Sprintf("%s: unknown key %q", m[1], m[2])
+				if near := closest(m[2], yamlKeys()[m[3]]); near != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", near)
+				}
+				unknown = append(unknown, msg)
 			}
 		}
 		if len(unknown) == 0 {
@@ -267,7 +276,7 @@ func cleanYAMLError(err error) error {
 	return errors.New(msg)
 }
 
-var unknownField = regexp.MustCompile(`^(line \d+): field (\S+) not found in type`)
+var unknownField = regexp.MustCompile(`^(line \d+): field (\S+) not found in type (\S+)`)
 
 var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 

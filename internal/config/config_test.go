@@ -136,8 +136,9 @@ func TestParse_Invalid(t *testing.T) {
 		name, yml, want string
 	}{
 		{"not yaml", "sources: [", "did not find expected"},
-		{"unknown top-level key", "listne: \":80\"", "line 1: unknown key \"listne\""},
-		{"unknown source key", "sources:\n  - name: a\n    provider: sumsub\n    secret: x", "line 4: unknown key \"secret\""},
+		{"unknown top-level key", "listne: \":80\"", "line 1: unknown key \"listne\" (did you mean \"listen\"?)"},
+		{"unknown source key", "sources:\n  - name: a\n    provider: sumsub\n    secret: x", "line 4: unknown key \"secret\" (did you mean \"secrets\"?)"},
+		{"unknown key like none", "sources:\n  - name: a\n    provider: sumsub\n    colour: x", "line 4: unknown key \"colour\""},
 		{"unset variable", "sources:\n  - name: a\n    provider: sumsub\n    secrets: [\"${NOPE}\"]", "sources[0].secrets[0]: environment variable NOPE is not set"},
 		{"unknown provider", "sources:\n  - name: a\n    provider: no-such-provider\n    insecure: true", "sources[0] (a).provider: unknown provider \"no-such-provider\""},
 		{"missing provider", "sources:\n  - name: a", "sources[0] (a).provider: required"},
@@ -188,7 +189,8 @@ func TestParse_Invalid(t *testing.T) {
 		{"api region elsewhere", "sources:\n  - {name: a, provider: vericato, insecure: true, api: {api_key: k, region: uae}}", "vericato's API has one host"},
 		{"api region unknown", "sources:\n  - {name: a, provider: idwise, insecure: true, api: {api_key: k, api_secret: s, region: mars}}", "api.region: \"mars\": one of eu, qatar, uae"},
 		{"api unknown region", "sources:\n  - {name: a, provider: idwise, insecure: true, api: {api_key: k, api_secret: s, region: mars}}", "api.region: \"mars\""},
-		{"api unknown key", "sources:\n  - name: a\n    provider: idwise\n    insecure: true\n    api:\n      password: p", "api.password: idwise's API does not take it; it takes api_key and api_secret"},
+		{"api unknown key", "sources:\n  - name: a\n    provider: idwise\n    insecure: true\n    api:\n      password: p", "api.password: idwise's API does not take it; its credentials are api_key and api_secret, and every api block may set base_url, region, min_interval and timeout"},
+		{"api key typo", "sources:\n  - name: a\n    provider: onfido\n    secrets: [x]\n    api:\n      api_token: t\n      regoin: eu", "api.regoin: onfido's API does not take it; its credentials are api_token, and every api block may set base_url, region, min_interval and timeout (did you mean \"region\"?)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
