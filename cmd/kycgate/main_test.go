@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -329,5 +330,28 @@ func TestConfigExample(t *testing.T) {
 	want := fmt.Sprintf("is valid: %d source(s)", len(registry.Names()))
 	if code := run(context.Background(), []string{"config", "check", "--config", path}, &checked, &errb); code != 0 || !strings.Contains(checked.String(), want) {
 		t.Fatalf("config check of the example: exit %d, %q lacks %q; %s", code, checked.String(), want, errb.String())
+	}
+}
+
+// TestServe_PortTaken: a port another process holds stops serve with a
+// message that says what to do, before the store's file is created.
+func TestServe_PortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "k.yaml")
+	if err := os.WriteFile(cfg, []byte("storage: \"sqlite://"+dir+"/data/k.db\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--config", cfg, "--listen", ln.Addr().String()}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "another process listens there") || !strings.Contains(errb.String(), "--listen") {
+		t.Errorf("exit %d: %s", code, errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+		t.Errorf("the store was opened before the address: %v", err)
 	}
 }

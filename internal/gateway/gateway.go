@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,8 +73,17 @@ func (a *App) Open(ctx context.Context) error {
 	}
 	// Whatever logs through the gateway, no configured secret reaches the log.
 	a.Logger = slog.New(redact.New(a.Config.SecretValues()...).Handler(a.Logger.Handler()))
+	// The address first: a port another process holds stops the start
+	// before the store is opened, or its file created.
 	var err error
+	if a.ln, err = net.Listen("tcp", a.Config.Listen); err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("listen on %s: another process listens there: stop it, or choose another address (--listen, or listen in the configuration)", a.Config.Listen)
+		}
+		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
+	}
 	if a.store, _, err = OpenStore(ctx, a.Config); err != nil {
+		a.ln.Close()
 		return err
 	}
 
@@ -84,7 +94,7 @@ func (a *App) Open(ctx context.Context) error {
 
 	sources, err := IngestSources(a.Config)
 	if err != nil {
-		a.store.Close()
+		a.Close()
 		return err
 	}
 	if len(sources) == 0 {
@@ -131,10 +141,6 @@ func (a *App) Open(ctx context.Context) error {
 	}
 	a.server = server.New(server.Options{Ingest: svc, Store: a.store, Recorder: recorder, Forwarding: a.forwarder, Fetching: a.fetcher, Router: router,
 		APITokens: a.Config.APITokens, TrustedProxies: a.Config.TrustedProxyPrefixes, MaxConnections: a.Config.MaxConnections, Sources: infos, Gatherer: reg, Logger: a.Logger, Now: a.Now})
-	if a.ln, err = net.Listen("tcp", a.Config.Listen); err != nil {
-		a.Close()
-		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
-	}
 	return nil
 }
 
@@ -207,6 +213,9 @@ func (a *App) purgeRawBodies(ctx context.Context, age time.Duration) {
 
 // Close releases what Open acquired, in reverse order.
 func (a *App) Close() error {
+	if a.ln != nil {
+		a.ln.Close() // closed already when it served
+	}
 	if a.committer != nil {
 		a.committer.Close()
 		a.committer = nil
