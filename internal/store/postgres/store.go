@@ -80,7 +80,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres: connect: %w", err)
+		c := cfg.ConnConfig
+		return nil, fmt.Errorf("postgres: cannot connect to %s:%d as %s, database %s: is PostgreSQL running there, and do the storage URL's host, port, user and database name it? (%s)",
+			c.Host, c.Port, c.User, c.Database, firstLines(err.Error()))
 	}
 	return &Store{pool: pool, writes: max(1, int(cfg.MaxConns)/2)}, nil
 }
@@ -253,4 +255,16 @@ func queryPage[T any](ctx context.Context, s *Store, query string, w *sqlstore.W
 	defer rows.Close()
 	items, next, err := sqlstore.ReadPage(rows, limit, scan)
 	return items, next, unavailable(err)
+}
+
+// firstLines returns msg with its repeated lines once: a driver that tries
+// a server several ways (with TLS, then without) reports each failure.
+func firstLines(msg string) string {
+	var lines []string
+	for _, l := range strings.Split(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, " ")
 }
