@@ -86,6 +86,20 @@ func pageQuery(q url.Values, limit int, cursor string) {
 	}
 }
 
+// timeFlag is a flag that takes an RFC 3339 time, refused as a usage
+// error when it is not one.
+type timeFlag string
+
+func (f *timeFlag) String() string { return string(*f) }
+func (f *timeFlag) Type() string   { return "time" }
+func (f *timeFlag) Set(v string) error {
+	if _, err := time.Parse(time.RFC3339, v); err != nil {
+		return fmt.Errorf("want an RFC 3339 time, such as 2026-11-01T00:00:00Z")
+	}
+	*f = timeFlag(v)
+	return nil
+}
+
 func setIf(q url.Values, key, value string) {
 	if value != "" {
 		q.Set(key, value)
@@ -133,8 +147,9 @@ func newVerificationsCmd() *cobra.Command {
 	cf.register(cmd)
 
 	var f struct {
-		source, provider, status, user, search, since, cursor string
-		limit                                                 int
+		source, provider, status, user, search, cursor string
+		since                                          timeFlag
+		limit                                          int
 	}
 	list := &cobra.Command{
 		Use:   "list",
@@ -155,7 +170,7 @@ since a time (unlike stats funnel --since, which selects by creation).`,
 			setIf(q, "status", f.status)
 			setIf(q, "external_user_id", f.user)
 			setIf(q, "q", f.search)
-			setIf(q, "since", f.since)
+			setIf(q, "since", string(f.since))
 			pageQuery(q, f.limit, f.cursor)
 			return runList(cmd, &cf, "/api/v1/verifications", q, "SOURCE\tID\tPROVIDER\tSTATUS\tDECISION\tUSER\tUPDATED",
 				func(v kycgate.Verification) string {
@@ -168,7 +183,7 @@ since a time (unlike stats funnel --since, which selects by creation).`,
 	list.Flags().StringVar(&f.status, "status", "", "only this status (pending, in_progress, submitted, on_hold, approved, declined, review_needed, resubmission_requested, abandoned, expired, deleted)")
 	list.Flags().StringVar(&f.user, "user", "", "only this external user id")
 	list.Flags().StringVar(&f.search, "search", "", "only verifications whose id or external user id starts with this, across providers")
-	list.Flags().StringVar(&f.since, "since", "", "only verifications updated at or after this RFC 3339 time")
+	list.Flags().Var(&f.since, "since", "only verifications updated at or after this RFC 3339 time")
 	list.Flags().IntVar(&f.limit, "limit", 0, "page size, 1 to 500 (default 50)")
 	list.Flags().StringVar(&f.cursor, "cursor", "", "continue after the previous page")
 
@@ -351,9 +366,10 @@ func newEventsCmd() *cobra.Command {
 	cf.register(cmd)
 
 	var f struct {
-		source, provider, verification, typ, since, cursor string
-		flagged                                            bool
-		limit                                              int
+		source, provider, verification, typ, cursor string
+		since                                       timeFlag
+		flagged                                     bool
+		limit                                       int
 	}
 	list := &cobra.Command{
 		Use:   "list",
@@ -367,7 +383,7 @@ func newEventsCmd() *cobra.Command {
 			setIf(q, "provider", f.provider)
 			setIf(q, "verification_id", f.verification)
 			setIf(q, "type", f.typ)
-			setIf(q, "since", f.since)
+			setIf(q, "since", string(f.since))
 			if f.flagged {
 				q.Set("flagged", "true")
 			}
@@ -383,7 +399,7 @@ func newEventsCmd() *cobra.Command {
 	list.Flags().StringVar(&f.verification, "verification", "", "only events of this verification id")
 	list.Flags().StringVar(&f.typ, "type", "", "only this canonical type, e.g. verification.decided")
 	list.Flags().BoolVar(&f.flagged, "flagged", false, "only events stored flagged (unparseable, unknown_event, altered or unstorable)")
-	list.Flags().StringVar(&f.since, "since", "", "only received at or after this RFC 3339 time")
+	list.Flags().Var(&f.since, "since", "only received at or after this RFC 3339 time")
 	list.Flags().IntVar(&f.limit, "limit", 0, "page size, 1 to 500 (default 50)")
 	list.Flags().StringVar(&f.cursor, "cursor", "", "continue after the previous page")
 

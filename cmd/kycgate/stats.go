@@ -22,8 +22,9 @@ func newStatsCmd() *cobra.Command {
 	cf.register(cmd)
 
 	var f struct {
-		source, provider, flow, since, until, groupBy string
-		top                                           int
+		source, provider, flow, groupBy string
+		since, until                    timeFlag
+		top                             int
 	}
 	funnel := &cobra.Command{
 		Use:   "funnel",
@@ -57,8 +58,8 @@ list --since, which selects by last update).`,
 			setIf(q, "source", f.source)
 			setIf(q, "provider", f.provider)
 			setIf(q, "flow", f.flow)
-			setIf(q, "since", f.since)
-			setIf(q, "until", f.until)
+			setIf(q, "since", string(f.since))
+			setIf(q, "until", string(f.until))
 			setIf(q, "group_by", f.groupBy)
 			if f.top != 0 {
 				q.Set("top", strconv.Itoa(f.top))
@@ -114,8 +115,8 @@ list --since, which selects by last update).`,
 	funnel.Flags().StringVar(&f.source, "source", "", "only this source")
 	funnel.Flags().StringVar(&f.provider, "provider", "", "only this provider")
 	funnel.Flags().StringVar(&f.flow, "flow", "", "only this flow (the provider's flow or level id)")
-	funnel.Flags().StringVar(&f.since, "since", "", "only verifications created at or after this RFC 3339 time")
-	funnel.Flags().StringVar(&f.until, "until", "", "only verifications created before this RFC 3339 time")
+	funnel.Flags().Var(&f.since, "since", "only verifications created at or after this RFC 3339 time")
+	funnel.Flags().Var(&f.until, "until", "only verifications created before this RFC 3339 time")
 	funnel.Flags().StringVar(&f.groupBy, "group-by", "", "provider (default), source, flow or tracker")
 	funnel.Flags().IntVar(&f.top, "top", 0, "drop-off places listed per group, 1 to 100 (default 10)")
 	cmd.AddCommand(funnel)
