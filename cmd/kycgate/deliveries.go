@@ -58,7 +58,7 @@ func newDeliveriesCmd() *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one delivery with every attempt",
-		Args:  cobra.ExactArgs(1),
+		Args:  argsOfUse,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {
@@ -116,7 +116,7 @@ func newEventsReplayCmd(cf *clientFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "replay ID",
 		Short: "Deliver a stored event again, to one destination or every destination that takes it",
-		Args:  cobra.ExactArgs(1),
+		Args:  argsOfUse,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {

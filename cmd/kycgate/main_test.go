@@ -53,6 +53,8 @@ func TestRun_ExitCodes(t *testing.T) {
 		{"config check valid", []string{"config", "check", "--config", write("c.yaml", "api_tokens: [\"tok-secret-1\"]\nsources:\n  - {name: a, provider: sumsub, secrets: [\"sumsub-secret-9\"]}\n")}, 0, "is valid: 1 source(s)"},
 		{"config check invalid", []string{"config", "check", "--config", write("bad.yaml", "sources:\n  - {name: a, provider: sumsub}\n")}, 2, "sources[0] (a).secrets"},
 		{"config check without file", []string{"config", "check"}, 2, "--config: required"},
+		{"an argument missing", []string{"verifications", "show", "sumsub"}, 2, "kycgate verifications show: missing ID (usage: kycgate verifications show SOURCE ID"},
+		{"an argument too many", []string{"events", "show", "evt_1", "evt_2"}, 2, `kycgate events show: takes ID, not "evt_2" too`},
 		{"a time that is not one", []string{"verifications", "list", "--since", "yesterday"}, 2, `invalid argument "yesterday" for "--since" flag: want an RFC 3339 time`},
 		{"a funnel until no time", []string{"stats", "funnel", "--until", "2026-13-01"}, 2, "want an RFC 3339 time"},
 		{"address in use", []string{"serve", "--listen", "256.0.0.1:1", "--config", write("ok.yaml", "storage: \"sqlite://"+dir+"/k.db\"\n")}, 1, "listen on 256.0.0.1:1"},

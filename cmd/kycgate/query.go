@@ -86,6 +86,19 @@ func pageQuery(q url.Values, limit int, cursor string) {
 	}
 }
 
+// argsOfUse checks a command's arguments against those its Use names
+// (show SOURCE ID): a usage error that names what is missing or extra.
+func argsOfUse(cmd *cobra.Command, args []string) error {
+	want := strings.Fields(cmd.Use)[1:]
+	switch {
+	case len(args) < len(want):
+		return usageError{fmt.Errorf("%s: missing %s (usage: %s)", cmd.CommandPath(), strings.Join(want[len(args):], " and "), cmd.UseLine())}
+	case len(args) > len(want):
+		return usageError{fmt.Errorf("%s: takes %s, not %q too (usage: %s)", cmd.CommandPath(), strings.Join(want, " and "), strings.Join(args[len(want):], " "), cmd.UseLine())}
+	}
+	return nil
+}
+
 // timeFlag is a flag that takes an RFC 3339 time, refused as a usage
 // error when it is not one.
 type timeFlag string
@@ -193,7 +206,7 @@ since a time (unlike stats funnel --since, which selects by creation).`,
 		Short: "Show one verification and its timeline of events",
 		Example: `  kycgate verifications show kyc-prod 5cb56e8e0a975a35f333cb83
   kycgate verifications show kyc-prod 5cb56e8e0a975a35f333cb83 --provider-data -o json`,
-		Args: cobra.ExactArgs(2),
+		Args: argsOfUse,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {
@@ -264,7 +277,7 @@ kycgate fetches on its own after each decision; refresh is for what changed
 since, or after fixing credentials. With --wait, it waits for the outcome
 and fails when the fetch fails.`,
 		Example: `  kycgate verifications refresh kyc-prod 6156311aba4c52001b1290a2 --wait 30s`,
-		Args:    cobra.ExactArgs(2),
+		Args:    argsOfUse,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {
@@ -318,7 +331,7 @@ the verification becomes a tombstone that keeps its ids, status, decision and
 timestamps, and the raw bodies and metadata of its events are purged. Events
 the provider sends later are purged too. The deletion is forwarded to your
 destinations as verification.deleted. Running it twice changes nothing.`,
-		Args: cobra.ExactArgs(2),
+		Args: argsOfUse,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {
@@ -406,7 +419,7 @@ func newEventsCmd() *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one event with its headers and raw body",
-		Args:  cobra.ExactArgs(1),
+		Args:  argsOfUse,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {

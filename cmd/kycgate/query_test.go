@@ -134,7 +134,7 @@ func TestCLI_Query(t *testing.T) {
 		{[]string{"verifications", "list", "--server", url, "--token", cliToken, "-o", "xml"}, 2, "--output"},
 		{[]string{"verifications", "list", "--server", url, "--token", cliToken, "--status", "great"}, 1, "query parameter status"},
 		{[]string{"verifications", "show", "sumsub", "nope", "--server", url, "--token", cliToken}, 1, "not found"},
-		{[]string{"verifications", "show", "only-one-arg", "--server", url, "--token", cliToken}, 2, "accepts 2 arg"},
+		{[]string{"verifications", "show", "only-one-arg", "--server", url, "--token", cliToken}, 2, "missing ID (usage: kycgate verifications show SOURCE ID"},
 		{[]string{"events", "list", "--server", "http://127.0.0.1:1", "--token", cliToken}, 1, "cannot reach kycgate"},
 		{[]string{"stats", "funnel", "--group-by", "colour", "--server", url, "--token", cliToken}, 1, "query parameter group_by"},
 	} {
