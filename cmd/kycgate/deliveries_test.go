@@ -167,3 +167,20 @@ func TestForward_DecisionFilterFollowsTheDecision(t *testing.T) {
 		t.Errorf("the last message says %s %q, want pending without a decision", last.Status, last.Decision)
 	}
 }
+
+// TestCLI_ReplayWithoutDestinations: replaying an event on a gateway with
+// no destinations says to configure one.
+func TestCLI_ReplayWithoutDestinations(t *testing.T) {
+	url, _ := startApp(t)
+	postSumsub(t, url, `{"applicantId":"app-8","correlationId":"c8","type":"applicantPending","reviewStatus":"pending","createdAtMs":"2026-11-22 10:00:00.000"}`)
+	conn := []string{"--server", url, "--token", cliToken}
+	_, out, _ := cli(t, append([]string{"events", "list"}, conn...)...)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("events list:\n%s", out)
+	}
+	code, _, errOut := cli(t, append([]string{"events", "replay", strings.Fields(lines[1])[0]}, conn...)...)
+	if code != 1 || !strings.Contains(errOut, "no destinations are configured: add one under destinations") {
+		t.Errorf("replay without destinations: exit %d %s", code, errOut)
+	}
+}

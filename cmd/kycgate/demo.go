@@ -34,6 +34,9 @@ an earlier demo left (the summary then counts its verifications too).`,
 			if p.Count < 1 {
 				return usageError{fmt.Errorf("--count: at least 1")}
 			}
+			if p.Reuse && p.Store == "" {
+				return usageError{fmt.Errorf("--reuse: only with --store FILE, the store to play more journeys into")}
+			}
 			p.Command = selfCommand()
 			return demo.Run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), p)
 		},

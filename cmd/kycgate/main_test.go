@@ -55,6 +55,7 @@ func TestRun_ExitCodes(t *testing.T) {
 		{"config check without file", []string{"config", "check"}, 2, "--config: required"},
 		{"an argument missing", []string{"verifications", "show", "sumsub"}, 2, "kycgate verifications show: missing ID (usage: kycgate verifications show SOURCE ID"},
 		{"an argument too many", []string{"events", "show", "evt_1", "evt_2"}, 2, `kycgate events show: takes ID, not "evt_2" too`},
+		{"demo reuse without a store", []string{"demo", "--reuse"}, 2, "--reuse: only with --store FILE"},
 		{"a time that is not one", []string{"verifications", "list", "--since", "yesterday"}, 2, `invalid argument "yesterday" for "--since" flag: want an RFC 3339 time`},
 		{"a funnel until no time", []string{"stats", "funnel", "--until", "2026-13-01"}, 2, "want an RFC 3339 time"},
 		{"address in use", []string{"serve", "--listen", "256.0.0.1:1", "--config", write("ok.yaml", "storage: \"sqlite://"+dir+"/k.db\"\n")}, 1, "listen on 256.0.0.1:1"},

@@ -43,3 +43,6 @@ func (r *Router) Route(typ kycgate.EventType, provider, source string) []string 
 func (r *Router) Has(name string) bool {
 	return slices.ContainsFunc(r.routes, func(d Route) bool { return d.Name == name })
 }
+
+// Empty reports whether no destination is configured.
+func (r *Router) Empty() bool { return len(r.routes) == 0 }

@@ -107,8 +107,8 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if s.router == nil {
-		return kycgate.Errorf(kycgate.EUNPROCESSABLE, "no destinations are configured")
+	if s.router == nil || s.router.Empty() {
+		return kycgate.Errorf(kycgate.EUNPROCESSABLE, "no destinations are configured: add one under destinations in the configuration (docs/delivery.md)")
 	}
 	var dests []string
 	if name := r.URL.Query().Get("destination"); name != "" {

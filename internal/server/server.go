@@ -73,6 +73,7 @@ type Recorder interface {
 type Router interface {
 	Route(typ kycgate.EventType, provider, source string) []string
 	Has(name string) bool
+	Empty() bool // no destination is configured
 }
 
 // Options assemble a Server.
