@@ -57,4 +57,4 @@ screenshots: ## drive the dashboard in headless Chromium and save its screenshot
 	KYCGATE_SCREENSHOTS=$(CURDIR)/docs/images $(GO) test -count=1 -run 'TestDashboard' ./cmd/kycgate
 
 clean: ## remove build output and the example database
-	rm -rf bin kycgate.db kycgate.db-wal kycgate.db-shm
+	rm -rf bin kycgate.db kycgate.db-wal kycgate.db-shm kycgate.db-serve.lock

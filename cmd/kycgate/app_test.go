@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -177,4 +178,29 @@ func TestApp_IdleConnectionsNeverLockOut(t *testing.T) {
 			t.Fatalf("webhook %d: %d", n, resp.StatusCode)
 		}
 	}
+}
+
+// TestApp_OneServePerSQLiteFile: a second gateway on a SQLite file another
+// one serves is refused, with the process that holds it; once that one
+// stops, it starts.
+func TestApp_OneServePerSQLiteFile(t *testing.T) {
+	storage := "sqlite://" + filepath.Join(t.TempDir(), "k.db")
+	parse := func() *config.Config {
+		cfg, err := config.Parse(fmt.Appendf(nil, "listen: \"127.0.0.1:0\"\nstorage: %q\n", storage), func(string) (string, bool) { return "", false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	_, stop := runApp(t, parse())
+	second := &gateway.App{Config: parse(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	err := second.Open(context.Background())
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("another kycgate serve (process %d) serves", os.Getpid())) {
+		second.Close()
+		t.Fatalf("a second serve of the file: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	runApp(t, parse())
 }

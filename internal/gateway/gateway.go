@@ -61,6 +61,7 @@ type App struct {
 	closeTargets func()
 	server       *server.Server
 	ln           net.Listener
+	unlock       func() // releases the SQLite file's serve lock
 }
 
 // Open opens the store, applies migrations, and starts listening.
@@ -82,8 +83,19 @@ func (a *App) Open(ctx context.Context) error {
 		}
 		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
 	}
+	if !postgres.IsURL(a.Config.Storage) {
+		path, err := sqlite.PathFromURL(a.Config.Storage)
+		if err != nil {
+			a.ln.Close()
+			return ConfigError{Err: fmt.Errorf("storage: %w", err)}
+		}
+		if a.unlock, err = sqlite.LockServing(path); err != nil {
+			a.ln.Close()
+			return err
+		}
+	}
 	if a.store, _, err = OpenStore(ctx, a.Config); err != nil {
-		a.ln.Close()
+		a.Close()
 		return err
 	}
 
@@ -224,12 +236,16 @@ func (a *App) Close() error {
 		a.closeTargets()
 		a.closeTargets = nil
 	}
+	var err error
 	if a.store != nil {
-		err := a.store.Close()
+		err = a.store.Close()
 		a.store = nil
-		return err
 	}
-	return nil
+	if a.unlock != nil {
+		a.unlock()
+		a.unlock = nil
+	}
+	return err
 }
 
 // Store is a kycgate.Store that also migrates its schema.
