@@ -112,14 +112,7 @@ func clientFor(url string) *client.Client { return client.New(url, cliToken) }
 // says which flag names one.
 func TestCLI_ReplayUntaken(t *testing.T) {
 	url, _ := startApp(t, "destinations:\n  - {name: app, url: \"http://127.0.0.1:1/hooks\", secret: \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", filter: {types: [verification.decided]}}\n")
-	postSumsub(t, url, `{"applicantId":"app-6","correlationId":"c6","type":"applicantPending","reviewStatus":"pending","createdAtMs":"2026-11-22 10:00:00.000"}`)
-	conn := []string{"--server", url, "--token", cliToken}
-	_, out, _ := cli(t, append([]string{"events", "list"}, conn...)...)
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("events list:\n%s", out)
-	}
-	code, _, errOut := cli(t, append([]string{"events", "replay", strings.Fields(lines[1])[0]}, conn...)...)
+	code, errOut := replayOnlyEvent(t, url)
 	if code != 1 || !strings.Contains(errOut, "name one with --destination") || strings.Contains(errOut, "?destination") {
 		t.Errorf("replay of an event no filter takes: exit %d %s", code, errOut)
 	}
@@ -172,7 +165,16 @@ func TestForward_DecisionFilterFollowsTheDecision(t *testing.T) {
 // no destinations says to configure one.
 func TestCLI_ReplayWithoutDestinations(t *testing.T) {
 	url, _ := startApp(t)
-	postSumsub(t, url, `{"applicantId":"app-8","correlationId":"c8","type":"applicantPending","reviewStatus":"pending","createdAtMs":"2026-11-22 10:00:00.000"}`)
+	if code, errOut := replayOnlyEvent(t, url); code != 1 || !strings.Contains(errOut, "no destinations are configured: add one under destinations") {
+		t.Errorf("replay without destinations: exit %d %s", code, errOut)
+	}
+}
+
+// replayOnlyEvent stores one webhook at the gateway at url and replays it
+// with kycgate events replay, as a user would find it: from events list.
+func replayOnlyEvent(t *testing.T, url string) (int, string) {
+	t.Helper()
+	postSumsub(t, url, `{"applicantId":"app-6","correlationId":"c6","type":"applicantPending","reviewStatus":"pending","createdAtMs":"2026-11-22 10:00:00.000"}`)
 	conn := []string{"--server", url, "--token", cliToken}
 	_, out, _ := cli(t, append([]string{"events", "list"}, conn...)...)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -180,7 +182,5 @@ func TestCLI_ReplayWithoutDestinations(t *testing.T) {
 		t.Fatalf("events list:\n%s", out)
 	}
 	code, _, errOut := cli(t, append([]string{"events", "replay", strings.Fields(lines[1])[0]}, conn...)...)
-	if code != 1 || !strings.Contains(errOut, "no destinations are configured: add one under destinations") {
-		t.Errorf("replay without destinations: exit %d %s", code, errOut)
-	}
+	return code, errOut
 }

@@ -118,8 +118,14 @@ type webhookAck struct {
 
 func postMetamap(t *testing.T, base, body string) (webhookAck, int) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/metamap", strings.NewReader(body))
-	req.Header = metamap.Sign(metamapSecret, []byte(body))
+	return postWebhook(t, base+"/webhooks/metamap", metamap.Sign(metamapSecret, []byte(body)), body)
+}
+
+// postWebhook posts body with header h to url and returns the answer.
+func postWebhook(t *testing.T, url string, h http.Header, body string) (webhookAck, int) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header = h
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -143,17 +149,9 @@ func TestIngest_LossyBodiesStayDistinct(t *testing.T) {
 	post := func(body string) webhookAck {
 		t.Helper()
 		h, _ := sumsub.Sign("s3cret", "HMAC_SHA256_HEX", []byte(body))
-		req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/sumsub", strings.NewReader(body))
-		req.Header = h
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		var a webhookAck
-		if resp.StatusCode != 200 || json.Unmarshal(b, &a) != nil || a.ID == "" {
-			t.Fatalf("answered %d %s to %q", resp.StatusCode, b, body)
+		a, status := postWebhook(t, base+"/webhooks/sumsub", h, body)
+		if status != 200 || a.ID == "" {
+			t.Fatalf("answered %d %+v to %q", status, a, body)
 		}
 		return a
 	}
