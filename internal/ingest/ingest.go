@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -136,7 +137,12 @@ func (s *Service) ingest(ctx context.Context, src *Source, d Request, now time.T
 	if errors.Is(err, errTooLarge) {
 		return Result{}, OutcomeTooLarge, tooLarge(src)
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return Result{}, OutcomeBadRequest, kycgate.WrapError(kycgate.EINVALID, err, "could not read the request body: it did not arrive within the server's read timeout")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return Result{}, OutcomeBadRequest, kycgate.WrapError(kycgate.EINVALID, err, "could not read the request body: it ended before the %d bytes its Content-Length declared", d.ContentLength)
+	case err != nil:
 		return Result{}, OutcomeBadRequest, kycgate.WrapError(kycgate.EINVALID, err, "could not read the request body")
 	}
 	if src.checkSignature {

@@ -80,3 +80,24 @@ func TestHeaderInjection(t *testing.T) {
 		t.Error("stored an event from a malformed request")
 	}
 }
+
+// TestBodyShorterThanDeclared: a body that ends before its Content-Length
+// is answered 400 with a message that says so, and nothing is stored.
+func TestBodyShorterThanDeclared(t *testing.T) {
+	g := newGateway(t)
+	c, err := net.Dial("tcp", strings.TrimPrefix(g.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("POST /webhooks/sumsub HTTP/1.1\r\nHost: kycgate\r\nContent-Length: 1000\r\n\r\n{\"type\":"))
+	c.(*net.TCPConn).CloseWrite()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	reply, _ := io.ReadAll(c)
+	if !strings.HasPrefix(string(reply), "HTTP/1.1 400") || !strings.Contains(string(reply), "it ended before the 1000 bytes its Content-Length declared") {
+		t.Errorf("answer %q", reply)
+	}
+	if g.count(t) != 0 {
+		t.Error("stored a body that was cut")
+	}
+}
