@@ -78,7 +78,6 @@ func (s *ReplayState) UnmarshalJSON(b []byte) error {
 type mark struct {
 	At       time.Time `json:"t"` // the provider's time
 	Phase    int       `json:"p,omitempty"`
-	Final    int       `json:"fi,omitempty"`
 	Attempt  int       `json:"a,omitempty"`
 	Opener   int       `json:"o,omitempty"`
 	Received time.Time `json:"r"`
@@ -88,7 +87,7 @@ type mark struct {
 }
 
 func markOf(e *LogEntry, k sortKey) mark {
-	return mark{At: k.at, Phase: k.phase, Final: k.final, Attempt: k.attempt, Opener: k.opener,
+	return mark{At: k.at, Phase: k.phase, Attempt: k.attempt, Opener: k.opener,
 		Received: e.ReceivedAt, Seq: e.Seq, ID: e.ID, DedupKey: e.DedupKey}
 }
 
@@ -100,7 +99,7 @@ func (m mark) arrival(o mark) int {
 // timed orders webhook marks as sortTimed orders their entries, ties by
 // arrival.
 func (m mark) timed(o mark) int {
-	return cmp.Or(m.At.Compare(o.At), cmp.Compare(m.Phase, o.Phase), cmp.Compare(m.Final, o.Final), m.arrival(o))
+	return cmp.Or(m.At.Compare(o.At), cmp.Compare(m.Phase, o.Phase), m.arrival(o))
 }
 
 // untimed orders webhook marks as sortUntimed orders their entries, ties

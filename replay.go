@@ -263,7 +263,7 @@ func split(entries []LogEntry) (keys []sortKey, documents, deletions []int) {
 		case e.Type == EventEnriched:
 			documents = append(documents, i)
 		default:
-			keys = append(keys, sortKey{i: i, phase: e.Type.Phase(), final: e.Change.Decision.final(), at: e.OccurredAt})
+			keys = append(keys, sortKey{i: i, phase: e.Type.Phase(), at: e.OccurredAt})
 		}
 	}
 	return keys, documents, deletions
@@ -323,13 +323,9 @@ func place(entries []LogEntry, keys []sortKey, last time.Time) {
 }
 
 // sortTimed puts keys, in arrival order and placed, in the order they
-// apply when event time orders them: by time, then phase; at the same time
-// and phase, a final decision (approved, declined) after one that is not
-// (a review, a resubmission request), which comes before what it leads to.
+// apply when event time orders them.
 func sortTimed(keys []sortKey) {
-	slices.SortStableFunc(keys, func(a, b sortKey) int {
-		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.phase, b.phase), cmp.Compare(a.final, b.final))
-	})
+	slices.SortStableFunc(keys, func(a, b sortKey) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.phase, b.phase)) })
 }
 
 // sortUntimed puts keys, in arrival order and with their attempts, in the
@@ -345,7 +341,6 @@ func sortUntimed(entries []LogEntry, keys []sortKey) {
 // time it applies at (its event time, or where place put it).
 type sortKey struct {
 	i, phase, attempt, opener int
-	final                     int // 1 for a final decision
 	at                        time.Time
 }
 

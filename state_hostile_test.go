@@ -2,6 +2,7 @@ package kycgate_test
 
 import (
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -282,24 +283,23 @@ func TestState_SumsubRepeatedReviewWithoutCorrelationID(t *testing.T) {
 	}
 }
 
-// R10: Onfido's minimal workflow_run.completed (no resource) dates an
-// analyst's approval of a run in review at the run's completion, as the
-// review: the two tied, and a late retry of the review, arriving last, was
-// taken for the latest word. A review comes before the decision it leads
-// to.
-func TestState_ReviewTiesWithItsDecision(t *testing.T) {
-	run := func(action, status, at string) string {
-		return fmt.Sprintf(`{"payload":{"resource_type":"workflow_run","action":%q,"object":{"id":"5f000000-0000-4000-8000-000000000005","status":%q,"%s_at_iso8601":"2026-01-10T%sZ","href":"https://api.eu.onfido.com/v3.6/workflow_runs/5f000000-0000-4000-8000-000000000005"}}}`,
-			action, status, map[bool]string{true: "started", false: "completed"}[action == "workflow_run.started"], at)
+// R10: Persona's workflows mark an inquiry for review after it completes
+// or fails, and Persona's own examples give both one created-at: at the
+// same time and phase, arrival orders them, so the review stands. (A rule
+// that put a review before a final decision at a tie, as an analyst's
+// decision follows a review in Onfido, turned these into approvals.)
+func TestState_PersonaReviewAfterCompletion(t *testing.T) {
+	fixture := func(name string) string {
+		b, err := os.ReadFile("internal/provider/persona/testdata/" + name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
 	}
-	started := run("workflow_run.started", "processing", "12:49:09")
-	for name, bodies := range map[string][]string{
-		"the review retried after the approval": {started, run("workflow_run.completed", "approved", "12:58:31"), run("workflow_run.completed", "review", "12:58:31")},
-		"in order":                              {started, run("workflow_run.completed", "review", "12:58:31"), run("workflow_run.completed", "approved", "12:58:31")},
-	} {
-		vid, log := arrive(t, "onfido", provider.Config{}, bodies...)
-		if v := kycgate.Rebuild("src", "onfido", vid, log); v.Status != kycgate.StatusApproved {
-			t.Errorf("%s: %s, want approved", name, v.Status)
+	for _, first := range []string{"inquiry.completed", "inquiry.failed"} {
+		vid, log := arrive(t, "persona", provider.Config{}, fixture(first), fixture("inquiry.marked-for-review"))
+		if v := kycgate.Rebuild("src", "persona", vid, log); v.Decision != kycgate.DecisionReviewNeeded {
+			t.Errorf("%s, then marked for review: %s by %s, want review_needed", first, v.Decision, v.DecidedBy)
 		}
 	}
 }

@@ -37,16 +37,6 @@ const (
 // Status returns the status a decision puts a verification in.
 func (d Decision) Status() Status { return Status(d) }
 
-// final returns 1 for a decision that ends a verification (approved,
-// declined), 0 for one that leads to another (a review, a resubmission
-// request) or none: what orders two decisions of the same time.
-func (d Decision) final() int {
-	if d == DecisionApproved || d == DecisionDeclined {
-		return 1
-	}
-	return 0
-}
-
 // Phase orders events of one verification that carry the same provider time,
 // or none at all (some providers send none): a verification is created before it is
 // decided, and decided before a reviewer updates the decision.
