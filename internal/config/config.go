@@ -13,6 +13,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -225,7 +226,7 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
 	cfg := &Config{}
 	if len(root.Content) > 0 {
 		if err := root.Decode(cfg); err != nil {
-			return nil, cleanYAMLError(err)
+			return nil, nameKeys(cleanYAMLError(err), &root)
 		}
 	}
 	if err := cfg.readSecretFiles(); err != nil {
@@ -274,6 +275,79 @@ func cleanYAMLError(err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
 	return errors.New(msg)
+}
+
+// nameKeys puts, in a decoder's message, the key of each line it names
+// and plain words for Go's types, without the value, which may be a
+// secret expanded from the environment: "line 4: sources[0].secrets: want
+// a list".
+func nameKeys(err error, root *yaml.Node) error {
+	msg := typeMismatch.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		sub := typeMismatch.FindStringSubmatch(m)
+		line, _ := strconv.Atoi(sub[1])
+		if key := keyAt(root, "", line); key != "" {
+			return fmt.Sprintf("line %s: %s: want %s", sub[1], key, goTypeWords(sub[3]))
+		}
+		return fmt.Sprintf("line %s: want %s", sub[1], goTypeWords(sub[3]))
+	})
+	return errors.New(msg)
+}
+
+var typeMismatch = regexp.MustCompile("line (\\d+): cannot unmarshal !!\\w+ `([^`]*)` into (\\S+)")
+
+// goTypeWords says what a Go type the decoder names takes.
+func goTypeWords(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "a list (write [a, b], or one item a line after -)"
+	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "config."):
+		return "a mapping of keys"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(t, "float"):
+		return "a number"
+	case t == "bool":
+		return "true or false"
+	}
+	return "a " + t
+}
+
+// keyAt returns the path (sources[0].secrets) of the value on line in n,
+// "" when none.
+func keyAt(n *yaml.Node, path string, line int) string {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if k := keyAt(c, path, line); k != "" {
+				return k
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			if path != "" {
+				key = path + "." + key
+			}
+			v := n.Content[i+1]
+			if v.Line == line && (v.Kind == yaml.ScalarNode || v.Style&yaml.FlowStyle != 0) {
+				return key
+			}
+			if k := keyAt(v, key, line); k != "" {
+				return k
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if c.Line == line && c.Kind == yaml.ScalarNode {
+				return p
+			}
+			if k := keyAt(c, p, line); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 var unknownField = regexp.MustCompile(`^(line \d+): field (\S+) not found in type (\S+)`)

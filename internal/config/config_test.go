@@ -136,6 +136,8 @@ func TestParse_Invalid(t *testing.T) {
 		name, yml, want string
 	}{
 		{"not yaml", "sources: [", "did not find expected"},
+		{"one value for a list", "sources:\n  - name: a\n    provider: sumsub\n    secrets: abc", "line 4: sources[0].secrets: want a list (write [a, b], or one item a line after -)"},
+		{"a word for a number", "max_connections: lots", "line 1: max_connections: want a whole number"},
 		{"unknown top-level key", "listne: \":80\"", "line 1: unknown key \"listne\" (did you mean \"listen\"?)"},
 		{"unknown source key", "sources:\n  - name: a\n    provider: sumsub\n    secret: x", "line 4: unknown key \"secret\" (did you mean \"secrets\"?)"},
 		{"unknown key like none", "sources:\n  - name: a\n    provider: sumsub\n    colour: x", "line 4: unknown key \"colour\""},
@@ -161,7 +163,7 @@ func TestParse_Invalid(t *testing.T) {
 		{"huge size", "max_body_bytes: 1GiB", "max_body_bytes"},
 		{"bad duration", "shutdown_timeout: soon", "not a duration"},
 		{"bad log level", "log: {level: loud}", "log.level"},
-		{"bad type after expansion", "sources:\n  - name: a\n    provider: idwise\n    insecure: ${WORD}", "cannot unmarshal"},
+		{"bad type after expansion", "sources:\n  - name: a\n    provider: idwise\n    insecure: ${WORD}", "line 4: sources[0].insecure: want true or false"},
 		{"trust score on a provider that sends none", "sources:\n  - name: a\n    provider: sumsub\n    secrets: [x]\n    min_trust_score: 0.5", "sources[0] (a).min_trust_score: sumsub sends no trust score (only verifyyou)"},
 		{"trust score out of range", "sources:\n  - name: a\n    provider: verifyyou\n    secrets: [x]\n    min_trust_score: 1.5", "sources[0] (a).min_trust_score: 1.5 is not between 0 and 1"},
 		{"user id key on a provider that has its own field", "sources:\n  - name: a\n    provider: sumsub\n    secrets: [x]\n    external_user_id_key: uid", "sources[0] (a).external_user_id_key: sumsub sends the user id in its own field (only metamap read it from metadata)"},
@@ -265,5 +267,14 @@ func TestFilter_DecisionFollowers(t *testing.T) {
 	}
 	if (Filter{Types: []string{"verification.started"}}).Match(kycgate.EventReset, "sumsub", "s") {
 		t.Error("a filter without verification.decided takes a reset")
+	}
+}
+
+// TestParse_TypeErrorHidesTheValue: a value of the wrong type is not
+// shown, since it may be a secret from the environment.
+func TestParse_TypeErrorHidesTheValue(t *testing.T) {
+	_, err := Parse([]byte("sources:\n  - name: a\n    provider: sumsub\n    secrets: ${S}\n"), env(map[string]string{"S": "s3cret-value-42"}))
+	if err == nil || strings.Contains(err.Error(), "s3cret-value-42") || !strings.Contains(err.Error(), "sources[0].secrets: want a list") {
+		t.Errorf("error %v", err)
 	}
 }
