@@ -74,23 +74,21 @@ func (a *App) Open(ctx context.Context) error {
 	}
 	// Whatever logs through the gateway, no configured secret reaches the log.
 	a.Logger = slog.New(redact.New(a.Config.SecretValues()...).Handler(a.Logger.Handler()))
-	// The address first: a port another process holds stops the start
-	// before the store is opened, or its file created.
-	var err error
-	if a.ln, err = net.Listen("tcp", a.Config.Listen); err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("listen on %s: another process listens there: stop it, or choose another address (--listen, or listen in the configuration)", a.Config.Listen)
-		}
-		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
+	// The address is tried first, so that a port another process holds
+	// stops the start before the store is opened or its file created, and
+	// taken once the store is ready, so that while migrations run a
+	// connection is refused rather than left waiting.
+	ln, err := listen(a.Config.Listen)
+	if err != nil {
+		return err
 	}
+	ln.Close()
 	if !postgres.IsURL(a.Config.Storage) {
 		path, err := sqlite.PathFromURL(a.Config.Storage)
 		if err != nil {
-			a.ln.Close()
 			return ConfigError{Err: fmt.Errorf("storage: %w", err)}
 		}
 		if a.unlock, err = sqlite.LockServing(path); err != nil {
-			a.ln.Close()
 			return err
 		}
 	}
@@ -153,7 +151,23 @@ func (a *App) Open(ctx context.Context) error {
 	}
 	a.server = server.New(server.Options{Ingest: svc, Store: a.store, Recorder: recorder, Forwarding: a.forwarder, Fetching: a.fetcher, Router: router,
 		APITokens: a.Config.APITokens, TrustedProxies: a.Config.TrustedProxyPrefixes, MaxConnections: a.Config.MaxConnections, Sources: infos, Gatherer: reg, Logger: a.Logger, Now: a.Now})
+	if a.ln, err = listen(a.Config.Listen); err != nil {
+		a.Close()
+		return err
+	}
 	return nil
+}
+
+// listen listens on addr; a port another process holds says what to do.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("listen on %s: another process listens there: stop it, or choose another address (--listen, or listen in the configuration)", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
 }
 
 // Addr is the address the gateway listens on.
