@@ -122,9 +122,13 @@ func (a *SourceAPI) validate(key string, adapter provider.Adapter) error {
 	names := spec.KeyNames()
 	for _, k := range slices.Sorted(maps.Keys(a.Keys)) {
 		if !slices.Contains(names, k) {
-			msg := fmt.Sprintf("%s.%s: %s's API does not take it; its credentials are %s, and every api block may set base_url, region, min_interval and timeout",
+			msg := fmt.Sprintf("%s.%s: %s's API does not take it; its credentials are %s (each may be KEY_file, a file holding it), and every api block may set base_url, min_interval, timeout, and region where the provider has several hosts",
 				key, k, adapter.Name, strings.Join(names, " and "))
-			if near := closest(k, append(slices.Clone(names), "base_url", "region", "min_interval", "timeout")); near != "" {
+			known := append(slices.Clone(names), "base_url", "region", "min_interval", "timeout")
+			for _, n := range names {
+				known = append(known, n+"_file")
+			}
+			if near := closest(k, known); near != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", near)
 			}
 			return errors.New(msg)

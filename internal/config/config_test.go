@@ -138,6 +138,8 @@ func TestParse_Invalid(t *testing.T) {
 		{"not yaml", "sources: [", "did not find expected"},
 		{"one value for a list", "sources:\n  - name: a\n    provider: sumsub\n    secrets: abc", "line 4: sources[0].secrets: want a list (write [a, b], or one item a line after -)"},
 		{"a word for a number", "max_connections: lots", "line 1: max_connections: want a whole number"},
+		{"a key cut short", "retention: {raw_body: 90d}", "line 1: unknown key \"raw_body\" (did you mean \"raw_bodies\"?)"},
+		{"an api key file cut short", "sources:\n  - name: a\n    provider: sumsub\n    secrets: [x]\n    api:\n      app_token: t\n      secret_key_fil: /k", "(did you mean \"secret_key_file\"?)"},
 		{"unknown top-level key", "listne: \":80\"", "line 1: unknown key \"listne\" (did you mean \"listen\"?)"},
 		{"unknown source key", "sources:\n  - name: a\n    provider: sumsub\n    secret: x", "line 4: unknown key \"secret\" (did you mean \"secrets\"?)"},
 		{"unknown key like none", "sources:\n  - name: a\n    provider: sumsub\n    colour: x", "line 4: unknown key \"colour\""},
@@ -191,8 +193,8 @@ func TestParse_Invalid(t *testing.T) {
 		{"api region elsewhere", "sources:\n  - {name: a, provider: vericato, insecure: true, api: {api_key: k, region: uae}}", "vericato's API has one host"},
 		{"api region unknown", "sources:\n  - {name: a, provider: idwise, insecure: true, api: {api_key: k, api_secret: s, region: mars}}", "api.region: \"mars\": one of eu, qatar, uae"},
 		{"api unknown region", "sources:\n  - {name: a, provider: idwise, insecure: true, api: {api_key: k, api_secret: s, region: mars}}", "api.region: \"mars\""},
-		{"api unknown key", "sources:\n  - name: a\n    provider: idwise\n    insecure: true\n    api:\n      password: p", "api.password: idwise's API does not take it; its credentials are api_key and api_secret, and every api block may set base_url, region, min_interval and timeout"},
-		{"api key typo", "sources:\n  - name: a\n    provider: onfido\n    secrets: [x]\n    api:\n      api_token: t\n      regoin: eu", "api.regoin: onfido's API does not take it; its credentials are api_token, and every api block may set base_url, region, min_interval and timeout (did you mean \"region\"?)"},
+		{"api unknown key", "sources:\n  - name: a\n    provider: idwise\n    insecure: true\n    api:\n      password: p", "api.password: idwise's API does not take it; its credentials are api_key and api_secret (each may be KEY_file, a file holding it), and every api block may set base_url, min_interval, timeout, and region where the provider has several hosts"},
+		{"api key typo", "sources:\n  - name: a\n    provider: onfido\n    secrets: [x]\n    api:\n      api_token: t\n      regoin: eu", "api.regoin: onfido's API does not take it; its credentials are api_token (each may be KEY_file, a file holding it), and every api block may set base_url, min_interval, timeout, and region where the provider has several hosts (did you mean \"region\"?)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,12 +6,20 @@ import (
 )
 
 // closest returns the name of names nearest to s, when it is near enough
-// to be a typo of it (two edits at most, fewer for short names), else "".
+// to be a typo of it (two edits at most, fewer for short names), or when s
+// but its last letter begins it (raw_body for raw_bodies), else "".
 func closest(s string, names []string) string {
 	best, bestD := "", min(2, len(s)/3)+1
 	for _, n := range names {
 		if d := distance(s, n); d < bestD {
 			best, bestD = n, d
+		}
+	}
+	if best == "" && len(s) >= 5 {
+		for _, n := range names {
+			if strings.HasPrefix(n, s[:len(s)-1]) {
+				return n
+			}
 		}
 	}
 	return best
