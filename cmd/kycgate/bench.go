@@ -57,7 +57,7 @@ as it does for the floor. Results: a table, or -o json.`,
   kycgate bench --store postgres://root@127.0.0.1:5432/test --rate 3000 -o json
   kycgate bench --duration 5s --soak 10m --seed 500000
   kycgate bench --url http://10.0.0.7:8080 --config /etc/kycgate/kycgate.yaml`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "table" && output != "json" {
 				return usageError{fmt.Errorf("--output %q: want table or json", output)}

@@ -22,7 +22,7 @@ references expanded and *_file secrets read, and print the result with every
 secret replaced by <redacted>, defaults included. Exit code 2 and a message
 naming the key when the file is invalid. Nothing is started or opened.`,
 		Example: `  kycgate config check --config /etc/kycgate.yaml`,
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if path == "" {
 				return usageError{fmt.Errorf("--config: required")}
@@ -50,7 +50,7 @@ demo secrets with your providers' own, best as ${VAR} references, before
 anything but a trial on your own machine.`,
 		Example: `  kycgate config example > kycgate.yaml
   kycgate serve --config kycgate.yaml`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := cmd.OutOrStdout().Write(kycgate.ExampleConfig)
 			return err

@@ -32,7 +32,7 @@ func newDeliveriesCmd() *cobra.Command {
 		Short: "List deliveries, newest first",
 		Example: `  kycgate deliveries list --state dead
   kycgate deliveries list --destination my-app --event evt_01K…`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := url.Values{}
 			setIf(q, "destination", f.destination)

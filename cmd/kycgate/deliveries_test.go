@@ -76,7 +76,7 @@ func TestCLI_Deliveries(t *testing.T) {
 	}{
 		{[]string{"deliveries", "retry"}, 2, "give a delivery ID, or --destination"},
 		{[]string{"deliveries", "list", "--destination", "nope"}, 1, "no destination named"},
-		{[]string{"deliveries", "list", "--state", "lost"}, 1, "query parameter state"},
+		{[]string{"deliveries", "list", "--state", "lost"}, 1, "invalid: --state"},
 		{[]string{"events", "replay", dead[0].EventID, "--destination", "nope"}, 1, "no destination named"},
 		{[]string{"events", "replay", "evt_nope"}, 1, "not found"},
 	} {

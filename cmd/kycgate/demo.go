@@ -29,7 +29,7 @@ that the demo starts fresh; add --reuse to play more journeys into a store
 an earlier demo left (the summary then counts its verifications too).`,
 		Example: `  kycgate demo
   kycgate demo --listen 127.0.0.1:9090 --count 100 --store ./demo.db`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if p.Count < 1 {
 				return usageError{fmt.Errorf("--count: at least 1")}

@@ -14,9 +14,11 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 
+	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/gateway"
 )
 
@@ -47,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "kycgate:", err)
+	fmt.Fprintln(stderr, "kycgate:", asFlags(err))
 	var ue usageError
 	var ce gateway.ConfigError
 	if errors.As(err, &ue) || errors.As(err, &ce) || !*started {
@@ -90,3 +92,19 @@ func sameFile(a, b string) bool {
 	fb, errB := os.Stat(b)
 	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
+
+// asFlags speaks of the server's query parameters, in an error the API
+// answered a command, as the command's flags: "query parameter group_by"
+// is --group-by here.
+func asFlags(err error) error {
+	var apiErr *kycgate.Error
+	if !errors.As(err, &apiErr) || !strings.Contains(apiErr.Message, "query parameter ") {
+		return err
+	}
+	msg := queryParameter.ReplaceAllStringFunc(apiErr.Message, func(m string) string {
+		return "--" + strings.ReplaceAll(strings.TrimPrefix(m, "query parameter "), "_", "-")
+	})
+	return &kycgate.Error{Code: apiErr.Code, Message: msg}
+}
+
+var queryParameter = regexp.MustCompile(`query parameter [a-z_]+`)

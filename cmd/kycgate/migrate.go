@@ -17,7 +17,7 @@ func newMigrateCmd() *cobra.Command {
 		Long: `Apply the schema migrations this version of kycgate embeds and the store
 has not seen yet. "kycgate serve" does the same at start; run this first to
 upgrade the schema separately from starting the gateway.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(configPath)
 			if err != nil {

@@ -175,7 +175,7 @@ since a time (unlike stats funnel --since, which selects by creation).`,
 		Example: `  kycgate verifications list --status review_needed
   kycgate verifications list --search user-00
   kycgate verifications list --provider ` + registry.Names()[0] + ` --since 2026-11-01T00:00:00Z -o json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := url.Values{}
 			setIf(q, "source", f.source)
@@ -389,7 +389,7 @@ func newEventsCmd() *cobra.Command {
 		Short: "List events, newest first",
 		Example: `  kycgate events list --flagged        # events kycgate stored but could not understand
   kycgate events list --verification 5cb56e8e0a975a35f333cb83`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := url.Values{}
 			setIf(q, "source", f.source)

@@ -132,11 +132,11 @@ func TestCLI_Query(t *testing.T) {
 		{[]string{"verifications", "list", "--server", url, "--token", "wrong"}, 1, "the bearer token is not valid"},
 		{[]string{"verifications", "list", "--server", url, "--token", ""}, 2, "no API token"},
 		{[]string{"verifications", "list", "--server", url, "--token", cliToken, "-o", "xml"}, 2, "--output"},
-		{[]string{"verifications", "list", "--server", url, "--token", cliToken, "--status", "great"}, 1, "query parameter status"},
+		{[]string{"verifications", "list", "--server", url, "--token", cliToken, "--status", "great"}, 1, "invalid: --status"},
 		{[]string{"verifications", "show", "sumsub", "nope", "--server", url, "--token", cliToken}, 1, "not found"},
 		{[]string{"verifications", "show", "only-one-arg", "--server", url, "--token", cliToken}, 2, "missing ID (usage: kycgate verifications show SOURCE ID"},
 		{[]string{"events", "list", "--server", "http://127.0.0.1:1", "--token", cliToken}, 1, "cannot reach kycgate"},
-		{[]string{"stats", "funnel", "--group-by", "colour", "--server", url, "--token", cliToken}, 1, "query parameter group_by"},
+		{[]string{"stats", "funnel", "--group-by", "colour", "--server", url, "--token", cliToken}, 1, "invalid: --group-by"},
 	} {
 		code, out, errOut := cli(t, tc.args...)
 		if code != tc.code || !strings.Contains(out+errOut, tc.want) {

@@ -26,7 +26,7 @@ checkpoint, and reports its progress on stderr. Interrupted (Ctrl-C, a
 crash, a lost connection), it resumes from the last checkpoint when run
 again. Beside a running "kycgate serve", ingest waits at most for one
 batch; events that serve stores meanwhile are read by serve's adapters.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(configPath)
 			if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"strings"
 
@@ -35,5 +36,36 @@ kycgate.yaml". The README walks through both.`,
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServeCmd(), newMigrateCmd(), newReprocessCmd(), newVerificationsCmd(), newEventsCmd(), newDeliveriesCmd(), newStatsCmd(), newSimulateCmd(), newDemoCmd(), newBenchCmd(), newConfigCmd(), newVersionCmd())
+	for _, c := range root.Commands() {
+		if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+			c.Args, c.RunE = unknownSubcommand, func(c *cobra.Command, _ []string) error { return c.Help() }
+			c.SuggestionsMinimumDistance = 2
+		}
+	}
 	return root, started
+}
+
+// unknownSubcommand refuses, as a usage error, a word after a command of
+// subcommands that names none of them, with the one it may be a typo of.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+	}
+	return usageError{fmt.Errorf("%s (see %s --help)", msg, cmd.CommandPath())}
+}
+
+// noArgs refuses arguments to a command that takes none, as a usage
+// error: a configuration file given without its flag says which flag.
+func noArgs(cmd *cobra.Command, args []string) error {
+	switch {
+	case len(args) == 0:
+		return nil
+	case cmd.Flags().Lookup("config") != nil && (strings.HasSuffix(args[0], ".yaml") || strings.HasSuffix(args[0], ".yml")):
+		return usageError{fmt.Errorf("%s takes the file as a flag: --config %s", cmd.CommandPath(), args[0])}
+	}
+	return usageError{fmt.Errorf("%s takes no arguments, not %q (usage: %s)", cmd.CommandPath(), strings.Join(args, " "), cmd.UseLine())}
 }

@@ -27,7 +27,7 @@ Without --config, kycgate listens on :8080 with SQLite at ./kycgate.db and
 no sources.`,
 		Example: `  kycgate config example > kycgate.yaml && kycgate serve --config kycgate.yaml
   kycgate serve --config /etc/kycgate.yaml --listen 127.0.0.1:9000`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(configPath)
 			if err != nil {

@@ -47,7 +47,7 @@ client, so the run stops at once with the receiver's answer and exit code 2.
 The run ends with a summary; the exit code is 1 when some delivery was never
 accepted.`,
 		Example: simulateExamples(),
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "table" && output != "json" {
 				return usageError{fmt.Errorf("--output %q: want table or json", output)}

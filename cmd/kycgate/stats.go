@@ -48,7 +48,7 @@ list --since, which selects by last update).`,
 		Example: `  kycgate stats funnel
   kycgate stats funnel --group-by flow --provider ` + registry.Names()[0] + ` --since 2026-11-01T00:00:00Z
   kycgate stats funnel -o json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cf.client()
 			if err != nil {
