@@ -42,8 +42,9 @@ schedule, multiplied by --time-scale:
 ` + simulateRetriesHelp() + `
 Each wait is announced on stderr,
 with the answer that caused it, and a long run reports its progress there.
-A 401 or 403 is not retried: the receiver refused the credentials or this
-client, so the run stops at once with the receiver's answer and exit code 2.
+A 401, 403 or 404 is not retried: the receiver refused the credentials or
+this client, or has no source at that URL, so the run stops at once with the
+receiver's answer and exit code 2.
 The run ends with a summary; the exit code is 1 when some delivery was never
 accepted.`,
 		Example: simulateExamples(),
@@ -59,7 +60,8 @@ accepted.`,
 			showProgress(cmd.ErrOrStderr(), f.provider, sender, simulator.Total(journeys), time.Now)
 			sum, err := sender.Run(cmd.Context(), f.provider, journeys)
 			var refused *simulator.RefusedError
-			if err != nil && !errors.As(err, &refused) {
+			interrupted := err != nil && cmd.Context().Err() != nil
+			if err != nil && !errors.As(err, &refused) && !interrupted {
 				return err
 			}
 			if output == "json" {
@@ -73,6 +75,9 @@ accepted.`,
 			}
 			if refused != nil {
 				return usageError{fmt.Errorf("%w\n%s", refused, refusalHint(f.provider, refused.Status))}
+			}
+			if interrupted {
+				return errors.New("interrupted: the summary above counts what was sent before")
 			}
 			if n := rejected(sum); n > 0 {
 				return fmt.Errorf("%d of %d deliveries were never accepted", n, sum.Sent)
@@ -165,6 +170,8 @@ func (f *simulateFlags) build() ([]simulator.Journey, *simulator.Sender, error) 
 // or 403) to the simulated provider.
 func refusalHint(provider string, status int) string {
 	switch {
+	case status == http.StatusNotFound:
+		return "nothing answers at --url: check the source's name after /webhooks/ (kycgate config check lists the sources)"
 	case status == http.StatusForbidden:
 		return "the receiver refuses this client: check the source's allow_ips"
 	case simulator.CredentialOf(provider) == sim.CredentialNone:

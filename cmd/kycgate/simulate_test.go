@@ -203,6 +203,11 @@ func TestSimulate_CLI(t *testing.T) {
 	if code != 2 || !strings.Contains(out, "rejected (HTTP 401):  1") || requests.Load() != 1 {
 		t.Errorf("wrong secret: exit %d after %d requests, want 2 after 1\n%s%s", code, requests.Load(), out, errOut)
 	}
+	// A URL with no source behind it stops the run at once too.
+	code, _, errOut = cli(t, "simulate", "--provider", "sumsub", "--url", url+"/webhooks/sumsubb", "--secret", "s3cret", "--count", "1", "--concurrency", "1")
+	if code != 2 || !strings.Contains(errOut, "HTTP 404") || !strings.Contains(errOut, "nothing answers at --url") {
+		t.Errorf("a URL without a source: exit %d %s", code, errOut)
+	}
 	// A failure worth retrying is retried, and each wait is announced with
 	// the answer that caused it.
 	flaky, _ := countingProxy(t, url, 1)

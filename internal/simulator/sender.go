@@ -58,9 +58,10 @@ type Retry struct {
 }
 
 // RefusedError reports a receiver that refused a delivery's credentials
-// (401) or its sender (403). A provider would retry it on its schedule, for
-// up to a day; for whoever runs the simulator it is a configuration
-// mistake, so the run stops at the first one.
+// (401), its sender (403), or has nothing at its URL (404). A provider
+// would retry it on its schedule, for up to a day; for whoever runs the
+// simulator it is a configuration mistake, so the run stops at the first
+// one.
 type RefusedError struct {
 	URL            string
 	Provider       string
@@ -104,7 +105,7 @@ func (s Summary) Refused() int {
 
 // Run sends every journey, at most Concurrency at a time, and returns what
 // happened. It stops early when ctx ends, and at the first delivery the
-// receiver refuses with 401 or 403, returning a *RefusedError.
+// receiver refuses with 401, 403 or 404, returning a *RefusedError.
 func (s *Sender) Run(ctx context.Context, provider string, journeys []Journey) (Summary, error) {
 	if _, ok := providers[provider]; !ok {
 		return Summary{}, fmt.Errorf("simulator: unknown provider %q", provider)
@@ -242,7 +243,7 @@ func (s *Sender) deliver(ctx context.Context, client *http.Client, provider stri
 		}
 		var reason string
 		duplicate, status, reason, err = s.post(ctx, client, d)
-		if status == http.StatusUnauthorized || status == http.StatusForbidden {
+		if status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusNotFound {
 			return false, attempt, status, &RefusedError{Event: d.Event, VerificationID: j.VerificationID, Status: status, Reason: reason}
 		}
 		if err == nil || attempt == len(schedule) || ctx.Err() != nil {
