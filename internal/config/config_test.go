@@ -138,6 +138,8 @@ func TestParse_Invalid(t *testing.T) {
 		{"not yaml", "sources: [", "did not find expected"},
 		{"one value for a list", "sources:\n  - name: a\n    provider: sumsub\n    secrets: abc", "line 4: sources[0].secrets: want a list (write [a, b], or one item a line after -)"},
 		{"a word for a number", "max_connections: lots", "line 1: max_connections: want a whole number"},
+		{"a destination secret that is not one", "destinations:\n  - {name: app, url: \"https://app.internal/kyc\", secret: \"nope\"}", "destinations[0] (app).secret: "},
+		{"a destination's second secret", "destinations:\n  - {name: app, url: \"https://app.internal/kyc\", secret: \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", secrets: [\"nope\"]}", "destinations[0] (app).secrets[0]: "},
 		{"a key cut short", "retention: {raw_body: 90d}", "line 1: unknown key \"raw_body\" (did you mean \"raw_bodies\"?)"},
 		{"an api key file cut short", "sources:\n  - name: a\n    provider: sumsub\n    secrets: [x]\n    api:\n      app_token: t\n      secret_key_fil: /k", "(did you mean \"secret_key_file\"?)"},
 		{"unknown top-level key", "listne: \":80\"", "line 1: unknown key \"listne\" (did you mean \"listen\"?)"},

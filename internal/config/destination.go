@@ -114,7 +114,13 @@ func (d *Destination) validate(key string, sources map[string]bool) error {
 		for i, s := range secrets {
 			k, err := decodeWebhookSecret(s)
 			if err != nil {
-				return fmt.Errorf("%s.secrets[%d]: %w", key, i, err)
+				name := fmt.Sprintf("secrets[%d]", i) // as the file names it: secret comes first
+				if d.Secret != "" && i == 0 {
+					name = "secret"
+				} else if d.Secret != "" {
+					name = fmt.Sprintf("secrets[%d]", i-1)
+				}
+				return fmt.Errorf("%s.%s: %w", key, name, err)
 			}
 			d.SigningKeys = append(d.SigningKeys, k)
 		}
