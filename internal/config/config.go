@@ -224,7 +224,7 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*Config, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, cleanYAMLError(err)
 	}
-	if err := expand(&root, "", lookup); err != nil {
+	if err := expand(&root, lookup); err != nil {
 		return nil, err
 	}
 	cfg := &Config{}
@@ -289,7 +289,7 @@ func nameKeys(err error, root *yaml.Node) error {
 	msg := typeMismatch.ReplaceAllStringFunc(err.Error(), func(m string) string {
 		sub := typeMismatch.FindStringSubmatch(m)
 		line, _ := strconv.Atoi(sub[1])
-		if key := keyAt(root, "", line); key != "" {
+		if key := keyAt(root, line); key != "" {
 			return fmt.Sprintf("line %s: %s: want %s", sub[1], key, goTypeWords(sub[3]))
 		}
 		return fmt.Sprintf("line %s: want %s", sub[1], goTypeWords(sub[3]))
@@ -316,14 +316,29 @@ func goTypeWords(t string) string {
 	return "a " + t
 }
 
-// keyAt returns the path (sources[0].secrets) of the value on line in n,
-// "" when none.
-func keyAt(n *yaml.Node, path string, line int) string {
+// keyAt returns the path (sources[0].secrets) of the value on line in
+// root, "" when none: a scalar, or a flow collection that is a key's value.
+func keyAt(root *yaml.Node, line int) string {
+	var key string
+	eachValue(root, "", func(path string, v *yaml.Node) bool {
+		item := strings.HasSuffix(path, "]")
+		if path != "" && v.Line == line && (v.Kind == yaml.ScalarNode || v.Style&yaml.FlowStyle != 0 && !item) {
+			key = path
+		}
+		return key != ""
+	})
+	return key
+}
+
+// eachValue calls f for n's content and, depth first, every value below
+// it, with the path that names it (sources[0].secrets; "" for the top),
+// until f returns true; it reports whether f did.
+func eachValue(n *yaml.Node, path string, f func(path string, v *yaml.Node) (stop bool)) bool {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			if k := keyAt(c, path, line); k != "" {
-				return k
+			if f(path, c) || eachValue(c, path, f) {
+				return true
 			}
 		}
 	case yaml.MappingNode:
@@ -332,26 +347,19 @@ func keyAt(n *yaml.Node, path string, line int) string {
 			if path != "" {
 				key = path + "." + key
 			}
-			v := n.Content[i+1]
-			if v.Line == line && (v.Kind == yaml.ScalarNode || v.Style&yaml.FlowStyle != 0) {
-				return key
-			}
-			if k := keyAt(v, key, line); k != "" {
-				return k
+			if f(key, n.Content[i+1]) || eachValue(n.Content[i+1], key, f) {
+				return true
 			}
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			p := fmt.Sprintf("%s[%d]", path, i)
-			if c.Line == line && c.Kind == yaml.ScalarNode {
-				return p
-			}
-			if k := keyAt(c, p, line); k != "" {
-				return k
+			item := fmt.Sprintf("%s[%d]", path, i)
+			if f(item, c) || eachValue(c, item, f) {
+				return true
 			}
 		}
 	}
-	return ""
+	return false
 }
 
 var unknownField = regexp.MustCompile(`^(line \d+): field (\S+) not found in type (\S+)`)
@@ -360,33 +368,11 @@ var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // expand replaces ${VAR} in every scalar value; an unset variable is an error
 // that names the key it was meant for.
-func expand(n *yaml.Node, path string, lookup func(string) (string, bool)) error {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			if err := expand(c, path, lookup); err != nil {
-				return err
-			}
-		}
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			key := n.Content[i].Value
-			if path != "" {
-				key = path + "." + key
-			}
-			if err := expand(n.Content[i+1], key, lookup); err != nil {
-				return err
-			}
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			if err := expand(c, fmt.Sprintf("%s[%d]", path, i), lookup); err != nil {
-				return err
-			}
-		}
-	case yaml.ScalarNode:
-		if !varRef.MatchString(n.Value) {
-			return nil
+func expand(root *yaml.Node, lookup func(string) (string, bool)) error {
+	var err error
+	eachValue(root, "", func(path string, n *yaml.Node) bool {
+		if n.Kind != yaml.ScalarNode || !varRef.MatchString(n.Value) {
+			return false
 		}
 		var missing string
 		n.Value = varRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
@@ -398,13 +384,15 @@ func expand(n *yaml.Node, path string, lookup func(string) (string, bool)) error
 			return v
 		})
 		if missing != "" {
-			return fmt.Errorf("%s: environment variable %s is not set", path, missing)
+			err = fmt.Errorf("%s: environment variable %s is not set", path, missing)
+			return true
 		}
 		// Let the expanded value resolve as what it now looks like, so that
 		// "${INSECURE}" can become a boolean; string fields still take any scalar.
 		n.Tag = ""
-	}
-	return nil
+		return false
+	})
+	return err
 }
 
 func (c *Config) setDefaults() {
