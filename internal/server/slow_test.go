@@ -65,16 +65,9 @@ func TestSlowClients(t *testing.T) {
 // nothing is stored.
 func TestHeaderInjection(t *testing.T) {
 	g := newGateway(t)
-	c, err := net.Dial("tcp", strings.TrimPrefix(g.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.Write([]byte("POST /webhooks/sumsub HTTP/1.1\r\nHost: kycgate\r\nX-Payload-Digest-Alg: HMAC_SHA256_HEX\r\n X-Payload-Digest: 00\r\nContent-Length: 2\r\n\r\n{}"))
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	status, _ := bufio.NewReader(c).ReadString('\n')
-	if !strings.HasPrefix(status, "HTTP/1.1 4") {
-		t.Errorf("answer %q, want a refusal", status)
+	reply := sendRaw(t, g, "POST /webhooks/sumsub HTTP/1.1\r\nHost: kycgate\r\nX-Payload-Digest-Alg: HMAC_SHA256_HEX\r\n X-Payload-Digest: 00\r\nContent-Length: 2\r\n\r\n{}")
+	if !strings.HasPrefix(reply, "HTTP/1.1 4") {
+		t.Errorf("answer %q, want a refusal", reply)
 	}
 	if g.count(t) != 0 {
 		t.Error("stored an event from a malformed request")
@@ -85,19 +78,29 @@ func TestHeaderInjection(t *testing.T) {
 // is answered 400 with a message that says so, and nothing is stored.
 func TestBodyShorterThanDeclared(t *testing.T) {
 	g := newGateway(t)
-	c, err := net.Dial("tcp", strings.TrimPrefix(g.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.Write([]byte("POST /webhooks/sumsub HTTP/1.1\r\nHost: kycgate\r\nContent-Length: 1000\r\n\r\n{\"type\":"))
-	c.(*net.TCPConn).CloseWrite()
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	reply, _ := io.ReadAll(c)
-	if !strings.HasPrefix(string(reply), "HTTP/1.1 400") || !strings.Contains(string(reply), "it ended before the 1000 bytes its Content-Length declared") {
+	reply := sendRaw(t, g, "POST /webhooks/sumsub HTTP/1.1\r\nHost: kycgate\r\nContent-Length: 1000\r\n\r\n{\"type\":")
+	if !strings.HasPrefix(reply, "HTTP/1.1 400") || !strings.Contains(reply, "it ended before the 1000 bytes its Content-Length declared") {
 		t.Errorf("answer %q", reply)
 	}
 	if g.count(t) != 0 {
 		t.Error("stored a body that was cut")
 	}
+}
+
+// sendRaw writes req to g's server as sent, on a connection of its own,
+// closes its sending side, and returns all the server answers.
+func sendRaw(t *testing.T, g *gateway, req string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(g.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.TCPConn).CloseWrite()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	reply, _ := io.ReadAll(c)
+	return string(reply)
 }
