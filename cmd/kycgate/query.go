@@ -86,19 +86,6 @@ func pageQuery(q url.Values, limit int, cursor string) {
 	}
 }
 
-// argsOfUse checks a command's arguments against those its Use names
-// (show SOURCE ID): a usage error that names what is missing or extra.
-func argsOfUse(cmd *cobra.Command, args []string) error {
-	want := strings.Fields(cmd.Use)[1:]
-	switch {
-	case len(args) < len(want):
-		return usageError{fmt.Errorf("%s: missing %s (usage: %s)", cmd.CommandPath(), strings.Join(want[len(args):], " and "), cmd.UseLine())}
-	case len(args) > len(want):
-		return usageError{fmt.Errorf("%s: takes %s, not %q too (usage: %s)", cmd.CommandPath(), strings.Join(want, " and "), strings.Join(args[len(want):], " "), cmd.UseLine())}
-	}
-	return nil
-}
-
 // timeFlag is a flag that takes an RFC 3339 time, refused as a usage
 // error when it is not one.
 type timeFlag string

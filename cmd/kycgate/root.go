@@ -58,6 +58,19 @@ func unknownSubcommand(cmd *cobra.Command, args []string) error {
 	return usageError{fmt.Errorf("%s (see %s --help)", msg, cmd.CommandPath())}
 }
 
+// argsOfUse checks a command's arguments against those its Use names
+// (show SOURCE ID): a usage error that names what is missing or extra.
+func argsOfUse(cmd *cobra.Command, args []string) error {
+	want := strings.Fields(cmd.Use)[1:]
+	switch {
+	case len(args) < len(want):
+		return usageError{fmt.Errorf("%s: missing %s (usage: %s)", cmd.CommandPath(), strings.Join(want[len(args):], " and "), cmd.UseLine())}
+	case len(args) > len(want):
+		return usageError{fmt.Errorf("%s: takes %s, not %q too (usage: %s)", cmd.CommandPath(), strings.Join(want, " and "), strings.Join(args[len(want):], " "), cmd.UseLine())}
+	}
+	return nil
+}
+
 // noArgs refuses arguments to a command that takes none, as a usage
 // error: a configuration file given without its flag says which flag.
 func noArgs(cmd *cobra.Command, args []string) error {
