@@ -11,8 +11,10 @@ import (
 // replayFormat is the version of replayState: a state of another version
 // is not continued, the verification is rebuilt from its log. Version 2
 // keeps Arrived whatever orders the webhooks; version 3 places webhooks
-// without a time among timed ones, and keeps Latest.
-const replayFormat = 3
+// without a time among timed ones, and keeps Latest; version 4 keeps
+// Opened, and counts an opener that is a decision as the decision of the
+// attempt it closes.
+const replayFormat = 4
 
 // The parts of a log, in the order they apply.
 const (
@@ -40,6 +42,8 @@ type replayState struct {
 	Arrived  *mark  `json:"r,omitempty"`
 	Attempts int    `json:"n,omitempty"`
 	Seen     []kind `json:"s,omitempty"`
+	// Opened is when the event that opened each attempt arrived.
+	Opened []time.Time `json:"o,omitempty"`
 	// Latest is the latest event time of the webhooks applied, where a
 	// webhook without a time that arrives next applies (see place).
 	Latest time.Time `json:"lt,omitzero"`
@@ -155,13 +159,13 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 		}
 		after := mark.timed
 		if !timed {
-			att := attempts{n: st.Attempts, seen: make(map[kind]bool, len(st.Seen)+len(keys))}
+			att := attempts{n: st.Attempts, seen: make(map[kind]bool, len(st.Seen)+len(keys)), opened: slices.Clone(st.Opened)}
 			for _, k := range st.Seen {
 				att.seen[k] = true
 			}
 			att.assign(entries, keys)
 			st.Arrived = ptr(markOf(&entries[keys[len(keys)-1].i], keys[len(keys)-1]))
-			st.Attempts, st.Seen = att.n, att.list()
+			st.Attempts, st.Seen, st.Opened = att.n, att.list(), att.opened
 			sortUntimed(entries, keys)
 			after = mark.untimed
 		} else {

@@ -60,6 +60,7 @@ func synthetic(rng *rand.Rand) kycgate.LogEntry {
 	c.By = pick(rng, actors)
 	c.Status = pick(rng, statuses)
 	c.NewAttempt = rng.IntN(8) == 0
+	c.RetryWindowSeconds = int64(rng.IntN(4)) // arrivals are up to 3 s apart: some retries come after the window
 	c.UndecidedOnly = rng.IntN(6) == 0
 	switch rng.IntN(4) {
 	case 0:

@@ -157,7 +157,7 @@ func replay(source, provider, id string, log []LogEntry) (Verification, []Effect
 		st.Last = ptr(markOf(&entries[keys[len(keys)-1].i], keys[len(keys)-1]))
 	}
 	if att != nil {
-		st.Attempts, st.Seen = att.n, att.list()
+		st.Attempts, st.Seen, st.Opened = att.n, att.list(), att.opened
 	}
 	if len(keys) > 0 {
 		last := slices.MaxFunc(keys, func(a, b sortKey) int { return cmp.Compare(a.i, b.i) })
@@ -353,34 +353,45 @@ type kind struct {
 }
 
 // attempts is how far assign has cut webhooks into attempts: the latest
-// attempt, and the kinds of event each attempt holds.
+// attempt, the kinds of event each attempt holds, and when the event that
+// opened each attempt arrived (opened[n-1] for attempt n).
 type attempts struct {
-	n    int
-	seen map[kind]bool
+	n      int
+	seen   map[kind]bool
+	opened []time.Time
 }
 
 // assign assigns each of the webhooks, in arrival order and arriving after
 // those assigned so far, to an attempt: an event that opens one starts the
 // next; any other event belongs to the latest attempt, unless it is a step
-// of the flow up to its decision and the attempt before it lacks an event
-// of its kind (its type, and its step's name): then it is taken for a late
-// delivery of that earlier attempt (a retry of a first attempt that
-// failed), since a new attempt repeats what the one before it went
-// through. What comes after a decision (a reviewer's update, a screening,
-// an expiry) is never moved back.
+// of the flow up to its decision, the attempt before it lacks an event of
+// its kind (its type, and its step's name), and it arrived within the
+// provider's retry window of the event that opened its attempt: then it is
+// taken for a late delivery of that earlier attempt (a retry of a first
+// attempt that failed), since a new attempt repeats what the one before it
+// went through. A provider that has stopped retrying delivers nothing late:
+// what arrives after its window belongs to the latest attempt (a journey
+// first seen at its renewal). An opener that is itself a decision (a
+// resubmission request) is the decision of the attempt it closes. What
+// comes after a decision (a reviewer's update, a screening, an expiry) is
+// never moved back.
 func (a *attempts) assign(entries []LogEntry, keys []sortKey) {
 	for i := range keys { // in arrival order
 		e := &entries[keys[i].i]
-		if e.opensAttempt() {
-			a.n++
-			keys[i].attempt, keys[i].opener = a.n, 1
-			continue
-		}
 		k := kind{Attempt: a.n, Type: e.Type}
 		if e.Change.Step != nil {
 			k.Step = e.Change.Step.Name
 		}
-		for k.Attempt > 0 && e.Type.Phase() <= EventDecided.Phase() {
+		if e.opensAttempt() {
+			if e.Type.Phase() <= EventDecided.Phase() {
+				a.seen[k] = true
+			}
+			a.n++
+			a.opened = append(a.opened, e.ReceivedAt)
+			keys[i].attempt, keys[i].opener = a.n, 1
+			continue
+		}
+		for k.Attempt > 0 && e.Type.Phase() <= EventDecided.Phase() && a.retried(e, k.Attempt) {
 			prev := k
 			prev.Attempt--
 			if a.seen[prev] {
@@ -390,6 +401,17 @@ func (a *attempts) assign(entries []LogEntry, keys []sortKey) {
 		}
 		keys[i].attempt, a.seen[k] = k.Attempt, true
 	}
+}
+
+// retried reports whether e may be a late delivery of the attempt before
+// attempt n: it arrived within its provider's retry window of the event
+// that opened attempt n, or the window is not known.
+func (a *attempts) retried(e *LogEntry, n int) bool {
+	w := e.Change.RetryWindowSeconds
+	if w <= 0 || n > len(a.opened) {
+		return true
+	}
+	return !e.ReceivedAt.After(a.opened[n-1].Add(time.Duration(w) * time.Second))
 }
 
 // list returns the kinds seen, in a stable order.

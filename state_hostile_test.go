@@ -303,3 +303,117 @@ func TestState_PersonaReviewAfterCompletion(t *testing.T) {
 		}
 	}
 }
+
+const idwRenewalDeadline = `,"systemDecision":"Complete"`
+
+// R9: a journey kycgate first hears of at its renewal (the gateway was set
+// up after the first journey): the renewed journey's events, three days
+// later, are no late delivery of the journey before, since IDWise stops
+// retrying within half an hour. They decide the renewal.
+func TestState_JourneyFirstSeenAtRenewal(t *testing.T) {
+	days := func(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+	vid, log := arriveApart(t, "idwise", provider.Config{}, map[int]time.Duration{1: days(3)},
+		idwise("Verification Update Required", idwRenewal, 1),
+		idwise("Finished Step", `,"stepId":"1","stepResult":{"status":"Passed"}`, 2),
+		idwise("Finished User Steps", "", 3),
+		idwise("Finished Journey", idwComplete, 4),
+	)
+	v, effects := kycgate.Replay("src", "idwise", vid, log)
+	if v.Status != "approved" || v.Decision != "approved" || v.Attempt != 2 {
+		t.Errorf("renewal, then its journey: %s %s attempt %d; want approved, attempt 2", v.Status, v.Decision, v.Attempt)
+	}
+	for _, e := range effects {
+		if e.Late {
+			t.Errorf("%s, delivered in order, is marked late", e.EventID)
+		}
+	}
+}
+
+// R10: approved, renewed, the renewal's deadline missed, renewed again, and
+// the second renewal's journey finished a day later: approved in the third
+// attempt.
+func TestState_SecondRenewalAfterMissedDeadline(t *testing.T) {
+	days := func(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+	vid, log := arriveApart(t, "idwise", provider.Config{}, map[int]time.Duration{1: days(300), 2: days(30), 3: days(30), 4: days(1)},
+		idwise("Finished Journey", idwComplete, 1),
+		idwise("Verification Update Required", idwRenewal, 2),
+		idwise("KYC Renewal Deadline Exceeded", idwRenewalDeadline, 3),
+		idwise("Verification Update Required", idwRenewal, 4),
+		idwise("Finished Step", `,"stepId":"1","stepResult":{"status":"Passed"}`, 5),
+		idwise("Finished User Steps", "", 6),
+		idwise("Finished Journey", idwComplete, 7),
+	)
+	if v := kycgate.Rebuild("src", "idwise", vid, log); v.Status != "approved" || v.Decision != "approved" || v.Attempt != 3 {
+		t.Errorf("second renewal finished: %s %s attempt %d; want approved, attempt 3", v.Status, v.Decision, v.Attempt)
+	}
+}
+
+// R11: referred, two resubmission requests, then, hours later, the user's
+// new journey referred again: it needs a review; the requests are behind it.
+func TestState_ReferredAgainAfterTwoRequests(t *testing.T) {
+	request := `,"systemDecision":"Refer","trigger":"Manual Review","requiredSteps":[{"stepId":"0","reasonCode":"RESUBMIT_BAD_QUALITY"}]`
+	vid, log := arriveApart(t, "idwise", provider.Config{}, map[int]time.Duration{1: time.Hour, 2: time.Hour, 3: 5 * time.Hour},
+		idwise("Finished Journey", idwRefer, 1),
+		idwise("Verification Update Required", request, 2),
+		idwise("Verification Update Required", request, 3),
+		idwise("Finished Journey", idwRefer, 4),
+	)
+	if v := kycgate.Rebuild("src", "idwise", vid, log); v.Status != "review_needed" || v.Decision != "review_needed" || v.Attempt != 3 {
+		t.Errorf("referred after two requests: %s %s attempt %d; want review_needed, attempt 3", v.Status, v.Decision, v.Attempt)
+	}
+}
+
+// R12: within IDWise's retry window the journey's own Finished Journey,
+// whose first delivery failed, still counts for the journey before the
+// renewal: the renewal stands, waiting for the renewed journey.
+func TestState_RetryWithinWindowBelongsToTheJourneyBefore(t *testing.T) {
+	vid, log := arriveApart(t, "idwise", provider.Config{}, map[int]time.Duration{1: 40 * time.Minute},
+		idwise("Verification Update Required", idwRenewal, 2),
+		idwise("Finished Journey", idwComplete, 1), // IDWise's third retry
+	)
+	v, effects := kycgate.Replay("src", "idwise", vid, log)
+	if v.Status != "resubmission_requested" || v.Decision != "resubmission_requested" || v.Attempt != 2 {
+		t.Errorf("renewal, then the journey before it retried: %s %q attempt %d; want resubmission_requested, attempt 2", v.Status, v.Decision, v.Attempt)
+	}
+	for _, e := range effects {
+		if e.EventID == log[1].ID && !e.Late {
+			t.Errorf("the retried Finished Journey is not marked late")
+		}
+	}
+}
+
+// veriffScreening is a watchlist screening of session vf1's attempt a1
+// without createdAt.
+func veriffScreening(matchStatus string) string {
+	return fmt.Sprintf(`{"checkType":"updated_result","attemptId":"a1","sessionId":"10aaaaaa-0000-4000-8000-00000000000a","vendorData":"u10","endUserId":null,"matchStatus":%q,"searchTerm":{"name":"Jane Doe"},"totalHits":0,"hits":[]}`, matchStatus)
+}
+
+// R13: a webhook that decides without a time (a screening without
+// createdAt, a decision with decisionTime null) makes arrival order the
+// session; the resubmission request is the first attempt's decision, so
+// the second attempt's approval is no late delivery of the first.
+func TestState_UntimedDecisionAfterResubmission(t *testing.T) {
+	for name, last := range map[string][]string{
+		"screening without createdAt": {veriffScreening("no_match"), veriffDecision("approved", "a2", 9001, "10:40")},
+		"decision without time":       {veriffDecision("approved", "a2", 9001, "")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			vid, log := arrive(t, "veriff", provider.Config{}, append([]string{
+				veriffEvent("started", "a1", 7001), veriffEvent("submitted", "a1", 7002),
+				veriffDecision("resubmission_requested", "a1", 9103, "10:05"),
+				veriffEvent("started", "a2", 7001), veriffEvent("submitted", "a2", 7002),
+			}, last...)...)
+			v, effects := kycgate.Replay("src", "veriff", vid, log)
+			if v.Status != kycgate.StatusApproved || v.Decision != kycgate.DecisionApproved || v.Attempt != 2 {
+				t.Errorf("%s %s attempt %d; want approved, attempt 2", v.Status, v.Decision, v.Attempt)
+			}
+			// The screening, without a time, applies after the approval by
+			// its phase; what arrived before it is then late. Nothing else is.
+			for _, e := range effects {
+				if e.Late && !(len(last) == 2 && e.EventID == log[len(log)-1].ID) {
+					t.Errorf("%s, delivered in order, is marked late", e.EventID)
+				}
+			}
+		})
+	}
+}

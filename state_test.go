@@ -8,14 +8,21 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/ingest"
 	"github.com/kycgate/kycgate/internal/provider"
 	"github.com/kycgate/kycgate/internal/provider/registry"
 )
 
-// arrive parses bodies with the provider's real adapter as they arrive, one
-// second apart in the order given: a lost first attempt is simply a body
-// that comes later.
+// arrive reads bodies with the provider's real adapter, as ingest does, as
+// they arrive, one second apart in the order given: a lost first attempt is
+// simply a body that comes later.
 func arrive(t *testing.T, providerName string, cfg provider.Config, bodies ...string) (string, []kycgate.LogEntry) {
+	t.Helper()
+	return arriveApart(t, providerName, cfg, nil, bodies...)
+}
+
+// arriveApart is arrive with, before body i, a further wait of gaps[i].
+func arriveApart(t *testing.T, providerName string, cfg provider.Config, gaps map[int]time.Duration, bodies ...string) (string, []kycgate.LogEntry) {
 	t.Helper()
 	a, ok := registry.Lookup(providerName)
 	if !ok {
@@ -29,13 +36,13 @@ func arrive(t *testing.T, providerName string, cfg provider.Config, bodies ...st
 	var vid string
 	var log []kycgate.LogEntry
 	for i, body := range bodies {
-		id, change, err := p.Parse(http.Header{}, []byte(body))
-		if err != nil {
-			t.Fatalf("#%d: %v", i, err)
+		received = received.Add(gaps[i])
+		ev := kycgate.Event{ID: fmt.Sprintf("evt_%02d", i), Seq: int64(i + 1), Body: []byte(body), ReceivedAt: received.Add(time.Duration(i) * time.Second)}
+		ingest.Normalize(a, p, http.Header{}, &ev)
+		if ev.Flag == kycgate.FlagUnparseable {
+			t.Fatalf("#%d: %s", i, ev.FlagDetail)
 		}
-		vid = id.VerificationID
-		ev := kycgate.Event{ID: fmt.Sprintf("evt_%02d", i), Seq: int64(i + 1), Identity: id, Type: a.Type(id.ProviderEvent), Data: change,
-			ReceivedAt: received.Add(time.Duration(i) * time.Second)}
+		vid = ev.VerificationID
 		log = append(log, ev.LogEntry())
 	}
 	return vid, log

@@ -110,6 +110,12 @@ type Change struct {
 	// verification (a level change, a renewal); a reset and a resubmission
 	// request always do.
 	NewAttempt bool `json:"new_attempt,omitempty"`
+	// RetryWindowSeconds is how long after its first delivery attempt the
+	// provider may still deliver this webhook, by its retry schedule; zero
+	// when the schedule is not known. Arriving later than that after the
+	// event that opened an attempt, it is not taken for a late delivery of
+	// the attempt before (see docs/state.md, attempts).
+	RetryWindowSeconds int64 `json:"retry_window_seconds,omitempty"`
 	// UndecidedOnly is true when the status applies only to a verification
 	// without a decision: an invitation that expired unused says nothing
 	// about one that was decided.

@@ -83,7 +83,13 @@ func TestApp_GracefulShutdown(t *testing.T) {
 // ends; stop returns what Run returned.
 func runApp(t *testing.T, cfg *config.Config) (*gateway.App, func() error) {
 	t.Helper()
-	app := &gateway.App{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return runAppAt(t, cfg, nil)
+}
+
+// runAppAt is runApp with the gateway's clock now (nil: the wall clock).
+func runAppAt(t *testing.T, cfg *config.Config, now func() time.Time) (*gateway.App, func() error) {
+	t.Helper()
+	app := &gateway.App{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now}
 	if err := app.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/client"
@@ -143,6 +144,13 @@ func TestState_EndToEnd(t *testing.T) {
 // with the options opts (YAML flow-map entries, or "").
 func demoGateway(t *testing.T, storage string, rcv http.Handler, opts string) (string, demo.Secrets, *simulator.API) {
 	t.Helper()
+	return demoGatewayAt(t, storage, rcv, opts, nil)
+}
+
+// demoGatewayAt is demoGateway with the gateway's clock now (nil: the wall
+// clock).
+func demoGatewayAt(t *testing.T, storage string, rcv http.Handler, opts string, now func() time.Time) (string, demo.Secrets, *simulator.API) {
+	t.Helper()
 	dest := httptest.NewServer(rcv)
 	t.Cleanup(dest.Close)
 	secrets := demo.NewSecrets()
@@ -156,7 +164,7 @@ func demoGateway(t *testing.T, storage string, rcv http.Handler, opts string) (s
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, _ := runApp(t, cfg)
+	app, _ := runAppAt(t, cfg, now)
 	return "http://" + app.Addr(), secrets, fake
 }
 
@@ -284,6 +292,97 @@ func testStateEndToEnd(t *testing.T, storage string) {
 		if ev.Raw != nil || !ev.RawPurged || bytes.Contains(ev.Data, []byte("jane@example.com")) {
 			t.Errorf("event %s of a deleted verification kept personal data: raw %v, data %s", e.ID, ev.Raw != nil, ev.Data)
 		}
+	}
+}
+
+// aheadClock is the wall clock moved forward by what the test adds, so
+// that days pass between deliveries without waiting for them.
+type aheadClock struct {
+	mu    sync.Mutex
+	ahead time.Duration
+}
+
+func (c *aheadClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.ahead)
+}
+
+func (c *aheadClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ahead += d
+}
+
+// TestState_RenewalDaysLater: on each store, a journey kycgate first hears
+// of at its renewal, and a journey renewed twice, are decided by the
+// renewed journey finished days later: IDWise retries for half an hour, so
+// those events are no late deliveries of the journey before. The API and
+// the last envelope say approved, in the renewal's attempt.
+func TestState_RenewalDaysLater(t *testing.T) {
+	renewal := `,"systemDecision":"Complete","trigger":"KYC Renewal","requiredSteps":[{"stepId":"1","reasonCode":"DOCUMENT_EXPIRED"}]`
+	finished := func(id string, n int) []string {
+		return []string{
+			idwBody(id, "Finished Step", n, `,"stepId":"1","stepResult":{"status":"Passed"}`),
+			idwBody(id, "Finished User Steps", n+1, ""),
+			idwBody(id, "Finished Journey", n+2, `,"systemDecision":"Complete"`),
+		}
+	}
+	day := 24 * time.Hour
+	type delivery struct {
+		after time.Duration // on the gateway's clock, since the delivery before
+		body  string
+	}
+	cases := []struct {
+		id         string
+		deliveries []delivery
+		attempt    int
+	}{
+		{id: "idw-first-seen-at-renewal", attempt: 2, deliveries: []delivery{
+			{0, idwBody("idw-first-seen-at-renewal", "Verification Update Required", 1, renewal)},
+			{3 * day, finished("idw-first-seen-at-renewal", 2)[0]},
+			{time.Minute, finished("idw-first-seen-at-renewal", 2)[1]},
+			{time.Minute, finished("idw-first-seen-at-renewal", 2)[2]},
+		}},
+		{id: "idw-renewed-twice", attempt: 3, deliveries: []delivery{
+			{0, idwBody("idw-renewed-twice", "Finished Journey", 1, `,"systemDecision":"Complete"`)},
+			{300 * day, idwBody("idw-renewed-twice", "Verification Update Required", 2, renewal)},
+			{30 * day, idwBody("idw-renewed-twice", "KYC Renewal Deadline Exceeded", 3, `,"systemDecision":"Complete"`)},
+			{30 * day, idwBody("idw-renewed-twice", "Verification Update Required", 4, renewal)},
+			{day, finished("idw-renewed-twice", 5)[0]},
+			{time.Minute, finished("idw-renewed-twice", 5)[1]},
+			{time.Minute, finished("idw-renewed-twice", 5)[2]},
+		}},
+	}
+	for name, storage := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			clock := &aheadClock{}
+			rcv := &envelopes{got: map[string][]receivedEnvelope{}}
+			base, secrets, _ := demoGatewayAt(t, storage, rcv, "", clock.Now)
+			api := client.New(base, secrets.API)
+			for _, c := range cases {
+				for i, d := range c.deliveries {
+					clock.Add(d.after)
+					postSigned(t, base, secrets, "idwise", d.body)
+					waitUntil(t, fmt.Sprintf("%s: delivery %d stored", c.id, i), func() bool {
+						return getVerification(t, api, "idwise", c.id, "").Events == i+1
+					})
+				}
+				var v verificationJSON
+				waitUntil(t, c.id+" decided and delivered", func() bool {
+					v = getVerification(t, api, "idwise", c.id, "")
+					last, n := rcv.last("idwise", c.id)
+					// At least once: a delivery in flight when days pass may go twice.
+					return v.Status == kycgate.StatusApproved && n >= v.Events && last.Verification.Events == v.Events
+				})
+				if v.Decision != kycgate.DecisionApproved || v.Attempt != c.attempt {
+					t.Errorf("%s: %s %s attempt %d; want approved, attempt %d", c.id, v.Status, v.Decision, v.Attempt, c.attempt)
+				}
+				if last, _ := rcv.last("idwise", c.id); last.Verification.Status != kycgate.StatusApproved || last.Late {
+					t.Errorf("%s: the last envelope says %s (late %v)", c.id, last.Verification.Status, last.Late)
+				}
+			}
+		})
 	}
 }
 

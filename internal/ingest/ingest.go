@@ -206,6 +206,7 @@ func Normalize(a provider.Adapter, p provider.Webhooks, h http.Header, ev *kycga
 		ev.Flag, ev.FlagDetail = kycgate.FlagUnparseable, err.Error()
 		return
 	}
+	change.RetryWindowSeconds = int64(a.RetriesFor / time.Second)
 	ev.Identity, ev.Type, ev.Data = id, a.Type(id.ProviderEvent), change
 	switch {
 	case !a.Known(id.ProviderEvent):

@@ -49,6 +49,11 @@ type Adapter struct {
 	// Headers lists the request headers worth storing beside the raw body:
 	// the provider's event and signature headers, never credentials.
 	Headers []string
+	// RetriesFor is how long after a webhook's first delivery attempt the
+	// provider may still deliver it, by its documented retry schedule with a
+	// margin for timeouts; zero when the schedule is not known. Every event
+	// of the provider carries it (Change.RetryWindowSeconds).
+	RetriesFor time.Duration
 	// Catalogue maps every event name the provider sends to its canonical type.
 	Catalogue map[string]kycgate.EventType
 	// New returns the adapter for one source.

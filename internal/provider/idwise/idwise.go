@@ -6,6 +6,7 @@ package idwise
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/provider"
@@ -16,13 +17,16 @@ const Name = "idwise"
 
 // Adapter describes IDWise to the registry.
 var Adapter = provider.Adapter{
-	Name:      Name,
-	Signs:     false,
-	Catalogue: Catalogue,
-	New:       New,
-	API:       &API,
-	Play:      &Play,
-	Fake:      &Fake,
+	Name:  Name,
+	Signs: false,
+	// IDWise retries 5, 10 and 15 minutes after a failed delivery: 30
+	// minutes, with a margin.
+	RetriesFor: time.Hour,
+	Catalogue:  Catalogue,
+	New:        New,
+	API:        &API,
+	Play:       &Play,
+	Fake:       &Fake,
 }
 
 // Webhooks authenticates and parses the webhooks of one IDWise source.

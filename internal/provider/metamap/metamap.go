@@ -5,6 +5,7 @@ package metamap
 import (
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/provider"
+	"time"
 )
 
 // Name is the provider name used in configuration and in the data.
@@ -12,15 +13,18 @@ const Name = "metamap"
 
 // Adapter describes MetaMap to the registry.
 var Adapter = provider.Adapter{
-	Name:      Name,
-	Signs:     true,
-	Headers:   []string{HeaderSignature},
-	Catalogue: Catalogue,
-	New:       New,
-	API:       &API,
-	Play:      &Play,
-	Fake:      &Fake,
-	Options:   []string{provider.OptionExternalUserIDKey},
+	Name:    Name,
+	Signs:   true,
+	Headers: []string{HeaderSignature},
+	// MetaMap retries 1, 3, 5, 7 and 10 minutes after a failed delivery: 26
+	// minutes, with a margin.
+	RetriesFor: time.Hour,
+	Catalogue:  Catalogue,
+	New:        New,
+	API:        &API,
+	Play:       &Play,
+	Fake:       &Fake,
+	Options:    []string{provider.OptionExternalUserIDKey},
 }
 
 // Webhooks authenticates and parses the webhooks of one MetaMap source.

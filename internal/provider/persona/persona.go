@@ -15,14 +15,17 @@ const Name = "persona"
 
 // Adapter describes Persona to the registry.
 var Adapter = provider.Adapter{
-	Name:      Name,
-	Signs:     true,
-	Headers:   []string{HeaderSignature, HeaderAttemptsMade, HeaderAttemptsLeft, HeaderFirstAttemptedAt},
-	Catalogue: Catalogue,
-	New:       New,
-	API:       &API,
-	Play:      &Play,
-	Fake:      &Fake,
+	Name:    Name,
+	Signs:   true,
+	Headers: []string{HeaderSignature, HeaderAttemptsMade, HeaderAttemptsLeft, HeaderFirstAttemptedAt},
+	// Persona retries up to 5 times over about 6 minutes (0, 3, 18, 83 and
+	// 258 seconds), with a margin.
+	RetriesFor: time.Hour,
+	Catalogue:  Catalogue,
+	New:        New,
+	API:        &API,
+	Play:       &Play,
+	Fake:       &Fake,
 }
 
 // Webhooks authenticates and parses the webhooks of one Persona source.

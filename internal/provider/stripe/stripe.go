@@ -16,14 +16,16 @@ const Name = "stripe"
 
 // Adapter describes Stripe Identity to the registry.
 var Adapter = provider.Adapter{
-	Name:      Name,
-	Signs:     true,
-	Headers:   []string{HeaderSignature},
-	Catalogue: Catalogue,
-	New:       New,
-	API:       &API,
-	Play:      &Play,
-	Fake:      &Fake,
+	Name:    Name,
+	Signs:   true,
+	Headers: []string{HeaderSignature},
+	// Stripe retries live-mode deliveries for up to three days, with a margin.
+	RetriesFor: 73 * time.Hour,
+	Catalogue:  Catalogue,
+	New:        New,
+	API:        &API,
+	Play:       &Play,
+	Fake:       &Fake,
 }
 
 // Webhooks authenticates and parses the webhooks of one Stripe Identity source.

@@ -5,6 +5,7 @@ package sumsub
 import (
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/provider"
+	"time"
 )
 
 // Name is the provider name used in configuration and in the data.
@@ -12,14 +13,17 @@ const Name = "sumsub"
 
 // Adapter describes Sumsub to the registry.
 var Adapter = provider.Adapter{
-	Name:      Name,
-	Signs:     true,
-	Headers:   []string{HeaderDigest, HeaderDigestAlg},
-	Catalogue: Catalogue,
-	New:       New,
-	API:       &API,
-	Play:      &Play,
-	Fake:      &Fake,
+	Name:    Name,
+	Signs:   true,
+	Headers: []string{HeaderDigest, HeaderDigestAlg},
+	// Sumsub retries 5 minutes, 1 hour, 5 hours and 18 hours after a failed
+	// delivery: 24 hours 5 minutes, and a margin for its 5-second timeouts.
+	RetriesFor: 25 * time.Hour,
+	Catalogue:  Catalogue,
+	New:        New,
+	API:        &API,
+	Play:       &Play,
+	Fake:       &Fake,
 }
 
 // Webhooks authenticates and parses the webhooks of one Sumsub source.

@@ -6,6 +6,7 @@ package veriff
 import (
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/provider"
+	"time"
 )
 
 // Name is the provider name used in configuration and in the data.
@@ -13,14 +14,16 @@ const Name = "veriff"
 
 // Adapter describes Veriff to the registry.
 var Adapter = provider.Adapter{
-	Name:      Name,
-	Signs:     true,
-	Headers:   []string{HeaderSignature, HeaderSignatureVRF},
-	Catalogue: Catalogue,
-	New:       New,
-	API:       &API,
-	Play:      &Play,
-	Fake:      &Fake,
+	Name:    Name,
+	Signs:   true,
+	Headers: []string{HeaderSignature, HeaderSignatureVRF},
+	// Veriff retries about once an hour for up to 7 days, with a margin.
+	RetriesFor: 7*24*time.Hour + 2*time.Hour,
+	Catalogue:  Catalogue,
+	New:        New,
+	API:        &API,
+	Play:       &Play,
+	Fake:       &Fake,
 }
 
 // Webhooks authenticates and parses the webhooks of one Veriff source.
