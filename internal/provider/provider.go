@@ -5,7 +5,12 @@
 package provider
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/kycgate/kycgate"
@@ -110,4 +115,65 @@ func Extra(kv ...string) map[string]string {
 		e[kv[i]] = kv[i+1]
 	}
 	return e
+}
+
+// Text reads a JSON string, number or boolean as its text, and null as
+// empty. It is for the fields kycgate only carries along (an id, a version
+// number, a time it reads as text): a provider sending 2.0 where its
+// documents show 2, or a number where they show a string, must not make an
+// authentic webhook unparseable, and so unapplied.
+type Text string
+
+// UnmarshalJSON reads a string, number, boolean or null; an object or an
+// array is an error.
+func (t *Text) UnmarshalJSON(data []byte) error {
+	var v any
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
+		return err
+	}
+	switch v := v.(type) {
+	case nil:
+		*t = ""
+	case string:
+		*t = Text(v)
+	case json.Number:
+		*t = Text(v)
+	case bool:
+		*t = Text(strconv.FormatBool(v))
+	default:
+		return fmt.Errorf("%s is neither a string nor a number", data)
+	}
+	return nil
+}
+
+// Number reads a JSON number, or a string that holds one; anything else
+// (null, an empty or other string, a boolean) reads as no number, so that a
+// field kycgate can do without never makes a webhook unparseable.
+type Number struct {
+	Value float64
+	Valid bool
+}
+
+// UnmarshalJSON reads a number, or a string holding one, else nothing.
+func (n *Number) UnmarshalJSON(data []byte) error {
+	var t Text
+	*n = Number{}
+	if t.UnmarshalJSON(data) != nil {
+		return nil
+	}
+	if f, err := strconv.ParseFloat(string(t), 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		*n = Number{Value: f, Valid: true}
+	}
+	return nil
+}
+
+// Ptr returns the number, or nil when there is none.
+func (n Number) Ptr() *float64 {
+	if !n.Valid {
+		return nil
+	}
+	f := n.Value
+	return &f
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/provider"
@@ -21,23 +20,23 @@ type body struct {
 	JourneyID               string         `json:"journeyId"`
 	SpotCheckJourneyID      string         `json:"spotCheckJourneyId"`
 	OngoingCheckID          string         `json:"ongoingCheckId"`
-	ReferenceNo             string         `json:"referenceNo"`
+	ReferenceNo             provider.Text  `json:"referenceNo"`
 	SystemDecision          string         `json:"systemDecision"`
 	PreviousSystemDecision  string         `json:"previousSystemDecision"`
 	ManualDecision          *string        `json:"manualDecision"`
 	FinalDecision           string         `json:"finalDecision"`
 	Action                  string         `json:"action"`
 	Trigger                 string         `json:"trigger"`
-	UpdatedAMLVersionNumber *int           `json:"updatedAMLVersionNumber"`
-	StepID                  text           `json:"stepId"`
+	UpdatedAMLVersionNumber provider.Text  `json:"updatedAMLVersionNumber"`
+	StepID                  provider.Text  `json:"stepId"`
 	StepType                string         `json:"stepType"`
 	RequiredSteps           []requiredStep `json:"requiredSteps"`
 }
 
 type requiredStep struct {
-	StepID          text   `json:"stepId"`
-	ReasonCode      string `json:"reasonCode"`
-	RenewalDeadline string `json:"renewalDeadline"`
+	StepID          provider.Text `json:"stepId"`
+	ReasonCode      string        `json:"reasonCode"`
+	RenewalDeadline string        `json:"renewalDeadline"`
 }
 
 // Parse reads an IDWise webhook. IDWise keeps eventId across retries, so it
@@ -73,7 +72,7 @@ func (Webhooks) Parse(_ http.Header, raw []byte) (kycgate.Identity, kycgate.Chan
 // change maps the webhook to canonical terms; see docs/providers/idwise.md.
 func (f *payload) change() kycgate.Change {
 	b := f.Body
-	c := kycgate.Change{ExternalUserID: b.ReferenceNo, Clock: kycgate.ClockNone}
+	c := kycgate.Change{ExternalUserID: string(b.ReferenceNo), Clock: kycgate.ClockNone}
 	switch f.Event {
 	case "Finished Step", "Step Submitted":
 		name := b.StepType
@@ -167,32 +166,11 @@ func manualDecision(b body) kycgate.Decision {
 
 func (f *payload) extra() map[string]string {
 	b := f.Body
-	var manual, aml string
+	var manual string
 	if b.ManualDecision != nil {
 		manual = *b.ManualDecision
 	}
-	if b.UpdatedAMLVersionNumber != nil {
-		aml = strconv.Itoa(*b.UpdatedAMLVersionNumber)
-	}
 	return provider.Extra("system_decision", b.SystemDecision, "previous_system_decision", b.PreviousSystemDecision,
 		"manual_decision", manual, "final_decision", b.FinalDecision, "action", b.Action, "trigger", b.Trigger,
-		"ongoing_check_id", b.OngoingCheckID, "spot_check_journey_id", b.SpotCheckJourneyID, "aml_version", aml)
-}
-
-// text reads a JSON string or number as text: IDWise documents stepId as a
-// placeholder string, and step ids are numbers in practice.
-type text string
-
-func (t *text) UnmarshalJSON(data []byte) error {
-	var s string
-	if err := json.Unmarshal(data, &s); err == nil {
-		*t = text(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(data, &n); err != nil {
-		return fmt.Errorf("idwise: %s is neither a string nor a number", data)
-	}
-	*t = text(n)
-	return nil
+		"ongoing_check_id", b.OngoingCheckID, "spot_check_journey_id", b.SpotCheckJourneyID, "aml_version", string(b.UpdatedAMLVersionNumber))
 }

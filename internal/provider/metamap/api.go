@@ -144,8 +144,8 @@ func ParseVerification(doc []byte) (kycgate.Change, error) {
 			continue
 		}
 		step := kycgate.Step{Name: s.ID, Outcome: kycgate.OutcomePassed}
-		if s.Error != nil {
-			step.Outcome, step.ErrorCode = kycgate.OutcomeFailed, s.Error.Code
+		if s.Error.failed() {
+			step.Outcome, step.ErrorCode = kycgate.OutcomeFailed, string(s.Error.Code)
 		}
 		c.Steps = append(c.Steps, step)
 	}

@@ -49,3 +49,20 @@ func FuzzProvider(f *testing.F) { providertest.Fuzz(f, metamap.Adapter) }
 func TestProvider_Golden(t *testing.T) { providertest.RunGolden(t, metamap.Adapter, provider.Config{}) }
 
 func BenchmarkProvider_Parse(b *testing.B) { providertest.BenchParse(b, metamap.Adapter) }
+
+// A step error that is a bare string still fails the step; false or an
+// empty string is no error.
+func TestProvider_LooseTypes(t *testing.T) {
+	p, _ := metamap.New(provider.Config{Secrets: []string{"s"}})
+	for errValue, want := range map[string]string{`"alterationDetection.negligence"`: "failed", `{"code":7}`: "failed", `false`: "passed", `""`: "passed", `null`: "passed"} {
+		body := `{"eventName":"step_completed","step":{"status":200,"id":"alteration-detection","error":` + errValue +
+			`},"resource":"https://api.getmati.com/v2/verifications/601142c648494064cdd70d9a","timestamp":"2021-01-27T10:39:12.348Z"}`
+		_, c, err := p.Parse(nil, []byte(body))
+		if err != nil {
+			t.Fatalf("error %s: %v", errValue, err)
+		}
+		if c.Step == nil || c.Step.Outcome != want {
+			t.Errorf("error %s: step %+v; want %s", errValue, c.Step, want)
+		}
+	}
+}

@@ -39,10 +39,31 @@ type step struct {
 }
 
 type stepError struct {
-	Type    string `json:"type"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Type    provider.Text `json:"type"`
+	Code    provider.Text `json:"code"`
+	Message provider.Text `json:"message"`
+	// none: the value says there is no error (false, an empty string).
+	none bool
 }
+
+// UnmarshalJSON reads MetaMap's error object. A bare string or number,
+// which MetaMap's documents do not show, is taken for the error's code, so
+// that the step still reads as failed; false or "" for no error.
+func (e *stepError) UnmarshalJSON(data []byte) error {
+	type object stepError
+	if err := json.Unmarshal(data, (*object)(e)); err == nil {
+		return nil
+	}
+	var code provider.Text
+	if err := code.UnmarshalJSON(data); err != nil {
+		return fmt.Errorf("metamap: step error: %w", err)
+	}
+	*e = stepError{Code: code, none: code == "" || code == "false"}
+	return nil
+}
+
+// failed reports whether a step with error e failed.
+func (e *stepError) failed() bool { return e != nil && !e.none }
 
 // Parse reads a MetaMap webhook. MetaMap sends no event id, so the dedup key
 // is the payload's content without the send timestamp, which a retry may
@@ -99,8 +120,8 @@ func (p *Webhooks) change(f *payload) kycgate.Change {
 	case "step_completed":
 		if f.Step != nil && f.Step.ID != "" {
 			s := kycgate.Step{Name: f.Step.ID, Outcome: kycgate.OutcomePassed}
-			if f.Step.Error != nil {
-				s.Outcome, s.ErrorCode = kycgate.OutcomeFailed, f.Step.Error.Code
+			if f.Step.Error.failed() {
+				s.Outcome, s.ErrorCode = kycgate.OutcomeFailed, string(f.Step.Error.Code)
 			}
 			c.Step = &s
 			c.DocumentType = f.Step.DocumentType
@@ -152,8 +173,8 @@ func extra(f *payload) map[string]string {
 	var documentType, errorMessage string
 	if f.Step != nil {
 		documentType = f.Step.DocumentType
-		if f.Step.Error != nil {
-			errorMessage = f.Step.Error.Message
+		if f.Step.Error.failed() {
+			errorMessage = string(f.Step.Error.Message)
 		}
 	}
 	return provider.Extra("status", f.Status, "identity_status", f.IdentityStatus,

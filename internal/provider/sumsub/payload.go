@@ -23,21 +23,21 @@ const (
 
 // payload is the part of a Sumsub webhook kycgate reads.
 type payload struct {
-	Type                      string       `json:"type"`
-	ApplicantID               string       `json:"applicantId"`
-	ApplicantActionID         string       `json:"applicantActionId"`
-	ExternalApplicantActionID string       `json:"externalApplicantActionId"`
-	CorrelationID             string       `json:"correlationId"`
-	ExternalUserID            string       `json:"externalUserId"`
-	LevelName                 string       `json:"levelName"`
-	PreviousLevelName         string       `json:"previousLevelName"`
-	SandboxMode               flexBool     `json:"sandboxMode"`
-	ReviewStatus              string       `json:"reviewStatus"`
-	ReviewMode                string       `json:"reviewMode"`
-	VideoIdentReviewStatus    string       `json:"videoIdentReviewStatus"`
-	ReviewResult              reviewResult `json:"reviewResult"`
-	CreatedAtMs               string       `json:"createdAtMs"`
-	CreatedAt                 string       `json:"createdAt"`
+	Type                      string        `json:"type"`
+	ApplicantID               string        `json:"applicantId"`
+	ApplicantActionID         string        `json:"applicantActionId"`
+	ExternalApplicantActionID string        `json:"externalApplicantActionId"`
+	CorrelationID             string        `json:"correlationId"`
+	ExternalUserID            string        `json:"externalUserId"`
+	LevelName                 string        `json:"levelName"`
+	PreviousLevelName         string        `json:"previousLevelName"`
+	SandboxMode               flexBool      `json:"sandboxMode"`
+	ReviewStatus              string        `json:"reviewStatus"`
+	ReviewMode                string        `json:"reviewMode"`
+	VideoIdentReviewStatus    string        `json:"videoIdentReviewStatus"`
+	ReviewResult              reviewResult  `json:"reviewResult"`
+	CreatedAtMs               provider.Text `json:"createdAtMs"`
+	CreatedAt                 string        `json:"createdAt"`
 }
 
 type reviewResult struct {
@@ -76,7 +76,7 @@ func (p *Webhooks) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.
 	id := kycgate.Identity{
 		ProviderEvent:  f.Type,
 		VerificationID: f.ApplicantID,
-		OccurredAt:     parseTime(f.CreatedAtMs, f.CreatedAt),
+		OccurredAt:     parseTime(string(f.CreatedAtMs), f.CreatedAt),
 	}
 	if f.CorrelationID != "" {
 		id.DedupKey = strings.Join([]string{"correlation", f.CorrelationID, f.Type, f.ApplicantID, f.ApplicantActionID}, "|")

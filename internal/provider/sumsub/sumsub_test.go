@@ -94,3 +94,16 @@ func BenchmarkProvider_Authenticate(b *testing.B) {
 		}
 	}
 }
+
+// A createdAtMs that is a number, not Sumsub's documented string, leaves
+// the webhook without a time rather than unparseable.
+func TestProvider_LooseTypes(t *testing.T) {
+	p, _ := sumsub.New(provider.Config{Secrets: []string{"s"}})
+	id, c, err := p.Parse(nil, []byte(`{"applicantId":"app1","correlationId":"c1","type":"applicantReviewed","reviewStatus":"completed","reviewResult":{"reviewAnswer":"GREEN"},"createdAtMs":1763805600000}`))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if c.Decision != "approved" || !id.OccurredAt.IsZero() {
+		t.Errorf("decision %q at %v; want approved, without a time", c.Decision, id.OccurredAt)
+	}
+}

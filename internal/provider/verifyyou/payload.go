@@ -8,15 +8,17 @@ import (
 	"time"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/provider"
 )
 
 type payload struct {
-	Stage           string   `json:"stage"`
-	OccurredAt      string   `json:"occurred_at"`
-	VerificationID  string   `json:"verification_id"`
-	ExternalID      *string  `json:"external_id"`
-	ExternalTracker *string  `json:"external_tracker"`
-	TrustScore      *float64 `json:"trust_score"`
+	Stage           string          `json:"stage"`
+	OccurredAt      string          `json:"occurred_at"`
+	VerificationID  string          `json:"verification_id"`
+	ExternalID      provider.Text   `json:"external_id"`
+	ExternalTracker provider.Text   `json:"external_tracker"`
+	TrustScore      provider.Number `json:"trust_score"` // a number; a string holding one is read too
+
 }
 
 // stages maps each stage to what it says; see docs/providers/verifyyou.md.
@@ -66,15 +68,10 @@ func (p *Webhooks) Parse(_ http.Header, body []byte) (kycgate.Identity, kycgate.
 		s := *c.Step
 		c.Step = &s
 	}
-	if f.ExternalID != nil {
-		c.ExternalUserID = *f.ExternalID
-	}
-	if f.ExternalTracker != nil {
-		c.Tracker = *f.ExternalTracker
-	}
-	c.Score = f.TrustScore
+	c.ExternalUserID, c.Tracker = string(f.ExternalID), string(f.ExternalTracker)
+	c.Score = f.TrustScore.Ptr()
 	c.Clock = kycgate.ClockEvent
-	if f.Stage == "verification_completed" && p.minTrustScore != nil && (f.TrustScore == nil || *f.TrustScore < *p.minTrustScore) {
+	if f.Stage == "verification_completed" && p.minTrustScore != nil && (!f.TrustScore.Valid || f.TrustScore.Value < *p.minTrustScore) {
 		c.Decision, c.Reasons = kycgate.DecisionReviewNeeded, []string{"trust_score_below_minimum"}
 	}
 	return id, c, nil

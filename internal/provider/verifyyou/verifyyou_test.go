@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/provider"
 	"github.com/kycgate/kycgate/internal/provider/providertest"
 	"github.com/kycgate/kycgate/internal/provider/verifyyou"
@@ -70,3 +71,23 @@ func TestProvider_Golden(t *testing.T) {
 }
 
 func BenchmarkProvider_Parse(b *testing.B) { providertest.BenchParse(b, verifyyou.Adapter) }
+
+// A numeric external_id and a trust_score sent as a string still parse;
+// a trust_score that is no number counts as none, so that a completion
+// below the source's minimum (or without a readable score) needs a review.
+func TestProvider_LooseTypes(t *testing.T) {
+	minimum := 0.5
+	p, _ := verifyyou.New(provider.Config{MinTrustScore: &minimum})
+	body := func(score string) []byte {
+		return []byte(`{"stage":"verification_completed","occurred_at":"2026-11-22T10:00:04.000000+00:00","verification_id":"vy1","external_id":42,"trust_score":` + score + `}`)
+	}
+	for score, want := range map[string]kycgate.Decision{`"0.9"`: kycgate.DecisionApproved, `"0.4"`: kycgate.DecisionReviewNeeded, `"high"`: kycgate.DecisionReviewNeeded, `null`: kycgate.DecisionReviewNeeded, `0.9`: kycgate.DecisionApproved} {
+		_, c, err := p.Parse(nil, body(score))
+		if err != nil {
+			t.Fatalf("trust_score %s: %v", score, err)
+		}
+		if c.ExternalUserID != "42" || c.Decision != want {
+			t.Errorf("trust_score %s: user %q, decision %q; want 42, %s", score, c.ExternalUserID, c.Decision, want)
+		}
+	}
+}
