@@ -12,8 +12,7 @@ import (
 // is not continued, the verification is rebuilt from its log. Version 2
 // keeps Arrived whatever orders the webhooks; version 3 places webhooks
 // without a time among timed ones, and keeps Latest; version 4 keeps
-// Opened, and counts an opener that is a decision as the decision of the
-// attempt it closes.
+// Opened.
 const replayFormat = 4
 
 // The parts of a log, in the order they apply.
@@ -42,8 +41,8 @@ type replayState struct {
 	Arrived  *mark  `json:"r,omitempty"`
 	Attempts int    `json:"n,omitempty"`
 	Seen     []kind `json:"s,omitempty"`
-	// Opened is when the event that opened each attempt arrived.
-	Opened []time.Time `json:"o,omitempty"`
+	// Opened is what was kept of the event that opened each attempt.
+	Opened []opening `json:"o,omitempty"`
 	// Latest is the latest event time of the webhooks applied, where a
 	// webhook without a time that arrives next applies (see place).
 	Latest time.Time `json:"lt,omitzero"`

@@ -353,43 +353,46 @@ type kind struct {
 }
 
 // attempts is how far assign has cut webhooks into attempts: the latest
-// attempt, the kinds of event each attempt holds, and when the event that
-// opened each attempt arrived (opened[n-1] for attempt n).
+// attempt, the kinds of event each attempt holds, and the event that
+// opened each attempt (opened[n-1] for attempt n).
 type attempts struct {
 	n      int
 	seen   map[kind]bool
-	opened []time.Time
+	opened []opening
+}
+
+// opening is what assign keeps of the event that opened an attempt: when
+// it arrived, and its event time (zero when it has none).
+type opening struct {
+	Received time.Time `json:"r"`
+	At       time.Time `json:"t,omitzero"`
 }
 
 // assign assigns each of the webhooks, in arrival order and arriving after
 // those assigned so far, to an attempt: an event that opens one starts the
 // next; any other event belongs to the latest attempt, unless it is a step
-// of the flow up to its decision, the attempt before it lacks an event of
-// its kind (its type, and its step's name), and it arrived within the
-// provider's retry window of the event that opened its attempt: then it is
-// taken for a late delivery of that earlier attempt (a retry of a first
-// attempt that failed), since a new attempt repeats what the one before it
-// went through. A provider that has stopped retrying delivers nothing late:
-// what arrives after its window belongs to the latest attempt (a journey
-// first seen at its renewal). An opener that is itself a decision (a
-// resubmission request) is the decision of the attempt it closes. What
-// comes after a decision (a reviewer's update, a screening, an expiry) is
-// never moved back.
+// of the flow up to its decision and the attempt before it lacks an event
+// of its kind (its type, and its step's name): then it is taken for a late
+// delivery of that earlier attempt (a retry of a first attempt that
+// failed), since a new attempt repeats what the one before it went
+// through. It is not, though (see retried), when it arrived after the
+// provider's retry window of the event that opened its attempt, when its
+// event time is after that event's, or when it is a decision and its
+// attempt has begun (an event of the flow stayed in it). What comes after
+// a decision (a reviewer's update, a screening, an expiry) is never moved
+// back.
 func (a *attempts) assign(entries []LogEntry, keys []sortKey) {
 	for i := range keys { // in arrival order
 		e := &entries[keys[i].i]
+		if e.opensAttempt() {
+			a.n++
+			a.opened = append(a.opened, opening{Received: e.ReceivedAt, At: eventTime(e)})
+			keys[i].attempt, keys[i].opener = a.n, 1
+			continue
+		}
 		k := kind{Attempt: a.n, Type: e.Type}
 		if e.Change.Step != nil {
 			k.Step = e.Change.Step.Name
-		}
-		if e.opensAttempt() {
-			if e.Type.Phase() <= EventDecided.Phase() {
-				a.seen[k] = true
-			}
-			a.n++
-			a.opened = append(a.opened, e.ReceivedAt)
-			keys[i].attempt, keys[i].opener = a.n, 1
-			continue
 		}
 		for k.Attempt > 0 && e.Type.Phase() <= EventDecided.Phase() && a.retried(e, k.Attempt) {
 			prev := k
@@ -404,14 +407,47 @@ func (a *attempts) assign(entries []LogEntry, keys []sortKey) {
 }
 
 // retried reports whether e may be a late delivery of the attempt before
-// attempt n: it arrived within its provider's retry window of the event
-// that opened attempt n, or the window is not known.
+// attempt n. Not when it arrived after its provider's retry window of the
+// event that opened attempt n (a provider that stopped retrying delivers
+// nothing late: a journey first seen at its renewal), nor when both carry
+// event times and e's is later (it happened in attempt n), nor when e is a
+// decision and attempt n has begun: the user went through the flow again
+// after the request (a session's second attempt), so a decision
+// that follows is that attempt's. Without those, a decision retried after
+// a request that came after it (an approval re-reviewed to a
+// resubmission request) goes back to its attempt.
 func (a *attempts) retried(e *LogEntry, n int) bool {
-	w := e.Change.RetryWindowSeconds
-	if w <= 0 || n > len(a.opened) {
+	if n > len(a.opened) {
 		return true
 	}
-	return !e.ReceivedAt.After(a.opened[n-1].Add(time.Duration(w) * time.Second))
+	o := a.opened[n-1]
+	if w := e.Change.RetryWindowSeconds; w > 0 && e.ReceivedAt.After(o.Received.Add(time.Duration(w)*time.Second)) {
+		return false
+	}
+	if t := eventTime(e); !t.IsZero() && !o.At.IsZero() && t.After(o.At) {
+		return false
+	}
+	return e.Type.Phase() != EventDecided.Phase() || !a.begun(n)
+}
+
+// begun reports whether an event of the flow up to the decision belongs to
+// attempt n.
+func (a *attempts) begun(n int) bool {
+	for k := range a.seen {
+		if k.Attempt == n && k.Type.Phase() < EventDecided.Phase() {
+			return true
+		}
+	}
+	return false
+}
+
+// eventTime is when the event happened, as its provider says; zero when
+// it carries no event time.
+func eventTime(e *LogEntry) time.Time {
+	if e.clock() != ClockEvent {
+		return time.Time{}
+	}
+	return e.OccurredAt
 }
 
 // list returns the kinds seen, in a stable order.

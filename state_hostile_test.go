@@ -417,3 +417,50 @@ func TestState_UntimedDecisionAfterResubmission(t *testing.T) {
 		})
 	}
 }
+
+// sumsubNoTime is a Sumsub webhook without createdAtMs.
+func sumsubNoTime(typ, review string, n int) string {
+	return fmt.Sprintf(`{"applicantId":"app1","correlationId":"req-%d","externalUserId":"user-1","levelName":"basic-kyc-level","type":%q,"reviewStatus":"completed","reviewResult":%s,"sandboxMode":"false"}`, n, typ, review)
+}
+
+// R14: an approval re-reviewed to a resubmission request, the approval's
+// first delivery lost and its retry arriving after the request, with one
+// of the two without a time (so arrival orders the applicant): the user has
+// not resubmitted, the request stands.
+func TestState_ApprovalRetriedAfterTheRequestThatFollowedIt(t *testing.T) {
+	for name, bodies := range map[string][]string{
+		"request without time":  {sumsub("applicantPending", noReview, 1), sumsubNoTime("applicantReviewed", redRetry, 3), sumsub("applicantReviewed", green, 2)},
+		"approval without time": {sumsub("applicantPending", noReview, 1), sumsub("applicantReviewed", redRetry, 3), sumsubNoTime("applicantReviewed", green, 2)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			vid, log := arriveApart(t, "sumsub", provider.Config{}, map[int]time.Duration{2: 10 * time.Minute}, bodies...)
+			if v := kycgate.Rebuild("src", "sumsub", vid, log); v.Decision != kycgate.DecisionResubmissionRequested || v.Attempt != 2 {
+				t.Errorf("%s %s attempt %d; want resubmission_requested, attempt 2", v.Status, v.Decision, v.Attempt)
+			}
+		})
+	}
+	// Veriff: a review, then a resubmission request, the review retried
+	// after it, with a screening without a time.
+	vid, log := arriveApart(t, "veriff", provider.Config{}, map[int]time.Duration{4: 30 * time.Minute},
+		veriffEvent("started", "a1", 7001), veriffEvent("submitted", "a1", 7002),
+		veriffScreening("no_match"),
+		veriffDecision("resubmission_requested", "a1", 9103, "10:20"),
+		veriffDecision("review", "a1", 9121, "10:05"), // the retry
+	)
+	if v := kycgate.Rebuild("src", "veriff", vid, log); v.Decision != kycgate.DecisionResubmissionRequested {
+		t.Errorf("veriff: %s %s attempt %d; want resubmission_requested", v.Status, v.Decision, v.Attempt)
+	}
+}
+
+// R15: Sumsub webhooks whose createdAtMs is a number keep event time
+// ordering: a resubmission request retried after the approval that
+// followed it does not undo the approval.
+func TestState_NumericCreatedAtMsOrders(t *testing.T) {
+	b := func(typ, review string, n int) string {
+		return fmt.Sprintf(`{"applicantId":"app1","correlationId":"req-%d","externalUserId":"user-1","levelName":"basic-kyc-level","type":%q,"reviewStatus":"completed","reviewResult":%s,"createdAtMs":%d}`, n, typ, review, 1795341600000+int64(n)*1000)
+	}
+	vid, log := arrive(t, "sumsub", provider.Config{}, b("applicantReviewed", green, 5), b("applicantReviewed", redRetry, 3), b("applicantPending", noReview, 4))
+	if v := kycgate.Rebuild("src", "sumsub", vid, log); v.Decision != kycgate.DecisionApproved || v.Attempt != 2 {
+		t.Errorf("%s %s attempt %d; want approved, attempt 2", v.Status, v.Decision, v.Attempt)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -199,6 +200,11 @@ func reasonList(labels []string, comments ...string) []string {
 func parseTime(createdAtMs, createdAt string) time.Time {
 	if t, err := time.ParseInLocation(layoutCreatedAtMs, createdAtMs, time.UTC); err == nil {
 		return t
+	}
+	// A number, which Sumsub does not document, is what the name says:
+	// milliseconds since the epoch.
+	if ms, err := strconv.ParseInt(createdAtMs, 10, 64); err == nil && ms > 0 {
+		return time.UnixMilli(ms).UTC()
 	}
 	if t, err := time.Parse(layoutCreatedAt, createdAt); err == nil {
 		return t.UTC()

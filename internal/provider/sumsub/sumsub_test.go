@@ -4,6 +4,7 @@ import (
 	"github.com/kycgate/kycgate/internal/provider"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/kycgate/kycgate/internal/provider/providertest"
 	"github.com/kycgate/kycgate/internal/provider/sumsub"
@@ -95,15 +96,15 @@ func BenchmarkProvider_Authenticate(b *testing.B) {
 	}
 }
 
-// A createdAtMs that is a number, not Sumsub's documented string, leaves
-// the webhook without a time rather than unparseable.
+// A createdAtMs that is a number, not Sumsub's documented string, is read
+// as milliseconds since the epoch: the event keeps its time.
 func TestProvider_LooseTypes(t *testing.T) {
 	p, _ := sumsub.New(provider.Config{Secrets: []string{"s"}})
 	id, c, err := p.Parse(nil, []byte(`{"applicantId":"app1","correlationId":"c1","type":"applicantReviewed","reviewStatus":"completed","reviewResult":{"reviewAnswer":"GREEN"},"createdAtMs":1763805600000}`))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	if c.Decision != "approved" || !id.OccurredAt.IsZero() {
-		t.Errorf("decision %q at %v; want approved, without a time", c.Decision, id.OccurredAt)
+	if want := time.Date(2025, 11, 22, 10, 0, 0, 0, time.UTC); c.Decision != "approved" || !id.OccurredAt.Equal(want) || c.Clock != "event" {
+		t.Errorf("decision %q at %v (clock %q); want approved at %v, clock event", c.Decision, id.OccurredAt, c.Clock, want)
 	}
 }
