@@ -11,9 +11,10 @@ import (
 // replayFormat is the version of replayState: a state of another version
 // is not continued, the verification is rebuilt from its log. Version 2
 // keeps Arrived whatever orders the webhooks; version 3 places webhooks
-// without a time among timed ones, and keeps Latest; version 4 keeps
-// Opened.
-const replayFormat = 4
+// without a time among timed ones, and keeps Latest; version 5 keeps, of
+// the event that opened each attempt, its arrival and event time (Opened)
+// in place of the count of attempts.
+const replayFormat = 5
 
 // The parts of a log, in the order they apply.
 const (
@@ -36,11 +37,10 @@ type replayState struct {
 	Untimed bool  `json:"u,omitempty"`
 	Part    int   `json:"p,omitempty"` // the last part of the log applied
 	Last    *mark `json:"l,omitempty"` // the last entry applied, of Part
-	// Arrived is the webhook that arrived last; when Untimed, Attempts
-	// and Seen are how far arrival has cut the webhooks into attempts.
-	Arrived  *mark  `json:"r,omitempty"`
-	Attempts int    `json:"n,omitempty"`
-	Seen     []kind `json:"s,omitempty"`
+	// Arrived is the webhook that arrived last; when Untimed, Seen and
+	// Opened are how far arrival has cut the webhooks into attempts.
+	Arrived *mark  `json:"r,omitempty"`
+	Seen    []kind `json:"s,omitempty"`
 	// Opened is what was kept of the event that opened each attempt.
 	Opened []opening `json:"o,omitempty"`
 	// Latest is the latest event time of the webhooks applied, where a
@@ -158,13 +158,13 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 		}
 		after := mark.timed
 		if !timed {
-			att := attempts{n: st.Attempts, seen: make(map[kind]bool, len(st.Seen)+len(keys)), opened: slices.Clone(st.Opened)}
+			att := attempts{seen: make(map[kind]bool, len(st.Seen)+len(keys)), opened: slices.Clone(st.Opened)}
 			for _, k := range st.Seen {
 				att.seen[k] = true
 			}
 			att.assign(entries, keys)
 			st.Arrived = ptr(markOf(&entries[keys[len(keys)-1].i], keys[len(keys)-1]))
-			st.Attempts, st.Seen, st.Opened = att.n, att.list(), att.opened
+			st.Seen, st.Opened = att.list(), att.opened
 			sortUntimed(entries, keys)
 			after = mark.untimed
 		} else {

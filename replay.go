@@ -157,7 +157,7 @@ func replay(source, provider, id string, log []LogEntry) (Verification, []Effect
 		st.Last = ptr(markOf(&entries[keys[len(keys)-1].i], keys[len(keys)-1]))
 	}
 	if att != nil {
-		st.Attempts, st.Seen, st.Opened = att.n, att.list(), att.opened
+		st.Seen, st.Opened = att.list(), att.opened
 	}
 	if len(keys) > 0 {
 		last := slices.MaxFunc(keys, func(a, b sortKey) int { return cmp.Compare(a.i, b.i) })
@@ -300,8 +300,8 @@ func clocks(entries []LogEntry, keys []sortKey, arrival, evented bool) (bool, bo
 // it is later.
 func latest(entries []LogEntry, keys []sortKey, t time.Time) time.Time {
 	for _, k := range keys {
-		if e := &entries[k.i]; e.clock() == ClockEvent && e.OccurredAt.After(t) {
-			t = e.OccurredAt
+		if at := eventTime(&entries[k.i]); at.After(t) {
+			t = at
 		}
 	}
 	return t
@@ -352,11 +352,10 @@ type kind struct {
 	Step    string    `json:"s,omitempty"`
 }
 
-// attempts is how far assign has cut webhooks into attempts: the latest
-// attempt, the kinds of event each attempt holds, and the event that
-// opened each attempt (opened[n-1] for attempt n).
+// attempts is how far assign has cut webhooks into attempts: the kinds of
+// event each attempt holds, and the event that opened each attempt
+// (opened[n-1] for attempt n, so that the latest attempt is len(opened)).
 type attempts struct {
-	n      int
 	seen   map[kind]bool
 	opened []opening
 }
@@ -385,12 +384,11 @@ func (a *attempts) assign(entries []LogEntry, keys []sortKey) {
 	for i := range keys { // in arrival order
 		e := &entries[keys[i].i]
 		if e.opensAttempt() {
-			a.n++
 			a.opened = append(a.opened, opening{Received: e.ReceivedAt, At: eventTime(e)})
-			keys[i].attempt, keys[i].opener = a.n, 1
+			keys[i].attempt, keys[i].opener = len(a.opened), 1
 			continue
 		}
-		k := kind{Attempt: a.n, Type: e.Type}
+		k := kind{Attempt: len(a.opened), Type: e.Type}
 		if e.Change.Step != nil {
 			k.Step = e.Change.Step.Name
 		}
@@ -417,9 +415,6 @@ func (a *attempts) assign(entries []LogEntry, keys []sortKey) {
 // a request that came after it (an approval re-reviewed to a
 // resubmission request) goes back to its attempt.
 func (a *attempts) retried(e *LogEntry, n int) bool {
-	if n > len(a.opened) {
-		return true
-	}
 	o := a.opened[n-1]
 	if w := e.Change.RetryWindowSeconds; w > 0 && e.ReceivedAt.After(o.Received.Add(time.Duration(w)*time.Second)) {
 		return false

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kycgate/kycgate"
 	"github.com/kycgate/kycgate/internal/client"
+	"github.com/kycgate/kycgate/internal/clocktest"
 	"github.com/kycgate/kycgate/internal/demo"
 	"github.com/kycgate/kycgate/internal/provider/metamap"
 	"github.com/kycgate/kycgate/internal/provider/sumsub"
@@ -295,25 +296,6 @@ func testStateEndToEnd(t *testing.T, storage string) {
 	}
 }
 
-// aheadClock is the wall clock moved forward by what the test adds, so
-// that days pass between deliveries without waiting for them.
-type aheadClock struct {
-	mu    sync.Mutex
-	ahead time.Duration
-}
-
-func (c *aheadClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.ahead)
-}
-
-func (c *aheadClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ahead += d
-}
-
 // TestState_RenewalDaysLater: on each store, a journey kycgate first hears
 // of at its renewal, and a journey renewed twice, are decided by the
 // renewed journey finished days later: IDWise retries for half an hour, so
@@ -356,13 +338,13 @@ func TestState_RenewalDaysLater(t *testing.T) {
 	}
 	for name, storage := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			clock := &aheadClock{}
+			clock := &clocktest.Ahead{}
 			rcv := &envelopes{got: map[string][]receivedEnvelope{}}
 			base, secrets, _ := demoGatewayAt(t, storage, rcv, "", clock.Now)
 			api := client.New(base, secrets.API)
 			for _, c := range cases {
 				for i, d := range c.deliveries {
-					clock.Add(d.after)
+					clock.Advance(d.after)
 					postSigned(t, base, secrets, "idwise", d.body)
 					waitUntil(t, fmt.Sprintf("%s: delivery %d stored", c.id, i), func() bool {
 						return getVerification(t, api, "idwise", c.id, "").Events == i+1

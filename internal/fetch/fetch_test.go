@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kycgate/kycgate"
+	"github.com/kycgate/kycgate/internal/clocktest"
 	"github.com/kycgate/kycgate/internal/config"
 	"github.com/kycgate/kycgate/internal/fetch"
 	"github.com/kycgate/kycgate/internal/gateway"
@@ -71,31 +72,14 @@ type harness struct {
 	record  *record.Recorder // the one path events are stored by, as in the gateway
 	// asked counts, per verification, the webhooks that asked for a fetch.
 	asked  map[string]int
-	clock  *clock
+	clock  *clocktest.Ahead
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
-
 func newHarness(t *testing.T, override map[string]string) *harness {
 	t.Helper()
-	h := &harness{t: t, fake: simulator.NewAPI(creds), clock: &clock{}, sources: map[string]*ingest.Source{}, asked: map[string]int{}}
+	h := &harness{t: t, fake: simulator.NewAPI(creds), clock: &clocktest.Ahead{}, sources: map[string]*ingest.Source{}, asked: map[string]int{}}
 	h.fake.Now = h.clock.Now
 	srv := httptest.NewServer(h.fake)
 	t.Cleanup(srv.Close)
