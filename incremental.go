@@ -13,8 +13,9 @@ import (
 // keeps Arrived whatever orders the webhooks; version 3 places webhooks
 // without a time among timed ones, and keeps Latest; version 5 keeps, of
 // the event that opened each attempt, its arrival and event time (Opened)
-// in place of the count of attempts.
-const replayFormat = 5
+// in place of the count of attempts; version 6 is rebuilt once so that an
+// attempt's opener that arrived late takes the events after it (reopen).
+const replayFormat = 6
 
 // The parts of a log, in the order they apply.
 const (
@@ -158,6 +159,12 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 		}
 		after := mark.timed
 		if !timed {
+			l := latest(entries, keys, st.Latest)
+			for _, k := range keys {
+				if e := &entries[k.i]; e.opensAttempt() && !eventTime(e).IsZero() && eventTime(e).Before(l) {
+					return orig, s, nil, false // opens an attempt before webhooks applied (see reopen)
+				}
+			}
 			att := attempts{seen: make(map[kind]bool, len(st.Seen)+len(keys)), opened: slices.Clone(st.Opened)}
 			for _, k := range st.Seen {
 				att.seen[k] = true

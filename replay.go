@@ -384,14 +384,13 @@ func (a *attempts) assign(entries []LogEntry, keys []sortKey) {
 	for i := range keys { // in arrival order
 		e := &entries[keys[i].i]
 		if e.opensAttempt() {
-			a.opened = append(a.opened, opening{Received: e.ReceivedAt, At: eventTime(e)})
+			o := opening{Received: e.ReceivedAt, At: eventTime(e)}
+			a.opened = append(a.opened, o)
 			keys[i].attempt, keys[i].opener = len(a.opened), 1
+			a.reopen(entries, keys[:i], o.At)
 			continue
 		}
-		k := kind{Attempt: len(a.opened), Type: e.Type}
-		if e.Change.Step != nil {
-			k.Step = e.Change.Step.Name
-		}
+		k := kindOf(e, len(a.opened))
 		for k.Attempt > 0 && e.Type.Phase() <= EventDecided.Phase() && a.retried(e, k.Attempt) {
 			prev := k
 			prev.Attempt--
@@ -402,6 +401,49 @@ func (a *attempts) assign(entries []LogEntry, keys []sortKey) {
 		}
 		keys[i].attempt, a.seen[k] = k.Attempt, true
 	}
+}
+
+// reopen moves into the attempt just opened, at t, the webhooks of the
+// attempt before it (of keys, in arrival order) that happened after t: the
+// event that opened it arrived late (a retry of a first delivery that
+// failed), after events that followed it. A webhook without a time moves
+// with them when it arrived after one that moved, since it came after
+// what the provider had told by then. The opener of the attempt before
+// stays, and nothing moves when that opener happened after t (the opener
+// that arrived late belongs before it, which arrival cannot tell).
+func (a *attempts) reopen(entries []LogEntry, keys []sortKey, t time.Time) {
+	n := len(a.opened) // the attempt just opened
+	if t.IsZero() || (n > 1 && a.opened[n-2].At.After(t)) {
+		return
+	}
+	moved := false
+	for j := range keys {
+		k, e := &keys[j], &entries[keys[j].i]
+		if k.attempt != n-1 || k.opener == 1 {
+			continue
+		}
+		if at := eventTime(e); at.After(t) || (moved && at.IsZero()) {
+			k.attempt, moved = n, true
+		}
+	}
+	if !moved {
+		return
+	}
+	clear(a.seen)
+	for j := range keys {
+		if keys[j].opener == 0 {
+			a.seen[kindOf(&entries[keys[j].i], keys[j].attempt)] = true
+		}
+	}
+}
+
+// kindOf is the kind of e in attempt n.
+func kindOf(e *LogEntry, n int) kind {
+	k := kind{Attempt: n, Type: e.Type}
+	if e.Change.Step != nil {
+		k.Step = e.Change.Step.Name
+	}
+	return k
 }
 
 // retried reports whether e may be a late delivery of the attempt before

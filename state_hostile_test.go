@@ -464,3 +464,58 @@ func TestState_NumericCreatedAtMsOrders(t *testing.T) {
 		t.Errorf("%s %s attempt %d; want approved, attempt 2", v.Status, v.Decision, v.Attempt)
 	}
 }
+
+// R16: the first attempt's resubmission request lost at first and retried
+// after the second attempt was approved (within Veriff's retry window):
+// the request happened before the approval, and the user is approved.
+func TestState_ResubmissionRequestRetriedAfterTheNextApproval(t *testing.T) {
+	for name, bodies := range map[string][]string{
+		"timed approval": {
+			veriffEvent("started", "a1", 7001), veriffEvent("submitted", "a1", 7002),
+			veriffEvent("started", "a2", 7001), veriffEvent("submitted", "a2", 7002),
+			veriffDecision("approved", "a2", 9001, "10:30"),
+			veriffDecision("resubmission_requested", "a1", 9103, "10:10"), // the retry
+		},
+		"screening without createdAt": {
+			veriffEvent("started", "a1", 7001), veriffEvent("submitted", "a1", 7002),
+			veriffEvent("started", "a2", 7001), veriffEvent("submitted", "a2", 7002),
+			veriffScreening("no_match"),
+			veriffDecision("approved", "a2", 9001, "10:30"),
+			veriffDecision("resubmission_requested", "a1", 9103, "10:10"), // the retry
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			vid, log := arriveApart(t, "veriff", provider.Config{}, map[int]time.Duration{len(bodies) - 1: 2 * time.Hour}, bodies...)
+			v, effects := kycgate.Replay("src", "veriff", vid, log)
+			if v.Status != kycgate.StatusApproved || v.Decision != kycgate.DecisionApproved || v.Attempt != 2 {
+				t.Errorf("%s %s attempt %d; want approved, attempt 2", v.Status, v.Decision, v.Attempt)
+			}
+			for _, e := range effects {
+				if e.EventID == log[len(log)-1].ID && !e.Late {
+					t.Errorf("the retried request is not marked late")
+				}
+			}
+			// Applied as it came, one webhook at a time, the same.
+			if inc := applyOneByOne(t, "veriff", vid, log); inc.Decision != v.Decision || inc.Attempt != v.Attempt {
+				t.Errorf("one by one: %s attempt %d; rebuilt: %s attempt %d", inc.Decision, inc.Attempt, v.Decision, v.Attempt)
+			}
+		})
+	}
+}
+
+// applyOneByOne applies log one webhook at a time, as the store does:
+// carried forward with Continue where it can, rebuilt where it cannot.
+func applyOneByOne(t *testing.T, providerName, vid string, log []kycgate.LogEntry) kycgate.Verification {
+	t.Helper()
+	v, _, st := kycgate.RebuildState("src", providerName, vid, nil)
+	for i := range log {
+		e := log[i]
+		e.Seq = int64(i + 1)
+		next, nextState, _, ok := kycgate.Continue(roundTrip(t, v), roundTrip(t, st), []kycgate.LogEntry{stored(t, e)})
+		if !ok {
+			next, _, nextState = kycgate.RebuildState("src", providerName, vid, log[:i+1])
+		}
+		v, st = next, nextState
+	}
+	return v
+}
