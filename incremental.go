@@ -170,9 +170,10 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 				att.seen[k] = true
 			}
 			att.assign(entries, keys)
+			placeUntimed(entries, keys, st.Latest)
 			st.Arrived = ptr(markOf(&entries[keys[len(keys)-1].i], keys[len(keys)-1]))
 			st.Seen, st.Opened = att.list(), att.opened
-			sortUntimed(entries, keys)
+			sortUntimed(keys)
 			after = mark.untimed
 		} else {
 			place(entries, keys, st.Latest)

@@ -226,7 +226,8 @@ func order(log []LogEntry) (entries []LogEntry, keys []sortKey, att *attempts, d
 	} else {
 		att = &attempts{seen: map[kind]bool{}}
 		att.assign(entries, keys)
-		sortUntimed(entries, keys)
+		placeUntimed(entries, keys, time.Time{})
+		sortUntimed(keys)
 	}
 	slices.SortStableFunc(documents, func(a, b int) int { return entries[a].OccurredAt.Compare(entries[b].OccurredAt) })
 	return entries, keys, att, documents, deletions
@@ -328,12 +329,30 @@ func sortTimed(keys []sortKey) {
 	slices.SortStableFunc(keys, func(a, b sortKey) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.phase, b.phase)) })
 }
 
-// sortUntimed puts keys, in arrival order and with their attempts, in the
-// order they apply.
-func sortUntimed(entries []LogEntry, keys []sortKey) {
+// placeUntimed gives each of keys without a time of its own, in arrival
+// order and arriving after webhooks whose latest event time was last, the
+// latest event time of those that arrived before it, as place does; a
+// webhook with a time (an event time or a send time) keeps it. So within
+// a phase of an attempt, a webhook without a time applies after those that
+// the provider had sent when it came (a reviewer's second word after the
+// first), not before every timed one.
+func placeUntimed(entries []LogEntry, keys []sortKey, last time.Time) {
+	for n := range keys {
+		e := &entries[keys[n].i]
+		if e.OccurredAt.IsZero() {
+			keys[n].at = last
+		} else if t := eventTime(e); t.After(last) {
+			last = t
+		}
+	}
+}
+
+// sortUntimed puts keys, in arrival order, with their attempts and placed
+// (placeUntimed), in the order they apply.
+func sortUntimed(keys []sortKey) {
 	slices.SortStableFunc(keys, func(a, b sortKey) int {
 		return cmp.Or(cmp.Compare(a.attempt, b.attempt), cmp.Compare(b.opener, a.opener), cmp.Compare(a.phase, b.phase),
-			entries[a.i].OccurredAt.Compare(entries[b.i].OccurredAt))
+			a.at.Compare(b.at))
 	})
 }
 
@@ -369,32 +388,32 @@ type opening struct {
 
 // assign assigns each of the webhooks, in arrival order and arriving after
 // those assigned so far, to an attempt: an event that opens one starts the
-// next; any other event belongs to the latest attempt, unless it is a step
-// of the flow up to its decision and the attempt before it lacks an event
-// of its kind (its type, and its step's name): then it is taken for a late
-// delivery of that earlier attempt (a retry of a first attempt that
-// failed), since a new attempt repeats what the one before it went
-// through. It is not, though (see retried), when it arrived after the
-// provider's retry window of the event that opened its attempt, when its
-// event time is after that event's, or when it is a decision and its
-// attempt has begun (an event of the flow stayed in it). What comes after
-// a decision (a reviewer's update, a screening, an expiry) is never moved
-// back.
+// next (see open); any other event belongs to the latest attempt, unless it
+// is a step of the flow up to its decision that happened before that
+// attempt began: then it is taken for a late delivery of the attempt
+// before (a retry of a first delivery that failed). When it and the event
+// that opened its attempt both carry event times, those tell. Otherwise it
+// is taken for a late delivery when the attempt before lacks an event of
+// its kind (its type, and its step's name), since a new attempt repeats
+// what the one before it went through; not, though (see retried), when it
+// arrived after the provider's retry window of the event that opened its
+// attempt, or when it is a decision and its attempt has begun (an event of
+// the flow stayed in it). What comes after a decision (a reviewer's
+// update, a screening, an expiry) is never moved back.
 func (a *attempts) assign(entries []LogEntry, keys []sortKey) {
 	for i := range keys { // in arrival order
 		e := &entries[keys[i].i]
 		if e.opensAttempt() {
-			o := opening{Received: e.ReceivedAt, At: eventTime(e)}
-			a.opened = append(a.opened, o)
-			keys[i].attempt, keys[i].opener = len(a.opened), 1
-			a.reopen(entries, keys[:i], o.At)
+			a.open(entries, keys[:i+1])
 			continue
 		}
 		k := kindOf(e, len(a.opened))
-		for k.Attempt > 0 && e.Type.Phase() <= EventDecided.Phase() && a.retried(e, k.Attempt) {
-			prev := k
-			prev.Attempt--
-			if a.seen[prev] {
+		for k.Attempt > 0 && e.Type.Phase() <= EventDecided.Phase() {
+			if before, known := a.happenedBefore(e, k.Attempt); known {
+				if !before {
+					break
+				}
+			} else if !a.retried(e, k.Attempt) || a.seen[kindOf(e, k.Attempt-1)] {
 				break
 			}
 			k.Attempt--
@@ -403,38 +422,77 @@ func (a *attempts) assign(entries []LogEntry, keys []sortKey) {
 	}
 }
 
-// reopen moves into the attempt just opened, at t, the webhooks of the
-// attempt before it (of keys, in arrival order) that happened after t: the
-// event that opened it arrived late (a retry of a first delivery that
-// failed), after events that followed it. A webhook without a time moves
-// with them when it arrived after one that moved, since it came after
-// what the provider had told by then. The opener of the attempt before
-// stays, and nothing moves when that opener happened after t (the opener
-// that arrived late belongs before it, which arrival cannot tell).
-func (a *attempts) reopen(entries []LogEntry, keys []sortKey, t time.Time) {
-	n := len(a.opened) // the attempt just opened
-	if t.IsZero() || (n > 1 && a.opened[n-2].At.After(t)) {
-		return
+// happenedBefore reports, when e and the event that opened attempt n both
+// carry event times (known), whether e happened before that event.
+func (a *attempts) happenedBefore(e *LogEntry, n int) (before, known bool) {
+	t, o := eventTime(e), a.opened[n-1].At
+	if t.IsZero() || o.IsZero() {
+		return false, false
 	}
-	moved := false
+	return t.Before(o), true
+}
+
+// open starts the attempt of the event that opens one, the last of keys
+// (in arrival order, the others assigned). It comes after the attempts
+// whose openers happened before it: an opener that arrives late (a retry
+// of a first delivery that failed) and happened before the opener of the
+// latest attempt comes before that attempt, whose number, and that of
+// every attempt after it, grows by one. Then reopen gives it the events
+// that happened after it.
+func (a *attempts) open(entries []LogEntry, keys []sortKey) {
+	last := len(keys) - 1
+	e := &entries[keys[last].i]
+	o := opening{Received: e.ReceivedAt, At: eventTime(e)}
+	n := len(a.opened) + 1 // its attempt
+	for n > 1 && !o.At.IsZero() && a.opened[n-2].At.After(o.At) {
+		n--
+	}
+	a.opened = slices.Insert(a.opened, n-1, o)
+	keys[last].attempt, keys[last].opener = n, 1
+	shifted := n < len(a.opened)
+	if shifted {
+		for j := range keys[:last] {
+			if keys[j].attempt >= n {
+				keys[j].attempt++
+			}
+		}
+	}
+	if a.reopen(entries, keys[:last], n, o.At) || shifted {
+		clear(a.seen)
+		for _, k := range keys[:last] {
+			if k.opener == 0 {
+				a.seen[kindOf(&entries[k.i], k.attempt)] = true
+			}
+		}
+	}
+}
+
+// reopen moves into attempt n, opened at t by an event that arrived late,
+// the webhooks of the attempt before it (of keys, in arrival order) that
+// happened after t, and reports whether it moved any. A webhook without a
+// time moves with them when it arrived after one that moved and it comes
+// after a decision (a screening, a reviewer's update, an expiry), or a
+// decision moved before it: it came after what the provider had told by
+// then. One of the flow up to the decision without a time stays (a late
+// delivery of the attempt before: arrival cannot tell). The opener of the
+// attempt before stays.
+func (a *attempts) reopen(entries []LogEntry, keys []sortKey, n int, t time.Time) bool {
+	if t.IsZero() {
+		return false
+	}
+	moved, decision := false, false
 	for j := range keys {
 		k, e := &keys[j], &entries[keys[j].i]
 		if k.attempt != n-1 || k.opener == 1 {
 			continue
 		}
-		if at := eventTime(e); at.After(t) || (moved && at.IsZero()) {
+		at := eventTime(e)
+		if at.After(t) || (moved && at.IsZero() && (decision || e.Type.Phase() > EventDecided.Phase())) {
 			k.attempt, moved = n, true
+			decision = decision || e.Type.Phase() == EventDecided.Phase()
 		}
 	}
-	if !moved {
-		return
-	}
-	clear(a.seen)
-	for j := range keys {
-		if keys[j].opener == 0 {
-			a.seen[kindOf(&entries[keys[j].i], keys[j].attempt)] = true
-		}
-	}
+	return moved
 }
 
 // kindOf is the kind of e in attempt n.
@@ -446,22 +504,19 @@ func kindOf(e *LogEntry, n int) kind {
 	return k
 }
 
-// retried reports whether e may be a late delivery of the attempt before
-// attempt n. Not when it arrived after its provider's retry window of the
-// event that opened attempt n (a provider that stopped retrying delivers
-// nothing late: a journey first seen at its renewal), nor when both carry
-// event times and e's is later (it happened in attempt n), nor when e is a
-// decision and attempt n has begun: the user went through the flow again
-// after the request (a session's second attempt), so a decision
-// that follows is that attempt's. Without those, a decision retried after
-// a request that came after it (an approval re-reviewed to a
-// resubmission request) goes back to its attempt.
+// retried reports whether e, when it or the event that opened attempt n
+// has no event time, may be a late delivery of the attempt before attempt
+// n. Not when it arrived after its provider's retry window of the event
+// that opened attempt n (a provider that stopped retrying delivers nothing
+// late: a journey first seen at its renewal), nor when e is a decision and
+// attempt n has begun: the user went through the flow again after the
+// request (a session's second attempt), so a decision that follows is
+// that attempt's. Without those, a decision retried after a request that
+// came after it (an approval re-reviewed to a resubmission request) goes
+// back to its attempt.
 func (a *attempts) retried(e *LogEntry, n int) bool {
 	o := a.opened[n-1]
 	if w := e.Change.RetryWindowSeconds; w > 0 && e.ReceivedAt.After(o.Received.Add(time.Duration(w)*time.Second)) {
-		return false
-	}
-	if t := eventTime(e); !t.IsZero() && !o.At.IsZero() && t.After(o.At) {
 		return false
 	}
 	return e.Type.Phase() != EventDecided.Phase() || !a.begun(n)
