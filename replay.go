@@ -492,6 +492,23 @@ func (a *attempts) reopen(entries []LogEntry, keys []sortKey, n int, t time.Time
 			decision = decision || e.Type.Phase() == EventDecided.Phase()
 		}
 	}
+	if !decision {
+		return moved
+	}
+	// What comes after a decision, without a time, in an attempt left
+	// with no decision came after the one that moved (a screening that
+	// arrived before the approval it followed).
+	for _, k := range keys {
+		if k.attempt == n-1 && entries[k.i].Type.Phase() == EventDecided.Phase() {
+			return moved
+		}
+	}
+	for j := range keys {
+		k, e := &keys[j], &entries[keys[j].i]
+		if k.attempt == n-1 && k.opener == 0 && eventTime(e).IsZero() && e.Type.Phase() > EventDecided.Phase() {
+			k.attempt = n
+		}
+	}
 	return moved
 }
 

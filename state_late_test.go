@@ -58,6 +58,17 @@ var lateCases = []lateCase{{
 	},
 	status: kycgate.StatusReviewNeeded, decision: kycgate.DecisionReviewNeeded, attempt: 2,
 }, {
+	name:     "veriff: a watchlist hit that arrived before the approval stays with it when the request comes late",
+	provider: "veriff", gaps: map[int]time.Duration{6: 2 * time.Hour},
+	bodies: []string{
+		veriffEvent("started", "a1", 7001), veriffEvent("submitted", "a1", 7002),
+		veriffEvent("started", "a2", 7001), veriffEvent("submitted", "a2", 7002),
+		`{"checkType":"initial_result","attemptId":"a2","sessionId":"10aaaaaa-0000-4000-8000-00000000000a","vendorData":"u10","endUserId":null,"matchStatus":"possible_match","searchTerm":{"name":"Jane Doe"},"totalHits":1,"hits":[]}`,
+		veriffDecision("approved", "a2", 9001, "10:30"),
+		veriffDecision("resubmission_requested", "a1", 9103, "10:10"),
+	},
+	status: kycgate.StatusReviewNeeded, decision: kycgate.DecisionReviewNeeded, attempt: 2,
+}, {
 	name:     "veriff: the request retried after the next attempt's decline",
 	provider: "veriff", gaps: map[int]time.Duration{6: 2 * time.Hour},
 	bodies: []string{
