@@ -473,9 +473,11 @@ func (a *attempts) open(entries []LogEntry, keys []sortKey) {
 // time moves with them when it arrived after one that moved and it comes
 // after a decision (a screening, a reviewer's update, an expiry), or a
 // decision moved before it: it came after what the provider had told by
-// then. One of the flow up to the decision without a time stays (a late
-// delivery of the attempt before: arrival cannot tell). The opener of the
-// attempt before stays.
+// then; and, when a decision moved and the attempt before is left with
+// none, what comes after a decision there without a time, which followed
+// the decision that moved. One of the flow up to the decision without a
+// time stays (a late delivery of the attempt before: arrival cannot
+// tell). The opener of the attempt before stays.
 func (a *attempts) reopen(entries []LogEntry, keys []sortKey, n int, t time.Time) bool {
 	if t.IsZero() {
 		return false
@@ -495,9 +497,6 @@ func (a *attempts) reopen(entries []LogEntry, keys []sortKey, n int, t time.Time
 	if !decision {
 		return moved
 	}
-	// What comes after a decision, without a time, in an attempt left
-	// with no decision came after the one that moved (a screening that
-	// arrived before the approval it followed).
 	for _, k := range keys {
 		if k.attempt == n-1 && entries[k.i].Type.Phase() == EventDecided.Phase() {
 			return moved
