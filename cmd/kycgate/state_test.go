@@ -128,6 +128,17 @@ var stateCases = []stateCase{
 			`{"applicantId":"ss-case8","correlationId":"c1","externalUserId":"u-ss-case8","levelName":"basic-kyc-level","type":"applicantReviewed","reviewStatus":"completed","reviewResult":{"reviewAnswer":"GREEN"},"createdAtMs":"2026-11-22 10:00:02.000"}`,
 			`{"applicantId":"ss-case8","correlationId":"c2","externalUserId":"u-ss-case8","levelName":"enhanced-kyc-level","type":"applicantLevelChanged","reviewStatus":"init","createdAtMs":"2026-11-22 10:00:03.000"}`,
 		}, status: "pending", decision: "", by: ""},
+	// The resubmission request's first delivery lost; the user resubmits,
+	// is approved, and a reviewer's decline without createdAtMs follows;
+	// then the request's retry.
+	{name: "sumsub resubmission request retried after the resubmission's approval and decline", source: "sumsub", id: "ss-case9", user: "u-ss-case9",
+		bodies: []string{
+			`{"applicantId":"ss-case9","correlationId":"c1","externalUserId":"u-ss-case9","levelName":"basic-kyc-level","type":"applicantPending","reviewStatus":"pending","createdAtMs":"2026-11-22 10:00:01.000"}`,
+			`{"applicantId":"ss-case9","correlationId":"c3","externalUserId":"u-ss-case9","levelName":"basic-kyc-level","type":"applicantPending","reviewStatus":"pending","createdAtMs":"2026-11-22 10:00:03.000"}`,
+			`{"applicantId":"ss-case9","correlationId":"c4","externalUserId":"u-ss-case9","levelName":"basic-kyc-level","type":"applicantReviewed","reviewStatus":"completed","reviewResult":{"reviewAnswer":"GREEN"},"createdAtMs":"2026-11-22 10:00:04.000"}`,
+			`{"applicantId":"ss-case9","correlationId":"c5","externalUserId":"u-ss-case9","levelName":"basic-kyc-level","type":"applicantReviewed","reviewStatus":"completed","reviewResult":{"reviewAnswer":"RED","reviewRejectType":"FINAL","rejectLabels":["FORGERY"]}}`,
+			`{"applicantId":"ss-case9","correlationId":"c2","externalUserId":"u-ss-case9","levelName":"basic-kyc-level","type":"applicantReviewed","reviewStatus":"completed","reviewResult":{"reviewAnswer":"RED","reviewRejectType":"RETRY","rejectLabels":["BAD_PROOF_OF_ADDRESS"]},"createdAtMs":"2026-11-22 10:00:02.000"}`,
+		}, status: "declined", decision: "declined", by: "automatic"},
 }
 
 // TestState_EndToEnd: on each store, verifications delivered with lost
