@@ -702,10 +702,12 @@ func (r *replayer) decide(e *LogEntry) (Actor, bool) {
 		r.authority = max(r.authority, by.rank())
 	case by.rank() >= r.authority:
 		r.authority = by.rank()
-	case by == ActorRisk && v.Decision != DecisionDeclined:
+	case by == ActorRisk && v.Decision != DecisionDeclined,
+		c.Reopens && d != DecisionApproved && v.Decision != DecisionDeclined:
 		// A risk signal after a decision that outranks it (a failed spot
-		// check after a reviewer's approval) was not seen by whoever made
-		// that decision: it reopens it for review, until a reviewer decides
+		// check after a reviewer's approval), or a later word of the
+		// provider's checks that reopens, was not seen by whoever made that
+		// decision: it reopens it for review, until a reviewer decides
 		// again.
 		d = DecisionReviewNeeded
 	default:
@@ -744,7 +746,7 @@ func (r *replayer) document(e *LogEntry, settles bool) {
 		v.setFields(c) // the provider's current word on the document, the user, the flow
 	}
 	v.enrich(c, e.ReceivedAt)
-	if settles && c.Decision != "" && c.Decision != v.Decision && r.settleable() {
+	if settles && c.Decision != "" && c.Decision != v.Decision && r.settleable(c) {
 		if i := r.decided - r.base; r.decided >= 0 && i >= 0 {
 			r.effects[i].OverruledBy = ActorProviderAPI
 		}
@@ -758,11 +760,12 @@ func (r *replayer) document(e *LogEntry, settles bool) {
 // the provider's checks, a reviewer or an earlier document. A document does
 // not say what a screening hit, a risk signal, or the request that opened a
 // new attempt said, so it does not overrule them; nor does it decide a new
-// attempt the webhooks left undecided (a level change).
-func (r *replayer) settleable() bool {
+// attempt the webhooks left undecided (a level change), unless it is the
+// current attempt's (c.Current).
+func (r *replayer) settleable(c Change) bool {
 	v := &r.v
 	if v.Decision == "" {
-		return v.Attempt == 1
+		return v.Attempt == 1 || c.Current
 	}
 	switch v.DecidedBy {
 	case ActorAutomatic, ActorReviewer, ActorProviderAPI:

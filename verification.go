@@ -116,6 +116,19 @@ type Change struct {
 	// event that opened an attempt, it is not taken for a late delivery of
 	// the attempt before (see docs/state.md, attempts).
 	RetryWindowSeconds int64 `json:"retry_window_seconds,omitempty"`
+	// Reopens is true when the decision, the provider's checks', still
+	// counts after a decision that outranks it: unless it is an approval,
+	// it reopens that decision for review, as a risk signal does, until a
+	// reviewer decides again (the provider's workflow marks for review what
+	// a person approved). Only a provider whose event times order
+	// its decisions sets it, so that a retry of an older one reopens
+	// nothing.
+	Reopens bool `json:"reopens,omitempty"`
+	// Current is true on a document fetched from the provider's API whose
+	// decision is that of the verification's current attempt (a check that
+	// was reopened and run again keeps one result, the latest run's), so
+	// that it may decide an attempt the webhooks left undecided.
+	Current bool `json:"current,omitempty"`
 	// UndecidedOnly is true when the status applies only to a verification
 	// without a decision: an invitation that expired unused says nothing
 	// about one that was decided.

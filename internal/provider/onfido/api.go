@@ -96,7 +96,9 @@ func ParseDocument(doc []byte) (kycgate.Change, error) {
 	}
 	c := kycgate.Change{ExternalUserID: d.CustomerUserID, DashboardURL: d.DashboardURL, Flow: d.WorkflowID}
 	if d.WorkflowID == "" && d.WorkflowVersionID == nil {
-		c.Decision = checkDecision(d.Result)
+		// A check keeps one result, the latest run's: once complete, its
+		// result is the current attempt's, also after it was reopened.
+		c.Decision, c.Current = checkDecision(d.Result), d.Status == "complete"
 		return c, nil
 	}
 	c.Decision, _, c.Reasons = runOutcome(d.Status, d.Reasons, d.Error)

@@ -238,3 +238,31 @@ func TestState_TimelessEvent(t *testing.T) {
 		}
 	})
 }
+
+// TestState_ReopenedCheckDecidedByItsDocument: a reopened check whose
+// completion carries no result (Onfido's documented check.completed) is
+// decided by the check fetched after it, once complete; fetched while
+// still reopened, it decides nothing.
+func TestState_ReopenedCheckDecidedByItsDocument(t *testing.T) {
+	log := entries(t,
+		checkEvent("check.completed", "complete", "completed_at_iso8601", "09:10", ""),
+		checkEvent("check.reopened", "reopened", "started_at_iso8601", "11:00", ""),
+		checkEvent("check.completed", "complete", "completed_at_iso8601", "11:20", ""),
+	)
+	document := func(body string) kycgate.LogEntry {
+		c, err := onfido.API.Parse([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		began := received.Add(time.Hour)
+		return kycgate.LogEntry{ID: "evt_doc", DedupKey: "fetch|" + check, Type: kycgate.EventEnriched, OccurredAt: began, ReceivedAt: began.Add(time.Second), Change: c}
+	}
+	v := rebuild(append(log, document(`{"id":"`+check+`","status":"complete","result":"consider"}`)))
+	if v.Status != kycgate.StatusReviewNeeded || v.DecidedBy != kycgate.ActorProviderAPI || v.Attempt != 2 {
+		t.Errorf("complete: %s %s by %s attempt %d; want review_needed by provider_api, attempt 2", v.Status, v.Decision, v.DecidedBy, v.Attempt)
+	}
+	v = rebuild(append(log[:2:2], document(`{"id":"`+check+`","status":"reopened","result":"clear"}`)))
+	if v.Decision != "" || v.Attempt != 2 {
+		t.Errorf("still reopened: %s %q attempt %d; want undecided, attempt 2", v.Status, v.Decision, v.Attempt)
+	}
+}

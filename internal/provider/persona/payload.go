@@ -186,6 +186,10 @@ func change(name string, obj *object) kycgate.Change {
 	case "inquiry.redacted":
 		c.Status = kycgate.StatusDeleted
 	}
+	// A workflow's or the API's later word that is not an approval reopens
+	// a person's decision for review: the inquiry's status is Persona's,
+	// and created-at orders it, so that a retry of an older one does not.
+	c.Reopens = c.Decision != "" && c.Decision != kycgate.DecisionApproved && c.By == ""
 	if outcome, ok := verificationOutcomes[name]; ok {
 		c.Status = kycgate.StatusInProgress
 		c.Step = &kycgate.Step{Name: strings.TrimPrefix(obj.Type, "verification/"), Outcome: outcome}

@@ -226,3 +226,23 @@ func TestState_VerificationSteps(t *testing.T) {
 		t.Errorf("drop-off %q, document %q %q", v.DropOff, v.DocumentType, v.DocumentCountry)
 	}
 }
+
+// TestState_WorkflowAfterReviewer: a workflow (or the API) that later marks
+// for review, or declines, an inquiry a person approved reopens it for
+// review, until a person decides again; an older one retried late does not.
+func TestState_WorkflowAfterReviewer(t *testing.T) {
+	laterReview := inquiryEvent("evt_wf_mfr", "inquiry.marked-for-review", "needs_review", "23:00:05", "", "")
+	laterDecline := inquiryEvent("evt_wf_no", "inquiry.declined", "declined", "23:00:06", "", "")
+	for _, later := range []delivery{laterReview, laterDecline} {
+		v := rebuild(arrive(t, created, started, completed, approvedB, later))
+		want(t, v, kycgate.StatusReviewNeeded, kycgate.DecisionReviewNeeded, kycgate.ActorAutomatic, kycgate.DecisionApproved)
+	}
+	// The earlier marked-for-review, retried after the person's approval,
+	// happened before it: the approval stands.
+	v := rebuild(arrive(t, created, started, completed, approvedB, forReview))
+	want(t, v, kycgate.StatusApproved, kycgate.DecisionApproved, kycgate.ActorReviewer, kycgate.DecisionApproved)
+	// The person decides again.
+	again := inquiryEvent("evt_rev_ok2", "inquiry.approved", "approved", "23:30:00", "user_ann", "")
+	v = rebuild(arrive(t, created, started, completed, approvedB, laterReview, again))
+	want(t, v, kycgate.StatusApproved, kycgate.DecisionApproved, kycgate.ActorReviewer, kycgate.DecisionApproved)
+}
