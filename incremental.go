@@ -13,8 +13,11 @@ import (
 // keeps Arrived whatever orders the webhooks; version 3 places webhooks
 // without a time among timed ones, and keeps Latest; version 5 keeps, of
 // the event that opened each attempt, its arrival and event time (Opened)
-// in place of the count of attempts; version 6 is rebuilt once so that an
-// attempt's opener that arrived late takes the events after it (reopen).
+// in place of the count of attempts; version 6 is there so that every
+// verification is rebuilt once under the rules that came with it: a late
+// opener takes its place by event time (open, reopen), a webhook without a
+// time applies after those sent before it (placeUntimed), and a later word
+// of the provider's checks may reopen a decision (Change.Reopens).
 const replayFormat = 6
 
 // The parts of a log, in the order they apply.
