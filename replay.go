@@ -691,6 +691,9 @@ func (r *replayer) decide(e *LogEntry) (Actor, bool) {
 	v, c := &r.v, e.Change
 	by := cmp.Or(c.By, ActorAutomatic)
 	d := c.Decision
+	if c.DecidedOnly && v.Decision == "" {
+		return "", false
+	}
 	switch {
 	case by == ActorScreening:
 		// A clean result approves nothing, and a declined verification stays

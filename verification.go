@@ -124,6 +124,11 @@ type Change struct {
 	// its decisions sets it, so that a retry of an older one reopens
 	// nothing.
 	Reopens bool `json:"reopens,omitempty"`
+	// DecidedOnly is true when the decision counts only for a verification
+	// already decided: a screening that ran while the provider was still
+	// deciding was part of that decision (a watchlist match that the
+	// provider's workflow weighs), one after it is news.
+	DecidedOnly bool `json:"decided_only,omitempty"`
 	// Current is true on a document fetched from the provider's API whose
 	// decision is that of the verification's current attempt (a check that
 	// was reopened and run again keeps one result, the latest run's), so

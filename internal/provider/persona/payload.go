@@ -190,6 +190,11 @@ func change(name string, obj *object) kycgate.Change {
 	// a person's decision for review: the inquiry's status is Persona's,
 	// and created-at orders it, so that a retry of an older one does not.
 	c.Reopens = c.Decision != "" && c.Decision != kycgate.DecisionApproved && c.By == ""
+	if strings.HasPrefix(name, "report/") && strings.HasSuffix(name, ".matched") {
+		// A screening hit: weighed by Persona's workflow while the inquiry
+		// is undecided, news once it is decided (a monitoring re-run).
+		c.Decision, c.By, c.DecidedOnly = kycgate.DecisionReviewNeeded, kycgate.ActorScreening, true
+	}
 	if outcome, ok := verificationOutcomes[name]; ok {
 		c.Status = kycgate.StatusInProgress
 		c.Step = &kycgate.Step{Name: strings.TrimPrefix(obj.Type, "verification/"), Outcome: outcome}

@@ -246,3 +246,31 @@ func TestState_WorkflowAfterReviewer(t *testing.T) {
 	v = rebuild(arrive(t, created, started, completed, approvedB, laterReview, again))
 	want(t, v, kycgate.StatusApproved, kycgate.DecisionApproved, kycgate.ActorReviewer, kycgate.DecisionApproved)
 }
+
+// reportMatched is a watchlist report of inquiry inq_state1 that found a
+// match, at hh:mm:ss.
+func reportMatched(id, hhmmss string) delivery {
+	return delivery{id, fmt.Sprintf(`{"data":{"type":"event","id":%q,"attributes":{"name":"report/watchlist.matched","created-at":"2026-11-22T%s.000Z","payload":{"data":{"type":"report/watchlist","id":"rep_%s","attributes":{"status":"ready","has-match":true},"relationships":{"inquiry":{"data":{"type":"inquiry","id":"inq_state1"}}}}}}}}`,
+		id, hhmmss, id)}
+}
+
+// TestState_WatchlistMatch: a match while the inquiry is undecided is
+// Persona's workflow's to weigh (its approval stands); a match after the
+// decision (a monitoring re-run) reopens it for review, a person's
+// approval included, until a person decides again.
+func TestState_WatchlistMatch(t *testing.T) {
+	during := reportMatched("evt_m1", "10:04:00")
+	v := rebuild(arrive(t, created, started, during, completed))
+	want(t, v, kycgate.StatusApproved, kycgate.DecisionApproved, kycgate.ActorAutomatic, kycgate.DecisionApproved)
+	after := reportMatched("evt_m2", "23:00:00")
+	v = rebuild(arrive(t, created, started, completed, after))
+	want(t, v, kycgate.StatusReviewNeeded, kycgate.DecisionReviewNeeded, kycgate.ActorScreening, kycgate.DecisionApproved)
+	v = rebuild(arrive(t, created, started, completed, approvedB, after))
+	want(t, v, kycgate.StatusReviewNeeded, kycgate.DecisionReviewNeeded, kycgate.ActorScreening, kycgate.DecisionApproved)
+	// Retried after the decision, the match from before it stays before it.
+	v = rebuild(arrive(t, created, started, completed, during))
+	want(t, v, kycgate.StatusApproved, kycgate.DecisionApproved, kycgate.ActorAutomatic, kycgate.DecisionApproved)
+	again := inquiryEvent("evt_rev_ok3", "inquiry.approved", "approved", "23:30:00", "user_ann", "")
+	v = rebuild(arrive(t, created, started, completed, after, again))
+	want(t, v, kycgate.StatusApproved, kycgate.DecisionApproved, kycgate.ActorReviewer, kycgate.DecisionApproved)
+}
