@@ -164,8 +164,14 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 		if !timed {
 			l := latest(entries, keys, st.Latest)
 			for _, k := range keys {
-				if e := &entries[k.i]; e.opensAttempt() && !eventTime(e).IsZero() && eventTime(e).Before(l) {
-					return orig, s, nil, false // opens an attempt before webhooks applied (see reopen)
+				e := &entries[k.i]
+				if !e.opensAttempt() || eventTime(e).IsZero() {
+					continue
+				}
+				if eventTime(e).Before(l) || afterDecision(st.Seen, len(st.Opened)) {
+					// It opens an attempt before webhooks applied, or after what
+					// came after a decision, which it may take (see reopen).
+					return orig, s, nil, false
 				}
 			}
 			att := attempts{seen: make(map[kind]bool, len(st.Seen)+len(keys)), opened: slices.Clone(st.Opened)}
@@ -173,6 +179,11 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 				att.seen[k] = true
 			}
 			att.assign(entries, keys)
+			if att.moved {
+				// A late opener moved webhooks of this batch; the attempts of
+				// those before it may change too.
+				return orig, s, nil, false
+			}
 			placeUntimed(entries, keys, st.Latest)
 			st.Arrived = ptr(markOf(&entries[keys[len(keys)-1].i], keys[len(keys)-1]))
 			st.Seen, st.Opened = att.list(), att.opened
@@ -226,3 +237,9 @@ func Continue(v Verification, s ReplayState, next []LogEntry) (Verification, Rep
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// afterDecision reports whether seen holds, in attempt n, a kind of event
+// that comes after a decision.
+func afterDecision(seen []kind, n int) bool {
+	return slices.ContainsFunc(seen, func(k kind) bool { return k.Attempt == n && k.Type.Phase() > EventDecided.Phase() })
+}

@@ -3,6 +3,7 @@ package kycgate_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -28,8 +29,8 @@ func pools(t *testing.T) [][]kycgate.LogEntry {
 		out = append(out, log)
 		byProvider[c.provider] = append(byProvider[c.provider], log...)
 	}
-	for _, log := range byProvider { // a provider's events mixed: resubmissions, renewals, reviews
-		out = append(out, log)
+	for _, p := range slices.Sorted(maps.Keys(byProvider)) { // a provider's events mixed: resubmissions, renewals, reviews
+		out = append(out, byProvider[p])
 	}
 	return out
 }

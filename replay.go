@@ -377,6 +377,9 @@ type kind struct {
 type attempts struct {
 	seen   map[kind]bool
 	opened []opening
+	// moved is set when an opener that arrived late moved webhooks that
+	// arrived before it into another attempt (see open).
+	moved bool
 }
 
 // opening is what assign keeps of the event that opened an attempt: when
@@ -392,8 +395,8 @@ type opening struct {
 // is a step of the flow up to its decision that happened before that
 // attempt began: then it is taken for a late delivery of the attempt
 // before (a retry of a first delivery that failed). When it and the event
-// that opened its attempt both carry event times, those tell. Otherwise it
-// is taken for a late delivery when the attempt before lacks an event of
+// that opened its attempt both carry event times, those tell, whatever the
+// event. Otherwise it is taken for a late delivery when the attempt before lacks an event of
 // its kind (its type, and its step's name), since a new attempt repeats
 // what the one before it went through; not, though (see retried), when it
 // arrived after the provider's retry window of the event that opened its
@@ -408,12 +411,12 @@ func (a *attempts) assign(entries []LogEntry, keys []sortKey) {
 			continue
 		}
 		k := kindOf(e, len(a.opened))
-		for k.Attempt > 0 && e.Type.Phase() <= EventDecided.Phase() {
+		for k.Attempt > 0 {
 			if before, known := a.happenedBefore(e, k.Attempt); known {
 				if !before {
 					break
 				}
-			} else if !a.retried(e, k.Attempt) || a.seen[kindOf(e, k.Attempt-1)] {
+			} else if e.Type.Phase() > EventDecided.Phase() || !a.retried(e, k.Attempt) || a.seen[kindOf(e, k.Attempt-1)] {
 				break
 			}
 			k.Attempt--
@@ -458,6 +461,7 @@ func (a *attempts) open(entries []LogEntry, keys []sortKey) {
 		}
 	}
 	if a.reopen(entries, keys[:last], n, o.At) || shifted {
+		a.moved = true
 		clear(a.seen)
 		for _, k := range keys[:last] {
 			if k.opener == 0 {
@@ -473,11 +477,12 @@ func (a *attempts) open(entries []LogEntry, keys []sortKey) {
 // time moves with them when it arrived after one that moved and it comes
 // after a decision (a screening, a reviewer's update, an expiry), or a
 // decision moved before it: it came after what the provider had told by
-// then; and, when a decision moved and the attempt before is left with
-// none, what comes after a decision there without a time, which followed
-// the decision that moved. One of the flow up to the decision without a
-// time stays (a late delivery of the attempt before: arrival cannot
-// tell). The opener of the attempt before stays.
+// then; and what comes after a decision without a time that arrived after
+// t: it may have followed the opener, and a watchlist hit that does not
+// belong to the new attempt makes it wait for review, where one lost from
+// it would let an approval stand. One of the flow up to the decision
+// without a time stays (a late delivery of the attempt before: arrival
+// cannot tell). The opener of the attempt before stays.
 func (a *attempts) reopen(entries []LogEntry, keys []sortKey, n int, t time.Time) bool {
 	if t.IsZero() {
 		return false
@@ -494,18 +499,10 @@ func (a *attempts) reopen(entries []LogEntry, keys []sortKey, n int, t time.Time
 			decision = decision || e.Type.Phase() == EventDecided.Phase()
 		}
 	}
-	if !decision {
-		return moved
-	}
-	for _, k := range keys {
-		if k.attempt == n-1 && entries[k.i].Type.Phase() == EventDecided.Phase() {
-			return moved
-		}
-	}
 	for j := range keys {
 		k, e := &keys[j], &entries[keys[j].i]
-		if k.attempt == n-1 && k.opener == 0 && eventTime(e).IsZero() && e.Type.Phase() > EventDecided.Phase() {
-			k.attempt = n
+		if k.attempt == n-1 && k.opener == 0 && eventTime(e).IsZero() && e.Type.Phase() > EventDecided.Phase() && e.ReceivedAt.After(t) {
+			k.attempt, moved = n, true
 		}
 	}
 	return moved

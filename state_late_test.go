@@ -63,11 +63,60 @@ var lateCases = []lateCase{{
 	bodies: []string{
 		veriffEvent("started", "a1", 7001), veriffEvent("submitted", "a1", 7002),
 		veriffEvent("started", "a2", 7001), veriffEvent("submitted", "a2", 7002),
-		`{"checkType":"initial_result","attemptId":"a2","sessionId":"10aaaaaa-0000-4000-8000-00000000000a","vendorData":"u10","endUserId":null,"matchStatus":"possible_match","searchTerm":{"name":"Jane Doe"},"totalHits":1,"hits":[]}`,
+		veriffHit("a2", ""),
 		veriffDecision("approved", "a2", 9001, "10:30"),
 		veriffDecision("resubmission_requested", "a1", 9103, "10:10"),
 	},
 	status: kycgate.StatusReviewNeeded, decision: kycgate.DecisionReviewNeeded, attempt: 2,
+}, {
+	name:     "veriff: a watchlist hit before the third attempt's approval, the second request late",
+	provider: "veriff", gaps: map[int]time.Duration{9: 2 * time.Hour},
+	bodies: []string{
+		veriffEvent("started", "a1", 7001), veriffEvent("submitted", "a1", 7002),
+		veriffDecision("resubmission_requested", "a1", 9103, "10:10"),
+		veriffEvent("started", "a2", 7001), veriffEvent("submitted", "a2", 7002),
+		veriffEvent("started", "a3", 7001), veriffEvent("submitted", "a3", 7002),
+		veriffHit("a3", ""), veriffDecision("approved", "a3", 9001, "10:50"),
+		veriffDecision("resubmission_requested", "a2", 9103, "10:30"),
+	},
+	status: kycgate.StatusReviewNeeded, decision: kycgate.DecisionReviewNeeded, attempt: 3,
+}, {
+	name:     "veriff: a watchlist hit before the approval, the request after a review late",
+	provider: "veriff", gaps: map[int]time.Duration{7: 2 * time.Hour},
+	bodies: []string{
+		veriffEvent("started", "a1", 7001), veriffEvent("submitted", "a1", 7002),
+		veriffDecision("review", "a1", 9121, "10:05"),
+		veriffEvent("started", "a2", 7001), veriffEvent("submitted", "a2", 7002),
+		veriffHit("a2", ""), veriffDecision("approved", "a2", 9001, "10:30"),
+		veriffDecision("resubmission_requested", "a1", 9103, "10:10"),
+	},
+	status: kycgate.StatusReviewNeeded, decision: kycgate.DecisionReviewNeeded, attempt: 2,
+}, {
+	// An outage: both retried in the order they happened.
+	name:     "veriff: a watchlist hit, then the request and the approval retried",
+	provider: "veriff", gaps: map[int]time.Duration{5: 2 * time.Hour},
+	bodies: []string{
+		veriffEvent("started", "a1", 7001), veriffEvent("submitted", "a1", 7002),
+		veriffEvent("started", "a2", 7001), veriffEvent("submitted", "a2", 7002),
+		veriffHit("a2", ""),
+		veriffDecision("resubmission_requested", "a1", 9103, "10:10"),
+		veriffDecision("approved", "a2", 9001, "10:30"),
+	},
+	status: kycgate.StatusReviewNeeded, decision: kycgate.DecisionReviewNeeded, attempt: 2,
+}, {
+	// The hit's createdAt puts it before the request: the first attempt's.
+	name:     "veriff: the first attempt's timed hit retried after the next attempt's approval",
+	provider: "veriff", gaps: map[int]time.Duration{8: 2 * time.Hour},
+	bodies: []string{
+		veriffEvent("started", "a1", 7001), veriffEvent("submitted", "a1", 7002),
+		veriffDecision("review", "a1", 9121, "10:05"),
+		veriffScreening("no_match"),
+		veriffDecision("resubmission_requested", "a1", 9103, "10:10"),
+		veriffEvent("started", "a2", 7001), veriffEvent("submitted", "a2", 7002),
+		veriffDecision("approved", "a2", 9001, "10:30"),
+		veriffHit("a1", "10:07"),
+	},
+	status: kycgate.StatusApproved, decision: kycgate.DecisionApproved, attempt: 2,
 }, {
 	name:     "veriff: the request retried after the next attempt's decline",
 	provider: "veriff", gaps: map[int]time.Duration{6: 2 * time.Hour},
@@ -219,6 +268,16 @@ func TestState_LateOpenerIsMarkedLate(t *testing.T) {
 	if !late[log[5].ID] || late[log[4].ID] {
 		t.Errorf("late: request %v, approval %v; want true, false", late[log[5].ID], late[log[4].ID])
 	}
+}
+
+// veriffHit is a watchlist screening of session vf1's attempt that found
+// a possible match, created at hh:mm ("" for no createdAt).
+func veriffHit(attempt, created string) string {
+	at := ""
+	if created != "" {
+		at = `,"createdAt":"2026-04-01T` + created + `:00.000Z"`
+	}
+	return `{"checkType":"initial_result","attemptId":"` + attempt + `","sessionId":"10aaaaaa-0000-4000-8000-00000000000a","vendorData":"u10","endUserId":null,"matchStatus":"possible_match","searchTerm":{"name":"Jane Doe"},"totalHits":1` + at + `,"hits":[]}`
 }
 
 // applyOneByOne applies log one webhook at a time, as the store does:
