@@ -1,6 +1,7 @@
 package kycgate_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -281,9 +282,16 @@ func veriffHit(attempt, created string) string {
 }
 
 // applyOneByOne applies log one webhook at a time, as the store does:
+// a duplicate (a dedup key already stored) is not stored again; the rest
 // carried forward with Continue where it can, rebuilt where it cannot.
 func applyOneByOne(t *testing.T, providerName, vid string, log []kycgate.LogEntry) kycgate.Verification {
 	t.Helper()
+	seen := map[string]bool{}
+	log = slices.DeleteFunc(slices.Clone(log), func(e kycgate.LogEntry) bool {
+		dup := seen[e.DedupKey]
+		seen[e.DedupKey] = true
+		return dup
+	})
 	v, _, st := kycgate.RebuildState("src", providerName, vid, nil)
 	for i := range log {
 		e := log[i]

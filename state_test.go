@@ -24,6 +24,19 @@ func arrive(t *testing.T, providerName string, cfg provider.Config, bodies ...st
 // arriveApart is arrive with, before body i, a further wait of gaps[i].
 func arriveApart(t *testing.T, providerName string, cfg provider.Config, gaps map[int]time.Duration, bodies ...string) (string, []kycgate.LogEntry) {
 	t.Helper()
+	received := time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)
+	at := make([]time.Time, len(bodies))
+	for i := range bodies {
+		received = received.Add(gaps[i])
+		at[i] = received.Add(time.Duration(i) * time.Second)
+	}
+	return arriveAt(t, providerName, cfg, bodies, at)
+}
+
+// arriveAt reads bodies with the provider's real adapter, as ingest does,
+// body i arriving at at[i].
+func arriveAt(t *testing.T, providerName string, cfg provider.Config, bodies []string, at []time.Time) (string, []kycgate.LogEntry) {
+	t.Helper()
 	a, ok := registry.Lookup(providerName)
 	if !ok {
 		t.Fatalf("no adapter %s", providerName)
@@ -32,12 +45,10 @@ func arriveApart(t *testing.T, providerName string, cfg provider.Config, gaps ma
 	if err != nil {
 		t.Fatal(err)
 	}
-	received := time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)
 	var vid string
 	var log []kycgate.LogEntry
 	for i, body := range bodies {
-		received = received.Add(gaps[i])
-		ev := kycgate.Event{ID: fmt.Sprintf("evt_%02d", i), Seq: int64(i + 1), Body: []byte(body), ReceivedAt: received.Add(time.Duration(i) * time.Second)}
+		ev := kycgate.Event{ID: fmt.Sprintf("evt_%02d", i), Seq: int64(i + 1), Body: []byte(body), ReceivedAt: at[i]}
 		ingest.Normalize(a, p, http.Header{}, &ev)
 		if ev.Flag == kycgate.FlagUnparseable {
 			t.Fatalf("#%d: %s", i, ev.FlagDetail)
