@@ -385,7 +385,7 @@ func TestState_RetryWithinWindowBelongsToTheJourneyBefore(t *testing.T) {
 // veriffScreening is a watchlist screening of session vf1's attempt a1
 // without createdAt.
 func veriffScreening(matchStatus string) string {
-	return fmt.Sprintf(`{"checkType":"updated_result","attemptId":"a1","sessionId":"10aaaaaa-0000-4000-8000-00000000000a","vendorData":"u10","endUserId":null,"matchStatus":%q,"searchTerm":{"name":"Jane Doe"},"totalHits":0,"hits":[]}`, matchStatus)
+	return veriffScreeningOf("updated_result", "a1", matchStatus, time.Time{})
 }
 
 // R13: a webhook that decides without a time (a screening without

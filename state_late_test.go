@@ -272,13 +272,14 @@ func TestState_LateOpenerIsMarkedLate(t *testing.T) {
 }
 
 // veriffHit is a watchlist screening of session vf1's attempt that found
-// a possible match, created at hh:mm ("" for no createdAt).
+// a possible match, created at hh:mm on Veriff's test day ("" for no
+// createdAt).
 func veriffHit(attempt, created string) string {
-	at := ""
+	var at time.Time
 	if created != "" {
-		at = `,"createdAt":"2026-04-01T` + created + `:00.000Z"`
+		at, _ = time.Parse("2006-01-02T15:04", "2026-04-01T"+created)
 	}
-	return `{"checkType":"initial_result","attemptId":"` + attempt + `","sessionId":"10aaaaaa-0000-4000-8000-00000000000a","vendorData":"u10","endUserId":null,"matchStatus":"possible_match","searchTerm":{"name":"Jane Doe"},"totalHits":1` + at + `,"hits":[]}`
+	return veriffScreeningOf("initial_result", attempt, "possible_match", at)
 }
 
 // applyOneByOne applies log one webhook at a time, as the store does:
