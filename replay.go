@@ -390,19 +390,18 @@ type opening struct {
 }
 
 // assign assigns each of the webhooks, in arrival order and arriving after
-// those assigned so far, to an attempt: an event that opens one starts the
-// next (see open); any other event belongs to the latest attempt, unless it
-// is a step of the flow up to its decision that happened before that
-// attempt began: then it is taken for a late delivery of the attempt
-// before (a retry of a first delivery that failed). When it and the event
-// that opened its attempt both carry event times, those tell, whatever the
-// event. Otherwise it is taken for a late delivery when the attempt before lacks an event of
-// its kind (its type, and its step's name), since a new attempt repeats
-// what the one before it went through; not, though (see retried), when it
-// arrived after the provider's retry window of the event that opened its
-// attempt, or when it is a decision and its attempt has begun (an event of
-// the flow stayed in it). What comes after a decision (a reviewer's
-// update, a screening, an expiry) is never moved back.
+// those assigned so far, to an attempt. An event that opens one starts an
+// attempt (see open). Any other event belongs to the latest attempt unless
+// it happened before that attempt began, when it is a late delivery of
+// the attempt before (a retry of a first delivery that failed):
+//   - when it and the attempt's opener both carry event times, those tell;
+//   - otherwise, a step of the flow up to the decision is taken for a late
+//     delivery when the attempt before lacks an event of its kind (its
+//     type and step name), since a new attempt repeats what the one before
+//     went through; not, though (see retried), when it arrived after the
+//     provider's retry window of the opener, or when it is a decision and
+//     its attempt has begun. What comes after a decision (a reviewer's
+//     update, a screening, an expiry) stays where it arrives.
 func (a *attempts) assign(entries []LogEntry, keys []sortKey) {
 	for i := range keys { // in arrival order
 		e := &entries[keys[i].i]
@@ -472,17 +471,19 @@ func (a *attempts) open(entries []LogEntry, keys []sortKey) {
 }
 
 // reopen moves into attempt n, opened at t by an event that arrived late,
-// the webhooks of the attempt before it (of keys, in arrival order) that
-// happened after t, and reports whether it moved any. A webhook without a
-// time moves with them when it arrived after one that moved and it comes
-// after a decision (a screening, a reviewer's update, an expiry), or a
-// decision moved before it: it came after what the provider had told by
-// then; and what comes after a decision without a time that arrived after
-// t: it may have followed the opener, and a watchlist hit that does not
-// belong to the new attempt makes it wait for review, where one lost from
-// it would let an approval stand. One of the flow up to the decision
-// without a time stays (a late delivery of the attempt before: arrival
-// cannot tell). The opener of the attempt before stays.
+// webhooks of the attempt before it (of keys, in arrival order), and
+// reports whether it moved any:
+//   - those that happened after t (a later event time);
+//   - those without a time that arrived after one that moved, when they
+//     come after a decision (a screening, an expiry) or a decision moved
+//     before them: they came after what the provider had told by then;
+//   - those without a time that come after a decision and arrived after
+//     t, wherever they arrived: they may have followed the opener, and a
+//     watchlist hit taken into the new attempt by mistake makes it wait for
+//     review, where one left behind by mistake would let an approval stand.
+//
+// A step of the flow without a time stays (a late delivery of the attempt
+// before: arrival cannot tell), and so does the attempt's own opener.
 func (a *attempts) reopen(entries []LogEntry, keys []sortKey, n int, t time.Time) bool {
 	if t.IsZero() {
 		return false
