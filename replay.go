@@ -703,6 +703,9 @@ func (r *replayer) decide(e *LogEntry) (Actor, bool) {
 		r.authority = max(r.authority, by.rank())
 	case by.rank() >= r.authority:
 		r.authority = by.rank()
+	case d == DecisionDeclined && v.DecidedBy == ActorScreening:
+		// A decline after a screening hit: the stricter word stands, and
+		// only what outranks the hit approves again.
 	case by == ActorRisk && v.Decision != DecisionDeclined,
 		c.Reopens && d != DecisionApproved && v.Decision != DecisionDeclined:
 		// A risk signal after a decision that outranks it (a failed spot

@@ -157,6 +157,18 @@ var deliveryCases = []deliveryCase{
 		status: "declined", decision: "declined", source: "automatic", attempt: 1, reasons: []string{"105"},
 	},
 	{
+		// After a hit, Veriff's later decline stands; its later approval
+		// does not clear the hit.
+		name:   "watchlist hit, then Veriff declines",
+		bodies: []string{decisionAt(attempt1, "approved", 9001, "", "10:05"), screeningAt("updated_result", "possible_match", "12:00"), decisionAt(attempt1, "declined", 9102, "105", "13:00")},
+		status: "declined", decision: "declined", source: "automatic", attempt: 1, reasons: []string{"105"},
+	},
+	{
+		name:   "watchlist hit, then Veriff approves after its review",
+		bodies: []string{decisionAt(attempt1, "review", 9121, "", "10:05"), screeningAt("initial_result", "possible_match", "10:06"), decisionAt(attempt1, "approved", 9001, "", "11:00")},
+		status: "review_needed", decision: "review_needed", source: "screening", attempt: 1, reasons: []string{},
+	},
+	{
 		name:   "expiry of a decided session",
 		bodies: []string{decisionAt(attempt1, "approved", 9001, "", "10:05"), decisionAt(attempt1, "expired", 9104, "", "")},
 		status: "approved", decision: "approved", source: "automatic", attempt: 1, reasons: []string{},
