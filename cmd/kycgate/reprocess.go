@@ -25,7 +25,10 @@ It works in batches of 500 events or verifications, each committed with a
 checkpoint, and reports its progress on stderr. Interrupted (Ctrl-C, a
 crash, a lost connection), it resumes from the last checkpoint when run
 again. Beside a running "kycgate serve", ingest waits at most for one
-batch; events that serve stores meanwhile are read by serve's adapters.`,
+batch; events that serve stores meanwhile are read by serve's adapters.
+
+A verification whose state changes is not forwarded again by reprocess:
+to tell your services, replay its deliveries ("kycgate events replay").`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(configPath)
@@ -46,6 +49,9 @@ batch; events that serve stores meanwhile are read by serve's adapters.`,
 				return fmt.Errorf("%w (run kycgate reprocess again to resume)", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "reprocessed %d events (%d changed meaning); rebuilt %d verifications\n", res.Events, res.Changed, res.Verifications)
+			if res.Events == 0 {
+				fmt.Fprintln(cmd.ErrOrStderr(), "the store holds no events: is --config the configuration your gateway runs with?")
+			}
 			return nil
 		},
 	}

@@ -185,8 +185,48 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		if _, err := s.rebuildAll(ctx); err != nil {
 			return applied, fmt.Errorf("postgres: rebuild verifications after migrating: %w", err)
 		}
+	} else if _, err := s.rebuildPending(ctx); err != nil {
+		return applied, fmt.Errorf("postgres: rebuild the verifications an earlier rebuild left: %w", err)
 	}
 	return applied, nil
+}
+
+// rebuildPending rebuilds, in batches, the verifications whose replay state
+// is NULL: a migration's rebuild that was interrupted (the instance killed
+// while it started) leaves them so, with their state as the version before
+// kept it. It returns how many it rebuilt.
+func (s *Store) rebuildPending(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		var batch int
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT source, id, provider FROM verifications
+				WHERE replay_state IS NULL LIMIT $1`, sqlstore.ReprocessBatch)
+			if err != nil {
+				return err
+			}
+			keys := map[verificationKey]*newEvents{}
+			for rows.Next() {
+				var k verificationKey
+				var provider string
+				if err := rows.Scan(&k.source, &k.id, &provider); err != nil {
+					rows.Close()
+					return err
+				}
+				keys[k] = &newEvents{provider: provider}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			batch = len(keys)
+			return s.applyAll(ctx, tx, keys)
+		})
+		if err != nil || batch == 0 {
+			return n, unavailable(err)
+		}
+		n += batch
+	}
 }
 
 // unavailable classifies a failure of the database: EUNAVAILABLE when

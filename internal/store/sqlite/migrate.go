@@ -77,8 +77,56 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		if _, err := s.rebuildAll(ctx); err != nil {
 			return applied, fmt.Errorf("sqlite: rebuild verifications after migrating: %w", err)
 		}
+	} else if _, err := s.rebuildPending(ctx); err != nil {
+		return applied, fmt.Errorf("sqlite: rebuild the verifications an earlier rebuild left: %w", err)
 	}
 	return applied, nil
+}
+
+// rebuildPending rebuilds, in batches, the verifications whose replay state
+// is NULL: a migration's rebuild that was interrupted (the process killed
+// while it started) leaves them so, with their state as the version before
+// kept it. It returns how many it rebuilt.
+func (s *Store) rebuildPending(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		var batch int
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, `SELECT source, id, provider FROM verifications
+				WHERE replay_state IS NULL LIMIT ?`, sqlstore.ReprocessBatch)
+			if err != nil {
+				return err
+			}
+			type pending struct {
+				k        verificationKey
+				provider string
+			}
+			var ps []pending
+			for rows.Next() {
+				var p pending
+				if err := rows.Scan(&p.k.source, &p.k.id, &p.provider); err != nil {
+					rows.Close()
+					return err
+				}
+				ps = append(ps, p)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, p := range ps {
+				if err := s.rebuild(ctx, tx, p.k, p.provider, nil); err != nil {
+					return err
+				}
+			}
+			batch = len(ps)
+			return nil
+		})
+		if err != nil || batch == 0 {
+			return n, err
+		}
+		n += batch
+	}
 }
 
 func (s *Store) applyMigration(ctx context.Context, m migration) (bool, error) {
