@@ -24,8 +24,10 @@ body was purged keep their stored meaning.
 It works in batches of 500 events or verifications, each committed with a
 checkpoint, and reports its progress on stderr. Interrupted (Ctrl-C, a
 crash, a lost connection), it resumes from the last checkpoint when run
-again. Beside a running "kycgate serve", ingest waits at most for one
-batch; events that serve stores meanwhile are read by serve's adapters.
+again. Beside a running "kycgate serve", ingest waits for the batch being
+committed (a webhook may be answered 503 meanwhile: the provider retries,
+and the retry is recognised); events that serve stores meanwhile are read
+by serve's adapters.
 
 A verification whose state changes is not forwarded again by reprocess:
 to tell your services, replay its deliveries ("kycgate events replay").`,
