@@ -7,3 +7,6 @@
 -- NULL, so that its envelopes are replayed from its log and its next event
 -- rebuilds it.
 UPDATE verifications SET replay_state = NULL;
+-- The verifications left so: each start rebuilds them (an interrupted
+-- rebuild resumes), without reading the whole table.
+CREATE INDEX IF NOT EXISTS verifications_pending ON verifications (source, id) WHERE replay_state IS NULL;
