@@ -41,7 +41,7 @@ func Progress(w io.Writer) func(kycgate.ReprocessProgress) {
 	phase, reported, first := "", 0, true
 	return func(p kycgate.ReprocessProgress) {
 		if first && p.Resumed {
-			fmt.Fprintf(w, "resuming an interrupted reprocess: %d events and %d verifications were done\n", p.Events, p.Verifications)
+			fmt.Fprintf(w, "resumed an interrupted reprocess: %d events and %d verifications done so far\n", p.Events, p.Verifications)
 		}
 		first = false
 		count := p.Events
