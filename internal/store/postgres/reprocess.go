@@ -114,35 +114,19 @@ func (s *Store) reprocessBatch(ctx context.Context, cp sqlstore.Checkpoint, reno
 func (s *Store) rebuildBatch(ctx context.Context, cp sqlstore.Checkpoint, save bool) (sqlstore.Checkpoint, error) {
 	next := cp
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT source, verification_id, min(provider) FROM events
+		n, last, err := s.rebuildFound(ctx, tx, `SELECT source, verification_id, min(provider) FROM events
 			WHERE verification_id != '' AND type != '' AND (source, verification_id) > ($1, $2)
 			GROUP BY source, verification_id ORDER BY source, verification_id LIMIT $3`,
 			cp.After[0], cp.After[1], sqlstore.ReprocessBatch)
 		if err != nil {
 			return err
 		}
-		keys := map[verificationKey]*newEvents{}
-		last := cp.After
-		for rows.Next() {
-			var k verificationKey
-			var provider string
-			if err := rows.Scan(&k.source, &k.id, &provider); err != nil {
-				rows.Close()
-				return err
-			}
-			keys[k], last = &newEvents{provider: provider}, [2]string{k.source, k.id}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if err := s.applyAll(ctx, tx, keys); err != nil {
-			return err
-		}
 		next = cp
-		next.After = last
-		next.Result.Verifications += len(keys)
-		next = next.Next(len(keys), kycgate.PhaseDone)
+		if n > 0 {
+			next.After = last
+		}
+		next.Result.Verifications += n
+		next = next.Next(n, kycgate.PhaseDone)
 		if !save {
 			return nil
 		}
@@ -152,6 +136,32 @@ func (s *Store) rebuildBatch(ctx context.Context, cp sqlstore.Checkpoint, save b
 		return cp, unavailable(err)
 	}
 	return next, nil
+}
+
+// rebuildFound rebuilds in tx, from their logs, the verifications query
+// finds (rows of source, id and provider), and returns how many it found
+// and the last one's key.
+func (s *Store) rebuildFound(ctx context.Context, tx pgx.Tx, query string, args ...any) (int, [2]string, error) {
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return 0, [2]string{}, err
+	}
+	keys := map[verificationKey]*newEvents{}
+	var last [2]string
+	for rows.Next() {
+		var k verificationKey
+		var provider string
+		if err := rows.Scan(&k.source, &k.id, &provider); err != nil {
+			rows.Close()
+			return 0, last, err
+		}
+		keys[k], last = &newEvents{provider: provider}, [2]string{k.source, k.id}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, last, err
+	}
+	return len(keys), last, s.applyAll(ctx, tx, keys)
 }
 
 // pruneVerifications drops the verifications that no longer have events.

@@ -200,27 +200,10 @@ func (s *Store) rebuildPending(ctx context.Context) (int, error) {
 	for {
 		var batch int
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, `SELECT source, id, provider FROM verifications
+			var err error
+			batch, _, err = s.rebuildFound(ctx, tx, `SELECT source, id, provider FROM verifications
 				WHERE replay_state IS NULL LIMIT $1`, sqlstore.ReprocessBatch)
-			if err != nil {
-				return err
-			}
-			keys := map[verificationKey]*newEvents{}
-			for rows.Next() {
-				var k verificationKey
-				var provider string
-				if err := rows.Scan(&k.source, &k.id, &provider); err != nil {
-					rows.Close()
-					return err
-				}
-				keys[k] = &newEvents{provider: provider}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			batch = len(keys)
-			return s.applyAll(ctx, tx, keys)
+			return err
 		})
 		if err != nil || batch == 0 {
 			return n, unavailable(err)

@@ -92,35 +92,10 @@ func (s *Store) rebuildPending(ctx context.Context) (int, error) {
 	for {
 		var batch int
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT source, id, provider FROM verifications
+			keys, err := s.rebuildFound(ctx, tx, `SELECT source, id, provider FROM verifications
 				WHERE replay_state IS NULL LIMIT ?`, sqlstore.ReprocessBatch)
-			if err != nil {
-				return err
-			}
-			type pending struct {
-				k        verificationKey
-				provider string
-			}
-			var ps []pending
-			for rows.Next() {
-				var p pending
-				if err := rows.Scan(&p.k.source, &p.k.id, &p.provider); err != nil {
-					rows.Close()
-					return err
-				}
-				ps = append(ps, p)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			for _, p := range ps {
-				if err := s.rebuild(ctx, tx, p.k, p.provider, nil); err != nil {
-					return err
-				}
-			}
-			batch = len(ps)
-			return nil
+			batch = len(keys)
+			return err
 		})
 		if err != nil || batch == 0 {
 			return n, err

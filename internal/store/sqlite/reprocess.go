@@ -124,34 +124,12 @@ func (s *Store) reprocessBatch(ctx context.Context, cp sqlstore.Checkpoint, reno
 func (s *Store) rebuildBatch(ctx context.Context, cp sqlstore.Checkpoint, save bool) (sqlstore.Checkpoint, error) {
 	next := cp
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT source, verification_id, min(provider) FROM events
+		keys, err := s.rebuildFound(ctx, tx, `SELECT source, verification_id, min(provider) FROM events
 			WHERE verification_id != '' AND type != '' AND (source, verification_id) > (?, ?)
 			GROUP BY source, verification_id ORDER BY source, verification_id LIMIT ?`,
 			cp.After[0], cp.After[1], sqlstore.ReprocessBatch)
 		if err != nil {
 			return err
-		}
-		type key struct {
-			k        verificationKey
-			provider string
-		}
-		var keys []key
-		for rows.Next() {
-			var k key
-			if err := rows.Scan(&k.k.source, &k.k.id, &k.provider); err != nil {
-				rows.Close()
-				return err
-			}
-			keys = append(keys, k)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := s.rebuild(ctx, tx, k.k, k.provider, nil); err != nil {
-				return err
-			}
 		}
 		if len(keys) > 0 {
 			last := keys[len(keys)-1].k
@@ -168,6 +146,40 @@ func (s *Store) rebuildBatch(ctx context.Context, cp sqlstore.Checkpoint, save b
 		return cp, err
 	}
 	return next, nil
+}
+
+// foundKey is a verification a query found to rebuild, with its provider.
+type foundKey struct {
+	k        verificationKey
+	provider string
+}
+
+// rebuildFound rebuilds in tx, from their logs, the verifications query
+// finds (rows of source, id and provider), in its order, and returns them.
+func (s *Store) rebuildFound(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]foundKey, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var keys []foundKey
+	for rows.Next() {
+		var k foundKey
+		if err := rows.Scan(&k.k.source, &k.k.id, &k.provider); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if err := s.rebuild(ctx, tx, k.k, k.provider, nil); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
 }
 
 // pruneVerifications drops the verifications that no longer have events.
