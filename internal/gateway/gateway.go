@@ -92,9 +92,17 @@ func (a *App) Open(ctx context.Context) error {
 			return err
 		}
 	}
-	if a.store, _, err = OpenStore(ctx, a.Config); err != nil {
+	// A migration may rebuild every verification first: say so, so that
+	// a start that takes a while is not taken for a hung one.
+	a.Logger.Info("opening the store; migrations apply first, some rebuild every verification", "storage", redact.URL(a.Config.Storage))
+	opened := time.Now()
+	var migrations int
+	if a.store, migrations, err = OpenStore(ctx, a.Config); err != nil {
 		a.Close()
 		return err
+	}
+	if migrations > 0 {
+		a.Logger.Info("store migrated", "migrations", migrations, "took", time.Since(opened).Round(time.Millisecond))
 	}
 
 	reg := prometheus.NewRegistry()
